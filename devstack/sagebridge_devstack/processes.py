@@ -1,0 +1,93 @@
+"""Child processes of the dev stack and the tests: services and simulators, each in its own
+process group so Ctrl-C (or a test's teardown) leaves nothing behind, and SIGKILL can be aimed at
+one service to prove nothing is lost."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ManagedProcess:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path,
+                 ready_url: str | None = None) -> None:
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.log_path = log_dir / f"{name}.log"
+        self.ready_url = ready_url
+        self.proc: subprocess.Popen | None = None
+
+    @classmethod
+    def python_module(cls, name: str, module: str, env: dict[str, str], log_dir: Path, args: list[str] | None = None,
+                      ready_url: str | None = None) -> "ManagedProcess":
+        return cls(name, [sys.executable, "-m", module, *(args or [])], env, log_dir, ready_url)
+
+    def start(self) -> "ManagedProcess":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Waits for the ready URL to answer 2xx (the process's /readyz, or a simulator page)."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            if self.proc and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}:\n"
+                                   + self.tail())
+            try:
+                r = httpx.get(self.ready_url, timeout=2.0)
+                if r.status_code < 300:
+                    return
+                last = r.text[:300]
+            except httpx.HTTPError as e:
+                last = str(e)
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} not ready after {timeout}s: {last}\n{self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to flush or commit (what a crash looks like)."""
+        if self.alive:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self, timeout: float = 12.0) -> int | None:
+        """SIGTERM, then SIGKILL after `timeout`; returns the exit code."""
+        if not self.proc:
+            return None
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode

@@ -1,0 +1,149 @@
+"""The whole system on one machine: broker, simulators, topics, services.
+
+Used by `sagebridge-dev up` (the README's first command) and by the integration tests, so what the
+tests exercise is exactly what a merchant runs on a laptop. Credentials for the simulators are made
+up per run; nothing secret is stored in the repo.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sagebridge_common import topics
+from sagebridge_common.kafka_clients import make_admin
+from sagebridge_common.settings import Settings
+
+from .broker import EmbeddedBroker
+from .processes import ManagedProcess, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICE_MODULES = {
+    "ingest": "sagebridge_ingest.main",
+    "transform": "sagebridge_transform.main",
+    "erp-writer": "sagebridge_erp_writer.main",
+}
+
+
+@dataclass
+class StackConfig:
+    work_dir: Path
+    bootstrap: str | None = None                # None: start the embedded tansu broker
+    partitions: int = 4
+    poll_enabled: bool = True
+    poll_interval_s: float = 1.0
+    webhook_push: bool = False                  # X-Cart sim pushes signed notifications to ingest
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per-service overrides
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.work = config.work_dir
+        self.logs = self.work / "logs"
+        self.broker: EmbeddedBroker | None = None
+        self.bootstrap = config.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or ""
+        self.xcart_token = secrets.token_hex(16)
+        self.xcart_read_token = secrets.token_hex(16)
+        self.sage_password = secrets.token_hex(12)
+        self.webhook_secret = secrets.token_hex(24)
+        self.pair_id = "xcart-sage300"
+        self.ports = {name: free_port() for name in ("xcart", "sage300", "ingest-http", *[f"ops-{s}" for s in SERVICE_MODULES])}
+        self.simulators: dict[str, ManagedProcess] = {}
+        self.services: dict[str, ManagedProcess] = {}
+
+    # -- urls ------------------------------------------------------------------------------------
+    @property
+    def xcart_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['xcart']}"
+
+    @property
+    def sage_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['sage300']}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['ingest-http']}/webhooks/xcart/{self.pair_id}"
+
+    def ops_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports['ops-' + service]}"
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start_broker(self) -> None:
+        if not self.bootstrap:
+            self.broker = EmbeddedBroker(log_path=self.logs / "broker.log")
+            self.logs.mkdir(parents=True, exist_ok=True)
+            self.broker.start()
+            self.bootstrap = self.broker.bootstrap
+
+    def apply_topics(self) -> topics.ApplyReport:
+        settings = Settings(kafka_bootstrap_servers=self.bootstrap)
+        return topics.apply(make_admin(settings), topics.catalogue(self.config.partitions))
+
+    def start_simulators(self) -> None:
+        push = ["--push-url", self.webhook_url, "--push-secret", self.webhook_secret] if self.config.webhook_push else []
+        self.simulators["xcart"] = ManagedProcess.python_module(
+            "xcart-sim", "sagebridge_sim.xcart", {}, self.logs,
+            ["--port", str(self.ports["xcart"]), "--token-read", self.xcart_read_token,
+             "--token-all", self.xcart_token, "--seed-products", "10", *push],
+            ready_url=f"{self.xcart_url}/_sim/stats").start()
+        self.simulators["sage300"] = ManagedProcess.python_module(
+            "sage300-sim", "sagebridge_sim.sage300", {}, self.logs,
+            ["--port", str(self.ports["sage300"]), "--db", str(self.work / "sage300.sqlite"),
+             "--company", "SAMINC", "--user", "WEBAPI", "--password", self.sage_password, "--seed-demo"],
+            ready_url=f"{self.sage_url}/_sim/stats").start()
+        for sim in self.simulators.values():
+            sim.wait_ready()
+
+    def service_env(self, name: str) -> dict[str, str]:
+        env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "PAIR_ID": self.pair_id, "LOG_LEVEL": "INFO",
+               "OPS_HOST": "127.0.0.1", "OPS_PORT": str(self.ports["ops-" + name]), "PYTHONUNBUFFERED": "1"}
+        if name == "ingest":
+            env |= {"XCART_BASE_URL": self.xcart_url, "XCART_TOKEN": self.xcart_read_token,
+                    "WEBHOOK_SECRET": self.webhook_secret, "HTTP_HOST": "127.0.0.1",
+                    "HTTP_PORT": str(self.ports["ingest-http"]),
+                    "POLL_ENABLED": str(self.config.poll_enabled).lower(),
+                    "POLL_INTERVAL_S": str(self.config.poll_interval_s)}
+        elif name == "transform":
+            env |= {"MAPPING_FILE": str(REPO / "mappings" / "xcart-sage300.yaml")}
+        elif name == "erp-writer":
+            env |= {"SAGE300_BASE_URL": self.sage_url, "SAGE300_COMPANY": "SAMINC", "SAGE300_USER": "WEBAPI",
+                    "SAGE300_PASSWORD": self.sage_password}
+        return env | self.config.service_env.get(name, {})
+
+    def start_service(self, name: str, wait: bool = True) -> ManagedProcess:
+        proc = ManagedProcess(name, [sys.executable, "-m", SERVICE_MODULES[name]], self.service_env(name), self.logs,
+                              ready_url=f"{self.ops_url(name)}/readyz").start()
+        self.services[name] = proc
+        if wait:
+            proc.wait_ready()
+        return proc
+
+    def start(self) -> "Stack":
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.start_broker()
+        self.apply_topics()
+        self.start_simulators()
+        for name in SERVICE_MODULES:
+            self.start_service(name, wait=False)
+        for proc in self.services.values():
+            proc.wait_ready()
+        return self
+
+    def stop(self) -> None:
+        for proc in list(self.services.values()) + list(self.simulators.values()):
+            proc.stop()
+        if self.broker:
+            self.broker.stop()
+
+    def __enter__(self) -> "Stack":
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,31 @@
+"""Prometheus metrics shared by every service (prefix `sagebridge_`, base units, bounded labels).
+
+Labels are service, topic, reason, connector, operation, outcome, storefront and status: never an
+order id or SKU, so cardinality stays bounded however much traffic flows.
+"""
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+EVENTS_CONSUMED = Counter("sagebridge_events_consumed_total", "Records read from Kafka", ["service", "topic"])
+EVENTS_PRODUCED = Counter("sagebridge_events_produced_total", "Records acknowledged by the broker", ["service", "topic"])
+PROCESSING_SECONDS = Histogram("sagebridge_processing_duration_seconds", "Handler time per record, retries included",
+                               ["service", "topic"], buckets=_LATENCY_BUCKETS)
+END_TO_END_SECONDS = Histogram("sagebridge_end_to_end_latency_seconds", "Source event time to processed",
+                               ["service", "topic"], buckets=_LATENCY_BUCKETS)
+DLQ_RECORDS = Counter("sagebridge_dlq_records_total", "Records sent to a dead-letter topic", ["service", "topic", "reason"])
+RETRIES = Counter("sagebridge_retries_total", "Handler retries", ["service", "topic", "kind"])
+CONSUMER_LAG = Gauge("sagebridge_consumer_lag_messages", "Fetch high watermark minus committed offset",
+                     ["service", "topic", "partition"])
+IN_FLIGHT = Gauge("sagebridge_inflight_records", "Records received and not yet committable", ["service"])
+PAUSED = Gauge("sagebridge_partitions_paused", "Partitions paused for backpressure", ["service"])
+COMMITS = Counter("sagebridge_offset_commits_total", "Offset commits", ["service", "outcome"])
+CONNECTOR_REQUESTS = Counter("sagebridge_connector_requests_total", "Calls to external systems",
+                             ["connector", "operation", "outcome"])
+CONNECTOR_SECONDS = Histogram("sagebridge_connector_request_duration_seconds", "External call duration",
+                              ["connector", "operation"], buckets=_LATENCY_BUCKETS)
+WEBHOOK_REQUESTS = Counter("sagebridge_webhook_requests_total", "Webhook deliveries by answer",
+                           ["storefront", "status"])
+POLLED_RECORDS = Counter("sagebridge_polled_records_total", "Records found by storefront polling", ["storefront", "entity"])

@@ -1,0 +1,282 @@
+"""The consume → handle → produce → commit loop.
+
+A handler is a plain function `Event -> list[Output]` that may call external systems; it knows
+nothing of Kafka. The processor gives it three guarantees:
+
+- ordering: records with the same key are handled one at a time, in offset order; different keys
+  run concurrently up to `max_in_flight` (KeyedExecutor);
+- at-least-once, never ahead: a record counts as finished only when its handler returned and every
+  output (or its dead-letter copy) was acknowledged by the broker; the committed offset never passes
+  an unfinished record (OffsetTracker). Commit ordering as in Quix Streams: outputs first, then offsets;
+- failure handling split as in Kafka Connect: the RetryPolicy decides whether to try again (transient
+  errors wait with backoff, holding their key; when too much is held, partitions pause), and the
+  dead-letter reporter decides where a given-up record goes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Callable
+
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+
+from . import metrics, tracing
+from .dead_letter import FailureContext, dead_letter_headers, dlq_topic
+from .errors import PermanentError, classify
+from .events import Event, Output
+from .kafka_clients import make_consumer
+from .keyed_executor import KeyedExecutor
+from .offsets import OffsetTracker
+from .retry import RetryPolicy, interruptible_sleep
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event], list[Output]]
+FailureOutputs = Callable[[Event, Exception], list[Output]]
+
+
+class Processor:
+    def __init__(self, app, topics: list[str], handler: Handler, *, stage: str,
+                 max_in_flight: int | None = None, group_id: str | None = None,
+                 failure_outputs: FailureOutputs | None = None) -> None:
+        """`failure_outputs` builds records to publish when a record is dead-lettered (e.g. a
+        `failed` result event), so downstream sees failures without reading the DLQ."""
+        s = app.settings
+        self.failure_outputs = failure_outputs
+        self.app = app
+        self.topics = topics
+        self.handler = handler
+        self.stage = stage
+        self.group_id = group_id or s.group_id
+        self.max_buffered = s.max_buffered
+        self.policy = RetryPolicy(s.retry_initial_s, s.retry_max_s, s.unknown_error_max_attempts)
+        self.executor = KeyedExecutor(max_in_flight or s.max_in_flight, name=f"{stage}-worker")
+        self.tracker = OffsetTracker()
+        self._committed: dict[tuple[str, int], int] = {}
+        self._last_commit_progress = time.monotonic()
+        self._last_loop = time.monotonic()
+        self._paused = False
+        self._consumer = None
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self) -> None:
+        consumer = make_consumer(self.app.settings, self.group_id, stats_cb=self._on_stats)
+        self._consumer = consumer
+        consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
+        interval = self.app.settings.commit_interval_ms / 1000.0
+        next_commit = time.monotonic() + interval
+        try:
+            while not self.app.stop_event.is_set():
+                self._last_loop = time.monotonic()
+                msg = consumer.poll(0.05)
+                batch = [msg] if msg is not None else []
+                if msg is not None:
+                    batch += consumer.consume(num_messages=499, timeout=0)
+                for m in batch:
+                    self._dispatch(m)
+                if time.monotonic() >= next_commit:
+                    self._commit(consumer)
+                    next_commit = time.monotonic() + interval
+                self._apply_backpressure(consumer)
+        finally:
+            self._shutdown(consumer)
+
+    def _dispatch(self, msg: Message) -> None:
+        err = msg.error()
+        if err is not None:
+            if err.code() == KafkaError._PARTITION_EOF:
+                return
+            if err.fatal():
+                raise KafkaException(err)
+            log.warning("consumer error", extra={"error": str(err)})
+            return
+        tp = (msg.topic(), msg.partition())
+        generation = self.tracker.add(tp, msg.offset())
+        metrics.EVENTS_CONSUMED.labels(self.app.service, msg.topic()).inc()
+        key = (msg.topic(), msg.key() if msg.key() is not None else f"partition-{msg.partition()}")
+        self.executor.submit(key, lambda: self._process(msg, generation))
+        metrics.IN_FLIGHT.labels(self.app.service).set(self.tracker.outstanding())
+
+    # -- one record ----------------------------------------------------------------------------
+    def _abandon(self, tp, generation: int) -> bool:
+        """Stop work on a record: shutting down, or its partition moved to another consumer. It is
+        not marked finished, so it will be redelivered from the last commit."""
+        return self.app.stop_event.is_set() or not self.tracker.is_current(tp, generation)
+
+    def _process(self, msg: Message, generation: int) -> None:
+        tp = (msg.topic(), msg.partition())
+        if self._abandon(tp, generation):
+            return
+        started = time.monotonic()
+        attempt, first_failure_ms = 0, 0
+        with tracing.process_span(msg.topic(), msg.headers(), **{"messaging.kafka.message.offset": msg.offset(),
+                                                                   "messaging.consumer.group.name": self.group_id}):
+            event: Event | None = None
+            while True:
+                attempt += 1
+                try:
+                    event = self._decode(msg)
+                    outputs = self.handler(event)
+                    self._observe_latency(msg.topic(), event)
+                    self.app.publish(outputs, lambda err: self._finished(tp, msg.offset(), generation, err))
+                    break
+                except Exception as exc:  # every failure is classified, none escapes the worker
+                    first_failure_ms = first_failure_ms or int(time.time() * 1000)
+                    if self._abandon(tp, generation):
+                        return
+                    if self.policy.should_retry(exc, attempt):
+                        self._log_retry(msg, exc, attempt)
+                        if not interruptible_sleep(self.policy.delay(exc, attempt), self.app.stop_event):
+                            return
+                        continue
+                    self._dead_letter(msg, exc, attempt, first_failure_ms, generation, event)
+                    break
+        metrics.PROCESSING_SECONDS.labels(self.app.service, msg.topic()).observe(time.monotonic() - started)
+
+    def _decode(self, msg: Message) -> Event:
+        value = msg.value()
+        if not value:
+            raise PermanentError("empty record value", reason="empty_value")
+        schema, record = self.app.serde.deserialize(value)
+        return Event(topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), key=msg.key(),
+                     schema=schema, value=record, headers=msg.headers() or [], timestamp_ms=msg.timestamp()[1])
+
+    def _finished(self, tp, offset: int, generation: int, err: Exception | None) -> None:
+        if err is not None:
+            log.error("output not acknowledged; stopping before anything is committed past it",
+                      extra={"topic": tp[0], "partition": tp[1], "offset": offset, "error": str(err)})
+            self.app.fatal = err
+            self.app.stop_event.set()
+            return
+        self.tracker.done(tp, offset, generation)
+
+    def _dead_letter(self, msg: Message, exc: Exception, attempts: int, first_failure_ms: int, generation: int,
+                     event: Event | None) -> None:
+        reason = getattr(exc, "reason", None) or classify(exc)
+        ctx = FailureContext(topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), group=self.group_id,
+                             service=self.app.service, stage=self.stage, attempts=attempts,
+                             first_failure_ms=first_failure_ms)
+        headers = dead_letter_headers(msg.headers(), ctx, exc, reason)
+        log.warning("record dead-lettered", extra={"topic": msg.topic(), "partition": msg.partition(),
+                                                   "offset": msg.offset(), "reason": reason,
+                                                   "error_class": type(exc).__name__, "error": str(exc)[:300]})
+        metrics.DLQ_RECORDS.labels(self.app.service, msg.topic(), reason).inc()
+        tp = (msg.topic(), msg.partition())
+        extra: list[Output] = []
+        if self.failure_outputs and event is not None:
+            try:
+                extra = self.failure_outputs(event, exc)
+            except Exception:
+                log.exception("failure_outputs hook failed; dead-lettering without them")
+        pending = [1 + (1 if extra else 0)]
+        lock = threading.Lock()
+
+        def one_done(err: Exception | None) -> None:
+            with lock:
+                pending[0] -= 1
+                last = pending[0] == 0
+            if err is not None or last:
+                self._finished(tp, msg.offset(), generation, err)
+
+        self.app.produce_raw(dlq_topic(msg.topic()), msg.key(), msg.value(), headers,
+                             lambda err, _m: one_done(None if err is None else Exception(str(err))))
+        if extra:
+            self.app.publish(extra, one_done)
+
+    def _log_retry(self, msg: Message, exc: Exception, attempt: int) -> None:
+        kind = classify(exc)
+        metrics.RETRIES.labels(self.app.service, msg.topic(), kind).inc()
+        level = logging.INFO if attempt < 3 else logging.WARNING
+        log.log(level, "retrying record", extra={"topic": msg.topic(), "partition": msg.partition(),
+                                                 "offset": msg.offset(), "attempt": attempt, "kind": kind,
+                                                 "error": str(exc)[:300]})
+
+    def _observe_latency(self, topic: str, event: Event) -> None:
+        occurred = (event.value.get("metadata") or {}).get("occurred_at")
+        if occurred is not None:
+            metrics.END_TO_END_SECONDS.labels(self.app.service, topic).observe(
+                max(0.0, time.time() - occurred.timestamp()))
+
+    # -- offsets, backpressure, rebalances -----------------------------------------------------
+    def _commit(self, consumer, only: set | None = None) -> None:
+        points = {tp: off for tp, off in self.tracker.committable().items()
+                  if self._committed.get(tp) != off and (only is None or tp in only)}
+        if not points:
+            if self.tracker.outstanding() == 0:
+                self._last_commit_progress = time.monotonic()
+            return
+        try:
+            consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in points.items()], asynchronous=False)
+        except KafkaException as e:
+            metrics.COMMITS.labels(self.app.service, "failed").inc()
+            log.warning("offset commit failed; will retry", extra={"error": str(e)})
+            return
+        self._committed.update(points)
+        self._last_commit_progress = time.monotonic()
+        metrics.COMMITS.labels(self.app.service, "ok").inc()
+
+    def _apply_backpressure(self, consumer) -> None:
+        load = self.executor.load
+        if not self._paused and load >= self.max_buffered:
+            consumer.pause(consumer.assignment())
+            self._paused = True
+            metrics.PAUSED.labels(self.app.service).set(len(consumer.assignment()))
+            log.info("partitions paused: too much work held", extra={"held": load})
+        elif self._paused and load <= self.max_buffered // 2:
+            consumer.resume(consumer.assignment())
+            self._paused = False
+            metrics.PAUSED.labels(self.app.service).set(0)
+
+    def _on_assign(self, consumer, partitions: list[TopicPartition]) -> None:
+        for p in partitions:
+            self.tracker.assign((p.topic, p.partition))
+        if self._paused:
+            consumer.pause(partitions)
+        log.info("partitions assigned", extra={"partitions": [f"{p.topic}[{p.partition}]" for p in partitions]})
+
+    def _on_revoke(self, consumer, partitions: list[TopicPartition]) -> None:
+        tps = {(p.topic, p.partition) for p in partitions}
+        for tp in tps:
+            self.tracker.close(tp)
+        self._drain(self.app.settings.shutdown_grace_s)
+        self._commit(consumer, only=tps)
+        for tp in tps:
+            self.tracker.revoke(tp)
+            self._committed.pop(tp, None)
+        log.info("partitions revoked", extra={"partitions": sorted(f"{t}[{p}]" for t, p in tps)})
+
+    def _drain(self, timeout: float) -> None:
+        """Lets running records finish and their outputs be acknowledged."""
+        deadline = time.monotonic() + timeout
+        self.executor.wait_idle(max(0.0, deadline - time.monotonic()))
+        self.app.producer.flush(max(0.0, deadline - time.monotonic()))
+
+    def _shutdown(self, consumer) -> None:
+        self._drain(self.app.settings.shutdown_grace_s)
+        try:
+            self._commit(consumer)
+        finally:
+            self.executor.shutdown()
+            consumer.close()
+
+    def _on_stats(self, stats_json: str) -> None:
+        try:
+            stats = json.loads(stats_json)
+        except ValueError:
+            return
+        for topic, t in (stats.get("topics") or {}).items():
+            for pid, p in (t.get("partitions") or {}).items():
+                if pid != "-1" and p.get("consumer_lag", -1) >= 0:
+                    metrics.CONSUMER_LAG.labels(self.app.service, topic, pid).set(p["consumer_lag"])
+
+    def liveness_check(self) -> tuple[bool, str]:
+        """Fails when the loop is wedged, or when commits stop advancing while work is held."""
+        now = time.monotonic()
+        if now - self._last_loop > 60:
+            return False, f"consumer loop silent for {now - self._last_loop:.0f}s"
+        stall = now - self._last_commit_progress
+        if self.tracker.outstanding() and stall > self.app.settings.liveness_stall_s:
+            return False, f"no commit progress for {stall:.0f}s with {self.tracker.outstanding()} records held"
+        return True, f"{self.tracker.outstanding()} records held"

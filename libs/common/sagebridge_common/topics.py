@@ -1,0 +1,116 @@
+"""The topic catalogue: every topic Sagebridge uses, declared once, applied idempotently.
+
+`apply()` creates what is missing and aligns the configs of what exists (incremental alter, so
+settings not declared here are left alone). It never deletes. Partition counts are only reported
+when they differ: growing them changes key → partition placement, so that is an operator's call.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
+
+from .dead_letter import dlq_topic
+
+log = logging.getLogger(__name__)
+
+WEEK_MS = str(7 * 24 * 3600 * 1000)
+MONTH_MS = str(30 * 24 * 3600 * 1000)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int = 6
+    configs: dict[str, str] = field(default_factory=dict)
+    consumed: bool = True   # consumed topics get a dead-letter topic
+
+
+STOREFRONT_RAW = "storefront.raw.v1"
+ERP_RAW = "erp.raw.v1"
+ORDERS = "commerce.orders.v1"
+CUSTOMERS = "commerce.customers.v1"
+PAYMENTS = "commerce.payments.v1"
+REFUNDS = "commerce.refunds.v1"
+INVENTORY = "erp.inventory.v1"
+PRODUCTS = "erp.products.v1"
+SHIPMENTS = "erp.shipments.v1"
+ERP_CUSTOMERS = "erp.customers.v1"
+ERP_RESULTS = "erp.results.v1"
+STOREFRONT_RESULTS = "storefront.results.v1"
+INGEST_NOTIFICATIONS = "sagebridge.ingest.notifications.v1"
+INGEST_STATE = "sagebridge.ingest.state.v1"
+
+_RETAIN = {"retention.ms": WEEK_MS}
+_COMPACT = {"cleanup.policy": "compact"}
+
+BASE_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(STOREFRONT_RAW, configs=_RETAIN),
+    TopicSpec(ERP_RAW, configs=_RETAIN),
+    TopicSpec(ORDERS, configs=_RETAIN),
+    TopicSpec(CUSTOMERS, configs=_RETAIN),
+    TopicSpec(PAYMENTS, configs=_RETAIN),
+    TopicSpec(REFUNDS, configs=_RETAIN),
+    TopicSpec(INVENTORY, configs=_COMPACT),
+    TopicSpec(PRODUCTS, configs=_COMPACT),
+    TopicSpec(SHIPMENTS, configs=_RETAIN),
+    TopicSpec(ERP_CUSTOMERS, configs=_COMPACT),
+    TopicSpec(ERP_RESULTS, configs=_RETAIN, consumed=False),
+    TopicSpec(STOREFRONT_RESULTS, configs=_RETAIN, consumed=False),
+    TopicSpec(INGEST_NOTIFICATIONS, configs=_RETAIN),
+    TopicSpec(INGEST_STATE, partitions=1, configs=_COMPACT, consumed=False),
+)
+
+
+def catalogue(partitions: int | None = None) -> list[TopicSpec]:
+    """All topics with their DLQs; `partitions` overrides the default count (small dev brokers)."""
+    specs: list[TopicSpec] = []
+    for t in BASE_TOPICS:
+        n = t.partitions if t.partitions == 1 or partitions is None else partitions
+        specs.append(TopicSpec(t.name, n, dict(t.configs), t.consumed))
+        if t.consumed:
+            specs.append(TopicSpec(dlq_topic(t.name), 1 if partitions == 1 else min(n, 3),
+                                   {"retention.ms": MONTH_MS}, consumed=False))
+    return specs
+
+
+@dataclass
+class ApplyReport:
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    configs_updated: list[str] = field(default_factory=list)
+    partition_mismatch: list[str] = field(default_factory=list)
+
+
+def apply(admin: AdminClient, specs: list[TopicSpec], *, replication_factor: int = 1, dry_run: bool = False,
+          timeout: float = 15.0) -> ApplyReport:
+    report = ApplyReport()
+    existing = admin.list_topics(timeout=timeout).topics
+    missing = [s for s in specs if s.name not in existing]
+    for s in specs:
+        if s.name in existing:
+            report.existing.append(s.name)
+            have = len(existing[s.name].partitions)
+            if have != s.partitions:
+                report.partition_mismatch.append(f"{s.name}: has {have}, catalogue says {s.partitions}")
+    if missing and not dry_run:
+        futures = admin.create_topics([NewTopic(s.name, s.partitions, replication_factor, config=s.configs)
+                                       for s in missing], request_timeout=timeout)
+        for name, fut in futures.items():
+            try:
+                fut.result()
+            except KafkaException as e:
+                if e.args[0].code() != 36:  # TOPIC_ALREADY_EXISTS: a concurrent apply won the race
+                    raise
+    report.created = [s.name for s in missing]
+    present = [s for s in specs if s.name in existing and s.configs]
+    if present and not dry_run:
+        resources = [ConfigResource("topic", s.name, incremental_configs=[
+            ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in s.configs.items()])
+            for s in present]
+        for res, fut in admin.incremental_alter_configs(resources, request_timeout=timeout).items():
+            fut.result()
+            report.configs_updated.append(res.name)
+    return report

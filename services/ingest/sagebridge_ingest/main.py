@@ -1,0 +1,40 @@
+"""Entry point: `sagebridge-ingest` (configured by environment variables only)."""
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+
+from sagebridge_common.app import Application
+from sagebridge_common.topics import INGEST_NOTIFICATIONS
+
+from .config import IngestSettings
+from .fetcher import make_fetch_handler
+from .poller import OrderPoller
+from .webhook import create_webhook_app
+from .xcart.api import XCartClient
+
+
+def build(settings: IngestSettings) -> Application:
+    app = Application(settings)
+    client = XCartClient(settings.xcart_base_url, settings.xcart_token.get_secret_value(), settings.xcart_timeout_s)
+    app.health.readiness["xcart"] = client.ping
+    if settings.poll_enabled:
+        poller = OrderPoller(app, client, interval_s=settings.poll_interval_s, page_size=settings.poll_page_size)
+        app.background("xcart-poller", poller.run)
+    if settings.webhook_enabled:
+        app.processor([INGEST_NOTIFICATIONS], make_fetch_handler(
+            client, storefront=settings.storefront, instance=settings.store_instance, pair_id=settings.pair_id),
+            stage="fetch")
+        server = uvicorn.Server(uvicorn.Config(create_webhook_app(app), host=settings.http_host,
+                                               port=settings.http_port, log_level="warning", access_log=False))
+        app.background("webhook-http", server.run, stop=lambda: setattr(server, "should_exit", True))
+    return app
+
+
+def main() -> None:
+    sys.exit(build(IngestSettings()).run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Fault injection shared by every simulator.
+
+Tests and benchmarks need the external systems to misbehave on request: slow answers, 5xx, 429 with
+Retry-After, and outage windows. A `FaultInjector` holds the current fault plan; the ASGI middleware
+applies it to every request except the simulator's own `/_sim/` admin paths, so a test can always
+reconfigure or inspect a simulator that is "down".
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ADMIN_PREFIX = "/_sim/"
+
+
+@dataclass
+class FaultPlan:
+    latency_ms: float = 0.0            # added to every request
+    error_status: int = 0              # e.g. 500/503; 0 = none
+    error_rate: float = 0.0            # probability of error_status per request (1.0 = always)
+    error_count: int = 0               # if > 0, fail exactly the next N requests with error_status
+    rate_limit_count: int = 0          # answer the next N requests with 429
+    retry_after_s: float = 1.0         # Retry-After sent with 429 and 503
+    outage_until: float = 0.0          # epoch seconds; until then every request gets outage_status
+    outage_status: int = 503
+    methods: list[str] = field(default_factory=list)  # restrict faults to these HTTP methods; [] = all
+
+
+class FaultInjector:
+    """Thread-safe holder of the fault plan, with the decision of what to do for one request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.plan = FaultPlan()
+        self.injected = 0
+
+    def configure(self, **changes: Any) -> FaultPlan:
+        with self._lock:
+            if changes.pop("reset", False):
+                self.plan = FaultPlan()
+            outage_s = changes.pop("outage_seconds", None)
+            if outage_s is not None:
+                self.plan.outage_until = time.time() + float(outage_s)
+            for k, v in changes.items():
+                if not hasattr(self.plan, k):
+                    raise ValueError(f"unknown fault setting {k!r}")
+                setattr(self.plan, k, v)
+            return FaultPlan(**asdict(self.plan))
+
+    def decide(self, method: str) -> tuple[float, int | None, dict[str, str]]:
+        """Returns (delay seconds, status to fail with or None, extra headers)."""
+        with self._lock:
+            p = self.plan
+            delay = p.latency_ms / 1000.0
+            if p.methods and method.upper() not in p.methods:
+                return delay, None, {}
+            retry = {"Retry-After": f"{p.retry_after_s:g}"}
+            if p.outage_until and time.time() < p.outage_until:
+                self.injected += 1
+                return delay, p.outage_status, retry
+            if p.rate_limit_count > 0:
+                p.rate_limit_count -= 1
+                self.injected += 1
+                return delay, 429, retry
+            if p.error_status and p.error_count > 0:
+                p.error_count -= 1
+                self.injected += 1
+                return delay, p.error_status, retry
+            if p.error_status and p.error_rate > 0 and random.random() < p.error_rate:
+                self.injected += 1
+                return delay, p.error_status, retry
+            return delay, None, {}
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {**asdict(self.plan), "injected": self.injected}
+
+
+class FaultMiddleware:
+    """ASGI middleware: delays or fails requests as the injector says. `error_body` builds the body
+    the simulated system would send for a failure status (each system has its own error shape)."""
+
+    def __init__(self, app, injector: FaultInjector, error_body=None) -> None:
+        self.app = app
+        self.injector = injector
+        self.error_body = error_body or (lambda status: {"message": f"simulated {status}"})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            return await self.app(scope, receive, send)
+        delay, status, headers = self.injector.decide(scope["method"])
+        if delay:
+            await asyncio.sleep(delay)
+        if status is None:
+            return await self.app(scope, receive, send)
+        body = json.dumps(self.error_body(status)).encode()
+        raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def install_admin_routes(app, injector: FaultInjector) -> None:
+    """`POST /_sim/faults` sets the plan (JSON body of FaultPlan fields, plus `outage_seconds` and
+    `reset`); `GET /_sim/faults` shows it."""
+    from fastapi import Body, HTTPException
+
+    @app.post("/_sim/faults")
+    def set_faults(changes: dict = Body(default_factory=dict)):
+        try:
+            return injector.configure(**changes)
+        except ValueError as e:
+            raise HTTPException(400, str(e))
+
+    @app.get("/_sim/faults")
+    def get_faults():
+        return injector.snapshot()

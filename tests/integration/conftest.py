@@ -1,0 +1,85 @@
+"""Shared fixtures: one real Kafka-protocol broker for the session (the embedded tansu unless
+KAFKA_BOOTSTRAP_SERVERS names one), and helpers to read topics back."""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from sagebridge_common import topics
+from sagebridge_common.kafka_clients import make_admin
+from sagebridge_common.schemas import SchemaCatalog
+from sagebridge_common.avro_serde import SingleObjectSerde
+from sagebridge_common.settings import Settings
+from sagebridge_devstack.broker import EmbeddedBroker
+
+
+@pytest.fixture(scope="session")
+def bootstrap(tmp_path_factory):
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given:
+        yield given
+        return
+    broker = EmbeddedBroker(log_path=tmp_path_factory.mktemp("broker") / "broker.log").start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def serde():
+    return SingleObjectSerde(SchemaCatalog.load())
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def create_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
+    admin = make_admin(Settings(kafka_bootstrap_servers=bootstrap))
+    topics.apply(admin, [topics.TopicSpec(n, partitions, {}, consumed=False) for n in names])
+
+
+def read_all(bootstrap: str, topic: str, *, expect: int | None = None, timeout: float = 30.0,
+             idle: float = 1.5) -> list:
+    """Every record of `topic` from the beginning. Stops at `expect` records, or after `idle`
+    seconds without a new one (tansu's ListOffsets is unreliable, so no end offset is trusted)."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("reader"), "enable.auto.commit": False,
+                  "fetch.wait.max.ms": 10})
+    md = c.list_topics(topic, timeout=10).topics[topic]
+    c.assign([TopicPartition(topic, p, 0) for p in md.partitions])
+    out, last = [], time.monotonic()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            msg = c.poll(0.1)
+            if msg is None or msg.error():
+                if expect is None and time.monotonic() - last > idle:
+                    break
+                continue
+            out.append(msg)
+            last = time.monotonic()
+            if expect is not None and len(out) >= expect:
+                # linger briefly to catch records beyond the expected count (duplicates)
+                end = time.monotonic() + idle
+                while time.monotonic() < end:
+                    extra = c.poll(0.1)
+                    if extra is not None and not extra.error():
+                        out.append(extra)
+                break
+        return out
+    finally:
+        c.close()
+
+
+def committed(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, int]:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        res = c.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+        return {tp.partition: tp.offset for tp in res}
+    finally:
+        c.close()
