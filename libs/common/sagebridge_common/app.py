@@ -124,6 +124,11 @@ class Application:
         while not self._closed.is_set():
             self.producer.poll(0.05)
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Flushes and stops the delivery thread, for apps used without `run()` (tests, tools)."""
+        self.producer.flush(timeout)
+        self._closed.set()
+
     # -- health ------------------------------------------------------------------------------
     def _broker_check(self) -> tuple[bool, str]:
         checked_at, ok, detail = self._broker_ok

@@ -14,4 +14,4 @@ class ErpWriterSettings(Settings):
     sage300_user: str = "WEBAPI"
     sage300_password: SecretStr = SecretStr("")
     sage300_timeout_s: float = 30.0
-    sage300_shipping_charge_code: str = "FREIGHT"
+    sage300_shipping_charge_code: str = "FRT"

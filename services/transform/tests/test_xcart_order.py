@@ -1,0 +1,148 @@
+"""X-Cart 5.5 order JSON (shape from reference/xcart.md §4) → canonical order, field by field."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from sagebridge_common.errors import PermanentError
+from sagebridge_common.events import Event
+from sagebridge_transform.handler import make_handler
+from sagebridge_transform.mapping import MappingError, load_mapping
+
+MAPPING = load_mapping(Path(__file__).resolve().parents[3] / "mappings" / "xcart-sage300.yaml")
+META = {"event_id": "e1", "event_type": "order.created", "occurred_at": datetime(2024, 11, 5, tzinfo=timezone.utc),
+        "recorded_at": datetime(2024, 11, 5, tzinfo=timezone.utc), "source_system": "xcart",
+        "source_instance": "shop", "source_entity_id": "1051", "pair_id": "xcart-sage300", "correlation_id": "e1"}
+
+
+def xcart_order(**over) -> dict:
+    order = {
+        "id": 1051, "order_number": "00042", "create_date": "2024-11-05T15:42:10+0000",
+        "update_date": "2024-11-05T15:45:00+0000", "total": 38.3, "sub_total": 35.0, "currency": "USD",
+        "payment_status": {"id": 4, "code": "P", "name": "Paid", "customer_name": "Paid"},
+        "shipping_status": {"id": 1, "code": "N", "name": "New", "customer_name": "New"},
+        "email": "ann@example.com", "customer_id": 77, "order_profile_id": 901,
+        "billing_address": {"id": 1, "is_billing": True, "is_shipping": False, "is_work": False, "type": "R",
+                            "title": "", "firstname": "Ann", "lastname": "Lee", "phone": "555-0100",
+                            "street": "1 Main St", "zipcode": "10001", "city": "New York", "country_code": "US",
+                            "state": 12, "state_name": "New York", "custom_fields": []},
+        "shipping_address": {"id": 2, "is_billing": False, "is_shipping": True, "is_work": False, "type": "R",
+                             "title": "", "firstname": "Bob", "lastname": "Lee", "phone": None,
+                             "street": "2 Side St", "zipcode": "10002", "city": "New York", "country_code": "us",
+                             "state": None, "state_name": "NY", "custom_fields": []},
+        "shipping_id": 3, "shipping_method_name": "UPS Ground", "notes": "leave at door", "admin_notes": "",
+        "stock_status": "reduced",
+        "items": [
+            {"id": 1, "product_id": 5, "sku": "WIDGET-1", "update_date": "2024-11-05T15:42:10+0000", "name": "Widget",
+             "price": 12.5, "item_net_price": 12.5, "discounted_subtotal": 25.0, "amount": 2, "backordered_amount": 0,
+             "surcharges": []},
+            {"id": 2, "product_id": 6, "sku": "A1-105/0", "update_date": "2024-11-05T15:42:10+0000", "name": "Gadget",
+             "price": 10.0, "item_net_price": 10.0, "discounted_subtotal": 10.0, "amount": 1, "backordered_amount": 0,
+             "surcharges": []}],
+        "surcharges": [
+            {"id": 1, "type": "shipping", "code": "SHIPPING", "class": "", "include": False, "available": True,
+             "value": 5.0, "name": "Shipping cost", "weight": 0},
+            {"id": 2, "type": "discount", "code": "DCOUPON", "class": "", "include": False, "available": True,
+             "value": -1.8, "name": "Coupon discount", "weight": 0},
+            {"id": 3, "type": "tax", "code": "CDEV.STAX.1", "class": "", "include": False, "available": True,
+             "value": 0.1, "name": "Sales tax", "weight": 0},
+            {"id": 4, "type": "tax", "code": "CDEV.STAX.2", "class": "", "include": True, "available": True,
+             "value": 9.99, "name": "VAT (included)", "weight": 0}],
+        "tracking_numbers": [], "used_coupons": [{"id": 1, "code": "SAVE", "value": 1.8, "type": "$", "coupon_id": 3}],
+    }
+    order.update(over)
+    return order
+
+
+def raw_event(order: dict, txns=None) -> Event:
+    payload = json.dumps({"order": order, "payment_transactions": txns if txns is not None else [
+        {"id": 9, "public_id": "X1", "public_txn_id": "", "method_id": 2, "type": "sale",
+         "date": "2024-11-05T15:42:10+0000", "status": "S", "name": "Credit Card", "local_name": "Credit Card",
+         "currency": "USD", "value": 38.3, "note": "", "data": [], "backend_transactions": []}]})
+    value = {"metadata": META, "storefront": "xcart", "entity_type": "order", "entity_id": str(order["id"]),
+             "trigger": "poll", "payload": payload, "fetched_at": META["recorded_at"]}
+    return Event("storefront.raw.v1", 0, 0, b"1051", "sagebridge.v1.RawStorefrontEvent", value, [], 0)
+
+
+handle = make_handler(MAPPING)
+
+
+def test_order_maps_field_by_field():
+    [out] = handle(raw_event(xcart_order()))
+    o = out.value
+    assert out.topic == "commerce.orders.v1" and out.key == "1051"
+    assert o["order_id"] == "1051" and o["order_number"] == "00042"          # number distinct from id
+    assert o["status"] == "paid" and o["fulfilment_status"] == "new" and o["ready_for_erp"] is True
+    assert o["ordered_at"] == datetime(2024, 11, 5, 15, 42, 10, tzinfo=timezone.utc)   # +0000 offset parsed
+    assert o["updated_at"] == datetime(2024, 11, 5, 15, 45, tzinfo=timezone.utc)
+    assert o["customer"] == {"storefront_customer_id": "77", "email": "ann@example.com", "first_name": "Ann",
+                             "last_name": "Lee", "phone": "555-0100", "erp_customer_id": "WEBCUST"}
+    assert o["shipping_address"]["name"] == "Bob Lee" and o["shipping_address"]["country"] == "US"
+    assert o["billing_address"]["region"] == "New York"
+    l1, l2 = o["lines"]
+    assert (l1["sku"], l1["quantity"], l1["unit_price"], l1["line_total"]) == ("WIDGET-1", 2, Decimal("12.5"), 25)
+    assert l2["sku"] == "A1-105/0" and l2["location_code"] == "1"
+    assert all(isinstance(v, Decimal) for v in (l1["quantity"], l1["unit_price"], o["total"], o["tax_total"]))
+    assert o["subtotal"] == Decimal("35") and o["total"] == Decimal("38.3")
+    assert o["shipping_total"] == Decimal("5") and o["discount_total"] == Decimal("1.8")
+    assert o["tax_total"] == Decimal("0.1")          # the included VAT is not added again
+    assert o["tax_included"] is True
+    assert o["ship_via_code"] == "UPSGRD" and o["shipping_method"] == "UPS Ground"
+    assert o["payment_method"] == "Credit Card" and o["payment_method_code"] == "CC"
+    assert o["subtotal"] - o["discount_total"] + o["shipping_total"] + o["tax_total"] == o["total"]
+
+
+def test_float_money_is_exact_decimal():
+    order = xcart_order(total=0.3, sub_total=0.1)
+    order["items"][0]["price"] = 0.1
+    [out] = handle(raw_event(order))
+    assert out.value["lines"][0]["unit_price"] == Decimal("0.1")
+    assert out.value["total"] == Decimal("0.3")
+
+
+@pytest.mark.parametrize("code,status,ready", [("Q", "awaiting_payment", True), ("C", "cancelled", False),
+                                                ("D", "declined", False), ("ZZ", "unknown", False)])
+def test_payment_status_table_and_unknown_codes(code, status, ready):
+    order = xcart_order(payment_status={"id": 1, "code": code, "name": code, "customer_name": code})
+    [out] = handle(raw_event(order))
+    assert (out.value["status"], out.value["ready_for_erp"]) == (status, ready)
+
+
+def test_shipping_codes_are_keyed_by_kind():
+    # `P` is Paid as a payment status but Processing as a shipping status
+    order = xcart_order(shipping_status={"id": 2, "code": "P", "name": "Processing", "customer_name": "x"})
+    [out] = handle(raw_event(order))
+    assert out.value["status"] == "paid" and out.value["fulfilment_status"] == "processing"
+    blocked = xcart_order(shipping_status={"id": 5, "code": "WND", "name": "Will not deliver", "customer_name": "x"})
+    assert handle(raw_event(blocked))[0].value["ready_for_erp"] is False
+
+
+def test_unmapped_values_fall_back_to_template_defaults():
+    [out] = handle(raw_event(xcart_order(shipping_method_name="Carrier pigeon"), txns=[]))
+    assert out.value["ship_via_code"] is None
+    assert out.value["payment_method"] is None and out.value["payment_method_code"] == "WEB"
+
+
+@pytest.mark.parametrize("change", [{"items": []}, {"email": ""}, {"create_date": "yesterday"}])
+def test_unusable_orders_are_permanent_errors(change):
+    with pytest.raises(PermanentError):
+        handle(raw_event(xcart_order(**change)))
+
+
+def test_malformed_payload_is_permanent():
+    ev = raw_event(xcart_order())
+    bad = Event(ev.topic, 0, 0, None, ev.schema, {**ev.value, "payload": "{truncated"}, [], 0)
+    with pytest.raises(PermanentError) as e:
+        handle(bad)
+    assert e.value.reason == "malformed_payload"
+
+
+def test_a_broken_template_fails_at_load(tmp_path):
+    p = tmp_path / "m.yaml"
+    p.write_text("pair: x\npayment_status: {P: {status: paid}}\n")
+    with pytest.raises(MappingError):
+        load_mapping(p)

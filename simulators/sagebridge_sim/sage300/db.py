@@ -1,0 +1,456 @@
+"""Sage 300 company database for the simulator, reached through a real ODBC driver (pyodbc).
+
+Why real tables: the hub's change-data-capture service reads Sage 300's own tables (ICITEM, ICILOC,
+ARCUS, OEORDH, OEORDD, ...) over ODBC, so the simulator keeps its state exactly where and how Sage
+would: CHAR(n) columns space-padded on write, dates as DECIMAL(9,0) YYYYMMDD, times as DECIMAL(9,0)
+HHMMSShh, audit columns AUDTDATE/AUDTTIME/AUDTUSER/AUDTORG right after the key, stamped in UTC on
+every insert and update.
+
+Portability: only CHAR/DECIMAL/SMALLINT types and every identifier double-quoted (DESC is a reserved
+word), so the same DDL runs on SQLite (sqlite3odbc) and PostgreSQL (psqlodbc). SQLite keeps DECIMAL
+as a number and its ODBC driver mis-types aggregates, so this module never computes in SQL: values are
+read as plain columns, converted to `Decimal` quantized to the column scale, computed in Python and
+bound as `Decimal`.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from functools import cached_property
+from typing import Any, Iterable, Iterator, Mapping
+
+import pyodbc
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column: kind "C" = CHAR(size), "D" = DECIMAL(size, scale), "I" = SMALLINT."""
+    name: str
+    kind: str
+    size: int = 0
+    scale: int = 0
+
+    def sql_type(self) -> str:
+        if self.kind == "C":
+            return f"CHAR({self.size})"
+        if self.kind == "D":
+            return f"DECIMAL({self.size},{self.scale})"
+        return "SMALLINT"
+
+    def blank(self) -> Any:
+        return "" if self.kind == "C" else (Decimal(0) if self.kind == "D" else 0)
+
+
+def C(name: str, n: int) -> Col:
+    return Col(name, "C", n)
+
+
+def D(name: str, p: int, s: int) -> Col:
+    return Col(name, "D", p, s)
+
+
+def I(name: str) -> Col:  # noqa: E743 - SMALLINT column
+    return Col(name, "I")
+
+
+def _qty(name: str) -> Col:
+    return D(name, 19, 4)
+
+
+def _amt(name: str) -> Col:
+    return D(name, 19, 3)
+
+
+def _date(name: str) -> Col:
+    return D(name, 9, 0)
+
+
+AUDIT = [_date("AUDTDATE"), D("AUDTTIME", 9, 0), C("AUDTUSER", 8), C("AUDTORG", 6)]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: tuple[str, ...]
+    cols: tuple[Col, ...]  # key columns first, then audit columns, then the rest
+    unique: tuple[str, ...] = ()
+    indexes: tuple[str, ...] = ()
+
+    def col(self, name: str) -> Col:
+        return self.by_name[name]
+
+    @cached_property
+    def by_name(self) -> dict[str, Col]:
+        return {c.name: c for c in self.cols}
+
+
+def _table(name: str, key: list[Col], rest: list[Col], unique: tuple[str, ...] = (),
+           indexes: tuple[str, ...] = ()) -> Table:
+    return Table(name, tuple(c.name for c in key), tuple(key + AUDIT + rest), unique, indexes)
+
+
+SCHEMA: dict[str, Table] = {t.name: t for t in [
+    _table("ICITEM", [C("ITEMNO", 24)], [
+        C("FMTITEMNO", 24), C("DESC", 60), I("INACTIVE"), I("STOCKITEM"), C("STOCKUNIT", 10),
+        C("DEFPRICLST", 6), D("UNITWGT", 19, 4), C("CATEGORY", 6), I("ALLOWONWEB"), _date("DATELASTMN")],
+        indexes=("FMTITEMNO",)),
+    _table("ICLOC", [C("LOCATION", 6)], [C("DESC", 60)]),
+    _table("ICILOC", [C("ITEMNO", 24), C("LOCATION", 6)], [
+        _qty("QTYONHAND"), _qty("QTYONORDER"), _qty("QTYSALORDR"), _qty("QTYSHNOCST"),
+        _qty("QTYRENOCST"), _qty("QTYADNOCST"), _qty("QTYCOMMIT"), I("ACTIVE")]),
+    _table("ARCUS", [C("IDCUST", 12)], [
+        C("TEXTSNAM", 10), C("IDGRP", 6), I("SWACTV"), I("SWHOLD"), C("NAMECUST", 60),
+        C("TEXTSTRE1", 60), C("TEXTSTRE2", 60), C("TEXTSTRE3", 60), C("TEXTSTRE4", 60),
+        C("NAMECITY", 30), C("CODESTTE", 30), C("CODEPSTL", 20), C("CODECTRY", 30), C("NAMECTAC", 60),
+        C("TEXTPHON1", 30), C("CODECURN", 3), C("EMAIL1", 50), C("EMAIL2", 50), I("SWCHKDUPPO"),
+        _date("DATELASTMN")]),
+    _table("OEORDH", [D("ORDUNIQ", 19, 0)], [
+        C("ORDNUMBER", 22), C("CUSTOMER", 12),
+        C("BILNAME", 60), C("BILADDR1", 60), C("BILADDR2", 60), C("BILCITY", 30), C("BILSTATE", 30),
+        C("BILZIP", 20), C("BILCOUNTRY", 30),
+        C("SHPNAME", 60), C("SHPADDR1", 60), C("SHPADDR2", 60), C("SHPCITY", 30), C("SHPSTATE", 30),
+        C("SHPZIP", 20), C("SHPCOUNTRY", 30), C("SHPPHONE", 30), C("SHIPTO", 6),
+        C("PONUMBER", 22), C("REFERENCE", 60), I("TYPE"), _date("ORDDATE"), _date("EXPDATE"),
+        C("SHIPVIA", 6), C("VIADESC", 60), C("LOCATION", 6), I("ONHOLD"), C("DESC", 60),
+        C("COMMENT", 250), C("ORSOURCURR", 3), I("COMPLETE"), _amt("INVDISCAMT"), _amt("TAMOUNT1"),
+        _amt("INVNETWTX"), I("ORDERSOURC"), C("LASTINVNUM", 22)],
+        unique=("ORDNUMBER",), indexes=("REFERENCE", "CUSTOMER")),
+    _table("OEORDH1", [D("ORDUNIQ", 19, 0)], [C("SHPEMAIL", 50), C("SHIPTRACK", 36), I("NUMSHPMENT")]),
+    _table("OEORDD", [D("ORDUNIQ", 19, 0), D("LINENUM", 9, 0)], [
+        I("LINETYPE"), C("ITEM", 24), C("MISCCHARGE", 6), C("LOCATION", 6), C("DESC", 60),
+        _qty("QTYORDERED"), _qty("QTYSHIPPED"), _qty("QTYBACKORD"), _qty("QTYCOMMIT"),
+        D("UNITPRICE", 19, 6), I("PRICEOVER"), _amt("EXTINVMISC"), I("COMPLETE")]),
+    _table("OEMISC", [C("MISCCHARGE", 6)], [C("DESC", 60)]),
+    _table("OEVIA", [C("CODE", 6)], [C("NAME", 60)]),
+]}
+
+LINE_STEP = 32
+ORDER_TABLES = ("OEORDD", "OEORDH1", "OEORDH")
+
+
+def q(name: str) -> str:
+    """Quote an identifier (DESC, TYPE, COMMENT are reserved words somewhere)."""
+    return f'"{name}"'
+
+
+def unformat_item(number: str) -> str:
+    """Sage's unformatted item number: the formatted one without the segment separators."""
+    return number.replace("-", "").replace("/", "").replace(".", "").strip()
+
+
+def connection_string_for(path_or_odbc: str) -> str:
+    """A bare path means an SQLite file through sqlite3odbc; anything with `=` is an ODBC string."""
+    if "=" in path_or_odbc:
+        return path_or_odbc
+    return f"DRIVER={{SQLite3}};Database={path_or_odbc};Timeout=10000"
+
+
+def utc_stamp(now: datetime | None = None) -> tuple[int, int]:
+    """(YYYYMMDD, HHMMSShh) for the current UTC time, as Sage stores AUDTDATE/AUDTTIME."""
+    now = now or datetime.now(timezone.utc)
+    date = now.year * 10000 + now.month * 100 + now.day
+    time = now.hour * 1000000 + now.minute * 10000 + now.second * 100 + now.microsecond // 10000
+    return date, time
+
+
+class RowError(ValueError):
+    """A value does not fit its column (too long, too many decimals)."""
+
+
+def to_db(col: Col, value: Any) -> Any:
+    """Python value -> bound parameter: CHAR padded to its length, DECIMAL as a quantized Decimal."""
+    if value is None:
+        value = col.blank()
+    if col.kind == "C":
+        text = str(value)
+        if len(text) > col.size:
+            raise RowError(f"{col.name} is longer than {col.size} characters")
+        return text.ljust(col.size)
+    if col.kind == "D":
+        return _quantize(col, Decimal(str(value)))
+    return int(value)
+
+
+def _quantize(col: Col, value: Decimal) -> Decimal:
+    exp = Decimal(1).scaleb(-col.scale)
+    out = value.quantize(exp)
+    if out != value:
+        raise RowError(f"{col.name} allows {col.scale} decimal places")
+    return out
+
+
+def from_db(col: Col, value: Any) -> Any:
+    """Column value read back -> str (right-trimmed), Decimal (column scale) or int."""
+    if col.kind == "C":
+        return (value or "").rstrip()
+    if col.kind == "D":
+        raw = Decimal(str(value if value is not None else 0))
+        return raw.quantize(Decimal(1).scaleb(-col.scale))
+    return int(value or 0)
+
+
+class Sage300Database:
+    """One pyodbc connection guarded by a re-entrant lock (the web server is threaded; SQLite
+    dislikes concurrent writers anyway). `org` and `audit_user` fill AUDTORG/AUDTUSER."""
+
+    def __init__(self, odbc_connection_string: str, org: str = "SAMINC", audit_user: str = "ADMIN") -> None:
+        self.connection_string = connection_string_for(odbc_connection_string)
+        self.org = org
+        self.audit_user = audit_user
+        self.lock = threading.RLock()
+        self.conn = pyodbc.connect(self.connection_string, autocommit=True)
+        self.is_sqlite = "sqlite" in self.conn.getinfo(pyodbc.SQL_DRIVER_NAME).lower()
+        if self.is_sqlite:  # readers (CDC) on other connections must not block the simulator
+            self.conn.execute("PRAGMA journal_mode=WAL").fetchall()
+        self.conn.autocommit = False
+        self._last_orduniq: int | None = None
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[pyodbc.Cursor]:
+        """Cursor inside one DB transaction, committed on success and rolled back on any error."""
+        with self.lock:
+            cur = self.conn.cursor()
+            try:
+                yield cur
+                self.conn.commit()
+            except BaseException:
+                self.conn.rollback()
+                raise
+            finally:
+                cur.close()
+
+    # ----- schema -------------------------------------------------------------------------------
+    def create_schema(self) -> None:
+        """Create every table that does not exist yet (safe to call on every start)."""
+        with self.transaction() as cur:
+            existing = {row.table_name.upper() for row in cur.tables(tableType="TABLE").fetchall()}
+        for table in SCHEMA.values():
+            if table.name in existing:
+                continue
+            with self.transaction() as cur:
+                for stmt in _ddl(table):
+                    cur.execute(stmt)
+
+    # ----- generic row access -------------------------------------------------------------------
+    def _stamp(self, row: dict[str, Any], user: str | None) -> None:
+        row["AUDTDATE"], row["AUDTTIME"] = utc_stamp()
+        row["AUDTUSER"] = (user or self.audit_user).upper()[:8]
+        row["AUDTORG"] = self.org.upper()[:6]
+
+    def insert(self, cur: pyodbc.Cursor, table: str, row: Mapping[str, Any], user: str | None = None) -> None:
+        """Insert one row; missing columns get Sage's blanks (spaces / 0), audit columns stamped."""
+        t = SCHEMA[table]
+        values = dict(row)
+        self._stamp(values, user)
+        unknown = set(values) - {c.name for c in t.cols}
+        if unknown:
+            raise KeyError(f"{table} has no column(s) {sorted(unknown)}")
+        names = ", ".join(q(c.name) for c in t.cols)
+        marks = ", ".join("?" for _ in t.cols)
+        params = [to_db(c, values.get(c.name)) for c in t.cols]
+        cur.execute(f"INSERT INTO {q(table)} ({names}) VALUES ({marks})", params)
+
+    def update(self, cur: pyodbc.Cursor, table: str, key: Mapping[str, Any], changes: Mapping[str, Any],
+               user: str | None = None) -> int:
+        """Update columns of the row(s) matching `key`; audit columns stamped. Returns row count."""
+        t = SCHEMA[table]
+        values = dict(changes)
+        self._stamp(values, user)
+        sets = ", ".join(f"{q(n)} = ?" for n in values)
+        where, wparams = _where(t, key)
+        params = [to_db(t.col(n), v) for n, v in values.items()] + wparams
+        cur.execute(f"UPDATE {q(table)} SET {sets} WHERE {where}", params)
+        return cur.rowcount
+
+    def select(self, table: str, where: Mapping[str, Any] | None = None,
+               cur: pyodbc.Cursor | None = None) -> list[dict[str, Any]]:
+        """Rows as dicts of normalized values (strings trimmed, Decimals at column scale), in key order.
+        `where` compares columns for equality with padded values."""
+        t = SCHEMA[table]
+        sql = f"SELECT {', '.join(q(c.name) for c in t.cols)} FROM {q(table)}"
+        params: list[Any] = []
+        if where:
+            clause, params = _where(t, where)
+            sql += f" WHERE {clause}"
+        sql += " ORDER BY " + ", ".join(q(k) for k in t.key)
+        if cur is not None:
+            return _rows(t, cur.execute(sql, params).fetchall())
+        with self.transaction() as c:
+            return _rows(t, c.execute(sql, params).fetchall())
+
+    def get(self, table: str, key: Mapping[str, Any], cur: pyodbc.Cursor | None = None) -> dict[str, Any] | None:
+        rows = self.select(table, key, cur)
+        return rows[0] if rows else None
+
+    def upsert(self, table: str, row: Mapping[str, Any], user: str | None = None) -> None:
+        """Insert, or update the non-key columns given if the key exists (seeding is repeatable)."""
+        t = SCHEMA[table]
+        key = {k: row[k] for k in t.key}
+        with self.transaction() as cur:
+            if self.get(table, key, cur) is None:
+                self.insert(cur, table, row, user)
+            else:
+                rest = {k: v for k, v in row.items() if k not in t.key}
+                self.update(cur, table, key, rest, user)
+
+    # ----- seeding ------------------------------------------------------------------------------
+    def seed_locations(self, locations: Mapping[str, str]) -> None:
+        """ICLOC rows from {location code: description}."""
+        for code, desc in locations.items():
+            self.upsert("ICLOC", {"LOCATION": code, "DESC": desc})
+
+    def seed_misc_charges(self, charges: Mapping[str, str]) -> None:
+        """OEMISC rows from {code: description}."""
+        for code, desc in charges.items():
+            self.upsert("OEMISC", {"MISCCHARGE": code, "DESC": desc})
+
+    def seed_ship_via(self, codes: Mapping[str, str]) -> None:
+        """OEVIA rows from {code: name}."""
+        for code, name in codes.items():
+            self.upsert("OEVIA", {"CODE": code, "NAME": name})
+
+    def seed_items(self, items: Iterable[Mapping[str, Any]]) -> None:
+        """ICITEM rows given as dicts of ICITEM columns (FMTITEMNO required; ITEMNO defaults to the
+        unformatted number). An optional "LOCATIONS" entry {location: QTYONHAND} adds ICILOC rows."""
+        today = utc_stamp()[0]
+        for item in items:
+            row = {"INACTIVE": 0, "STOCKITEM": 1, "STOCKUNIT": "EA", "ALLOWONWEB": 1,
+                   "DATELASTMN": today, **{k: v for k, v in item.items() if k != "LOCATIONS"}}
+            row.setdefault("ITEMNO", unformat_item(row["FMTITEMNO"]))
+            self.upsert("ICITEM", row)
+            for location, on_hand in (item.get("LOCATIONS") or {}).items():
+                self.upsert("ICILOC", {"ITEMNO": row["ITEMNO"], "LOCATION": location,
+                                       "QTYONHAND": Decimal(str(on_hand)), "ACTIVE": 1})
+
+    def seed_customers(self, customers: Iterable[Mapping[str, Any]]) -> None:
+        """ARCUS rows given as dicts of ARCUS columns (IDCUST required)."""
+        today = utc_stamp()[0]
+        for cust in customers:
+            row = {"SWACTV": 1, "SWHOLD": 0, "CODECURN": "USD", "DATELASTMN": today, **cust}
+            self.upsert("ARCUS", row)
+
+    def seed_demo(self) -> None:
+        """The demo company: locations "1"/"2", misc charges FRT (freight) and HANDLE, ship-via
+        UPSGRD/FEDEX, customers WEBCUST (web default), 1200, 1105 (on hold), 12 items at "1"."""
+        self.create_schema()
+        self.seed_locations({"1": "Seattle Warehouse", "2": "Vancouver Warehouse"})
+        # MISCCHARGE is CHAR(6): "FREIGHT" (7) cannot be a Sage code, so the freight charge is "FRT".
+        self.seed_misc_charges({"FRT": "Freight", "HANDLE": "Handling"})
+        self.seed_ship_via({"UPSGRD": "UPS Ground", "FEDEX": "FedEx Express"})
+        self.seed_customers(DEMO_CUSTOMERS)
+        self.seed_items([{**item, "LOCATIONS": {"1": 1000}} for item in DEMO_ITEMS])
+
+    # ----- orders -------------------------------------------------------------------------------
+    def _next_orduniq(self, cur: pyodbc.Cursor) -> int:
+        """Never reuses a uniquifier, even after a reset (CDC watermarks and keys stay unique)."""
+        if self._last_orduniq is None:
+            row = cur.execute(f"SELECT {q('ORDUNIQ')} FROM {q('OEORDH')} ORDER BY {q('ORDUNIQ')} DESC").fetchone()
+            self._last_orduniq = int(Decimal(str(row[0]))) if row else 100000
+        self._last_orduniq += 1
+        return self._last_orduniq
+
+    def create_order(self, header: Mapping[str, Any], header1: Mapping[str, Any],
+                     details: list[Mapping[str, Any]], user: str | None = None) -> int:
+        """Insert OEORDH + OEORDH1 + OEORDD rows and commit the stock of the item lines (ICILOC
+        QTYCOMMIT and QTYSALORDR), all in one transaction. Returns the new ORDUNIQ."""
+        with self.transaction() as cur:
+            orduniq = self._next_orduniq(cur)
+            number = f"ORD{orduniq:09d}"
+            self.insert(cur, "OEORDH", {**header, "ORDUNIQ": orduniq, "ORDNUMBER": number}, user)
+            self.insert(cur, "OEORDH1", {**header1, "ORDUNIQ": orduniq}, user)
+            for n, line in enumerate(details, start=1):
+                self.insert(cur, "OEORDD", {**line, "ORDUNIQ": orduniq, "LINENUM": n * LINE_STEP}, user)
+                if line.get("LINETYPE") == 1:
+                    self._move_commitment(cur, line["ITEM"], line["LOCATION"], line["QTYORDERED"], user)
+            return orduniq
+
+    def _move_commitment(self, cur: pyodbc.Cursor, item: str, location: str, qty: Decimal,
+                         user: str | None) -> None:
+        key = {"ITEMNO": unformat_item(item), "LOCATION": location}
+        stock = self.get("ICILOC", key, cur)
+        if stock is None:
+            raise KeyError(f"no ICILOC row for {item} at {location}")
+        self.update(cur, "ICILOC", key, {"QTYCOMMIT": stock["QTYCOMMIT"] + qty,
+                                         "QTYSALORDR": stock["QTYSALORDR"] + qty}, user)
+
+    def order_rows(self, where: Mapping[str, Any] | None = None) -> list[tuple[dict, dict]]:
+        """(OEORDH row, OEORDH1 row) pairs, optionally filtered by OEORDH column equality."""
+        with self.transaction() as cur:
+            heads = self.select("OEORDH", where, cur)
+            extra = {r["ORDUNIQ"]: r for r in self.select("OEORDH1", None, cur)} if heads else {}
+        return [(h, extra.get(h["ORDUNIQ"], {})) for h in heads]
+
+    def order_lines(self, orduniq: int | Decimal) -> list[dict[str, Any]]:
+        return self.select("OEORDD", {"ORDUNIQ": orduniq})
+
+    def clear_orders(self) -> int:
+        """Delete every order and give back the stock its item lines committed. Returns how many."""
+        with self.transaction() as cur:
+            lines = self.select("OEORDD", None, cur)
+            for line in lines:
+                if line["LINETYPE"] == 1:
+                    self._move_commitment(cur, line["ITEM"], line["LOCATION"], -line["QTYORDERED"], None)
+            count = len(self.select("OEORDH", None, cur))
+            for table in ORDER_TABLES:
+                cur.execute(f"DELETE FROM {q(table)}")
+            return count
+
+
+def _ddl(table: Table) -> list[str]:
+    cols = ", ".join(f"{q(c.name)} {c.sql_type()} NOT NULL" for c in table.cols)
+    pk = ", ".join(q(k) for k in table.key)
+    stmts = [f"CREATE TABLE {q(table.name)} ({cols}, PRIMARY KEY ({pk}))"]
+    for col in table.unique:
+        stmts.append(f"CREATE UNIQUE INDEX {q(table.name + '_' + col)} ON {q(table.name)} ({q(col)})")
+    for col in table.indexes:
+        stmts.append(f"CREATE INDEX {q(table.name + '_' + col)} ON {q(table.name)} ({q(col)})")
+    return stmts
+
+
+def _where(t: Table, key: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    clause = " AND ".join(f"{q(n)} = ?" for n in key)
+    return clause, [to_db(t.col(n), v) for n, v in key.items()]
+
+
+def _rows(t: Table, fetched: list) -> list[dict[str, Any]]:
+    return [{c.name: from_db(c, v) for c, v in zip(t.cols, row)} for row in fetched]
+
+
+DEMO_CUSTOMERS: list[dict[str, Any]] = [
+    {"IDCUST": "WEBCUST", "TEXTSNAM": "Web", "IDGRP": "WEB", "NAMECUST": "Web Store Customer",
+     "TEXTSTRE1": "100 Main Street", "NAMECITY": "Seattle", "CODESTTE": "WA", "CODEPSTL": "98101",
+     "CODECTRY": "USA", "NAMECTAC": "Web Orders", "TEXTPHON1": "2065550100",
+     "EMAIL1": "orders@example.com", "EMAIL2": "webstore@example.com"},
+    {"IDCUST": "1200", "TEXTSNAM": "Mr. Ronald", "IDGRP": "RTL", "NAMECUST": "Mr. Ronald Black",
+     "TEXTSTRE1": "2 Elm Street", "NAMECITY": "Portland", "CODESTTE": "OR", "CODEPSTL": "97201",
+     "CODECTRY": "USA", "NAMECTAC": "Ronald Black", "EMAIL1": "ron@example.com",
+     "EMAIL2": "ron@example.com", "SWCHKDUPPO": 2},
+    {"IDCUST": "1105", "TEXTSNAM": "Bargain", "IDGRP": "WHL", "NAMECUST": "Bargain Mart - San Diego",
+     "TEXTSTRE1": "77 Harbor Drive", "NAMECITY": "San Diego", "CODESTTE": "CA", "CODEPSTL": "92101",
+     "CODECTRY": "USA", "EMAIL2": "ap@bargainmart.example.com", "SWHOLD": 1},
+]
+
+DEMO_ITEMS: list[dict[str, Any]] = [
+    {"FMTITEMNO": f, "DESC": d, "UNITWGT": Decimal(w), "CATEGORY": c, "DEFPRICLST": "WHSE"}
+    for f, d, w, c in [
+        ("WIDGET-1", "Widget, standard", "0.5000", "WIDG"),
+        ("WIDGET-2", "Widget, deluxe", "0.7500", "WIDG"),
+        ("GADGET-1", "Gadget, small", "1.2000", "GADG"),
+        ("GADGET-2", "Gadget, large", "2.4000", "GADG"),
+        ("A1-105/0", "Fluorescent Desk Lamp", "3.0000", "LAMPS"),
+        ("A1-310/0", "Halogen Lamp", "2.5000", "LAMPS"),
+        ("A1-400/0", "Incandescent Bulb 60W", "0.1000", "BULBS"),
+        ("A1-700/0", "Light Sensor", "0.2500", "SENS"),
+        ("SPROCKET.10", "Sprocket, 10 teeth", "0.3000", "PARTS"),
+        ("SPROCKET.20", "Sprocket, 20 teeth", "0.4500", "PARTS"),
+        ("CABLE-USB-C", "USB-C cable 1m", "0.0500", "CABLE"),
+        ("GIFTCARD-25", "Gift card $25", "0.0100", "GIFT"),
+    ]
+]

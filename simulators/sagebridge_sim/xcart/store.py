@@ -1,0 +1,571 @@
+"""Thread-safe in-memory X-Cart 5.5 data: orders, payment transactions, products, profiles.
+
+The store renders records in the exact JSON shape of the X-Cart 5.5 API Platform endpoints
+(`/work/shared/reference/xcart.md` section 4), so the HTTP layer only parses requests and pages
+lists. Money is `Decimal` internally and becomes a 2-place float at the JSON edge, as X-Cart sends it.
+Times are unix seconds (UTC) on a clock that tests can shift (`clock_offset`) so `lastRenewDate`
+can advance without sleeping. Listeners (the push module) are called after the lock is released so
+a slow listener can never hold up the store.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import random
+import string
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+CENT = Decimal("0.01")
+
+# (code -> (id, name, customer_name)); ids follow the seed order of xlite_data.yaml (section 1a/3).
+PAYMENT_STATUSES: dict[str, tuple[int, str, str]] = {
+    "Q": (1, "Awaiting payment", "Awaiting payment"),
+    "A": (2, "Authorized", "Authorized"),
+    "PP": (3, "Partially paid", "Partially paid"),
+    "P": (4, "Paid", "Paid"),
+    "D": (5, "Declined", "Declined"),
+    "C": (6, "Cancelled", "Cancelled"),
+    "R": (7, "Refunded", "Refunded"),
+}
+SHIPPING_STATUSES: dict[str, tuple[int, str, str]] = {
+    "N": (1, "New", "New"),
+    "P": (2, "Processing", "Processing"),
+    "S": (3, "Shipped", "Shipped"),
+    "D": (4, "Delivered", "Delivered"),
+    "WND": (5, "Will not deliver", "Will not deliver"),
+    "R": (6, "Returned", "Returned"),
+    "WFA": (7, "Waiting for approve", "Waiting for approve"),
+    "NBA": (8, "New/Backorder", "New/Backorder"),
+}
+STATUS_TABLES = {"payment": PAYMENT_STATUSES, "shipping": SHIPPING_STATUSES}
+
+# A few US state ids so `state` is an int like in a real store; unknown names give null.
+STATE_IDS = {"California": 5, "Florida": 10, "Illinois": 14, "New York": 38, "Texas": 51, "Washington": 55}
+
+# Order ids share X-Cart's sequence with carts, so real ids have holes; this cycle reproduces that.
+_ID_STEPS = (1, 3, 2, 1, 4)
+
+ListenerFn = Callable[[str, dict[str, Any]], None]
+
+
+def money(value: Any) -> Decimal:
+    """Decimal rounded to cents; accepts the strings/numbers of the admin spec."""
+    return Decimal(str(value)).quantize(CENT)
+
+
+def as_float(value: Decimal) -> float:
+    """X-Cart renders money as JSON numbers rounded to 2 places."""
+    return float(value.quantize(CENT))
+
+
+def iso8601(ts: float) -> str:
+    """PHP `DateTime::ISO8601` as used by the 5.5 order DTOs: `2024-11-05T15:42:10+0000`."""
+    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def iso_c(ts: float) -> str:
+    """PHP `date('c')` as used by the product DTOs: colon in the offset."""
+    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def status_json(kind: str, code: str) -> dict[str, Any]:
+    """`{id, code, name, customer_name}` as in `payment_status` / `shipping_status`."""
+    sid, name, customer_name = STATUS_TABLES[kind][code]
+    return {"id": sid, "code": code, "name": name, "customer_name": customer_name}
+
+
+class UnknownStatus(ValueError):
+    """A status code X-Cart does not know (the API answers 400)."""
+
+
+class DuplicateSku(ValueError):
+    """Product SKUs are unique in X-Cart (the API answers 400)."""
+
+
+@dataclass
+class Surcharge:
+    id: int
+    type: str          # tax | discount | shipping | handling
+    code: str          # SHIPPING | DCOUPON | DISCOUNT | CDEV.STAX.{rateId}
+    cls: str
+    name: str
+    value: Decimal
+    weight: int
+    include: bool = False
+
+    def to_api(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "code": self.code, "class": self.cls,
+                "include": self.include, "available": True, "value": as_float(self.value),
+                "name": self.name, "weight": self.weight}
+
+
+@dataclass
+class Item:
+    id: int
+    product_id: int
+    sku: str
+    name: str
+    price: Decimal
+    amount: int
+
+    def subtotal(self) -> Decimal:
+        return (self.price * self.amount).quantize(CENT)
+
+
+@dataclass
+class Transaction:
+    id: int
+    public_id: str
+    public_txn_id: str
+    method_id: int
+    method_name: str
+    date: int
+    currency: str
+    value: Decimal
+    type: str = "sale"
+    status: str = "S"
+
+    def to_api(self) -> dict[str, Any]:
+        return {"id": self.id, "public_id": self.public_id, "public_txn_id": self.public_txn_id,
+                "method_id": self.method_id, "type": self.type, "date": iso8601(self.date),
+                "status": self.status, "name": self.method_name, "local_name": self.method_name,
+                "currency": self.currency, "value": as_float(self.value), "note": "",
+                "data": [], "backend_transactions": []}
+
+
+@dataclass
+class Order:
+    id: int
+    order_number: str
+    date: int                 # creation, unix seconds
+    last_renew: int           # lastRenewDate, unix seconds
+    created_at_ms: int        # real wall clock, for end-to-end latency measurement
+    currency: str
+    payment_code: str
+    shipping_code: str
+    email: str
+    customer_id: int | None
+    order_profile_id: int
+    billing_address: dict[str, Any]
+    shipping_address: dict[str, Any]
+    shipping_id: int
+    shipping_method_name: str
+    items: list[Item]
+    surcharges: list[Surcharge]
+    used_coupons: list[dict[str, Any]] = field(default_factory=list)
+    transactions: list[Transaction] = field(default_factory=list)
+    notes: str = ""
+    admin_notes: str = ""
+    stock_status: str = "reduced"
+
+    def sub_total(self) -> Decimal:
+        return sum((i.subtotal() for i in self.items), Decimal("0.00"))
+
+    def total(self) -> Decimal:
+        """sub_total + every surcharge not already inside the prices (section 4)."""
+        extra = sum((s.value for s in self.surcharges if not s.include), Decimal("0.00"))
+        return (self.sub_total() + extra).quantize(CENT)
+
+    def to_api(self) -> dict[str, Any]:
+        data = {
+            "id": self.id, "order_number": self.order_number,
+            "create_date": iso8601(self.date), "update_date": iso8601(self.last_renew),
+            "total": as_float(self.total()), "sub_total": as_float(self.sub_total()),
+            "currency": self.currency,
+            "payment_status": status_json("payment", self.payment_code),
+            "shipping_status": status_json("shipping", self.shipping_code),
+            "email": self.email, "customer_id": self.customer_id,
+            "order_profile_id": self.order_profile_id,
+            "billing_address": copy.deepcopy(self.billing_address),
+            "shipping_address": copy.deepcopy(self.shipping_address),
+            "shipping_id": self.shipping_id, "shipping_method_name": self.shipping_method_name,
+            "notes": self.notes, "admin_notes": self.admin_notes, "stock_status": self.stock_status,
+            "items": [self._item_json(i) for i in self.items],
+            "surcharges": [s.to_api() for s in self.surcharges],
+            "tracking_numbers": [],
+        }
+        if self.used_coupons:
+            data["used_coupons"] = copy.deepcopy(self.used_coupons)
+        return data
+
+    def _item_json(self, item: Item) -> dict[str, Any]:
+        return {"id": item.id, "product_id": item.product_id, "sku": item.sku,
+                "update_date": iso8601(self.last_renew), "name": item.name,
+                "price": as_float(item.price), "item_net_price": as_float(item.price),
+                "discounted_subtotal": as_float(item.subtotal()), "amount": item.amount,
+                "backordered_amount": 0, "surcharges": []}
+
+
+@dataclass
+class OrderQuery:
+    """Parsed `/api/orders` filters. Ranges are (op, unix seconds) with op in after/before/strictly_*."""
+    last_renew: list[tuple[str, int]] = field(default_factory=list)
+    date: list[tuple[str, int]] = field(default_factory=list)
+    payment_codes: list[str] = field(default_factory=list)
+    shipping_codes: list[str] = field(default_factory=list)
+    login: str | None = None
+    sort: list[tuple[str, bool]] = field(default_factory=list)   # (field, descending)
+
+
+_RANGE_OPS: dict[str, Callable[[int, int], bool]] = {
+    "after": lambda v, x: v >= x,
+    "strictly_after": lambda v, x: v > x,
+    "before": lambda v, x: v <= x,
+    "strictly_before": lambda v, x: v < x,
+}
+RANGE_OPS = tuple(_RANGE_OPS)
+
+# Product fields a PUT may change, with the type each must have.
+_PRODUCT_FIELDS: dict[str, tuple[type, ...]] = {
+    "sku": (str,), "name": (str,), "description": (str,), "brief_description": (str,),
+    "meta_tags": (str,), "meta_description": (str,), "meta_title": (str,), "clean_url": (str,),
+    "price": (int, float), "enabled": (bool,), "inventory_traceable": (bool,), "amount": (int,),
+    "weight": (int, float), "separate_box": (bool,), "width": (int, float), "length": (int, float),
+    "height": (int, float), "free_shipping": (bool,), "taxable": (bool,),
+}
+
+
+def _in_ranges(value: int, ranges: Iterable[tuple[str, int]]) -> bool:
+    return all(_RANGE_OPS[op](value, bound) for op, bound in ranges)
+
+
+def _sorted(rows: list[Any], sort: list[tuple[str, bool]], key_of: Callable[[Any, str], Any]) -> list[Any]:
+    """Sort by the requested keys with `id` ascending as the final tie-break, so pages are stable."""
+    rows = sorted(rows, key=lambda r: key_of(r, "id"))
+    for name, desc in reversed(sort):
+        rows.sort(key=lambda r: key_of(r, name), reverse=desc)
+    return rows
+
+
+def _order_key(o: Order, name: str) -> int:
+    return {"id": o.id, "lastRenewDate": o.last_renew, "date": o.date}[name]
+
+
+class XCartStore:
+    """All simulated X-Cart data behind one re-entrant lock."""
+
+    def __init__(self, seed: int = 5, first_order_id: int = 101, first_order_number: int = 1) -> None:
+        self._lock = threading.RLock()
+        self._rng = random.Random(seed)
+        self.clock_offset = 0.0
+        self.orders: dict[int, Order] = {}
+        self.products: dict[int, dict[str, Any]] = {}
+        self.profiles: dict[int, dict[str, Any]] = {}
+        self._next_order_id = first_order_id
+        self._id_steps = itertools.cycle(_ID_STEPS)
+        self._next_number = first_order_number
+        self._seq = {k: itertools.count(1) for k in ("item", "surcharge", "address", "txn", "coupon")}
+        self._profile_seq = itertools.count(1)
+        self._product_seq = itertools.count(1)
+        self._method_ids: dict[str, int] = {}
+        self._shipping_ids: dict[str, int] = {}
+        self._listeners: list[ListenerFn] = []
+        # Indexes so bulk loads of many orders stay linear.
+        self._sku_index: dict[str, int] = {}
+        self._login_index: dict[str, int] = {}
+        self._number_index: dict[str, int] = {}
+
+    # ---- clock and listeners -------------------------------------------------------------
+
+    def now(self) -> float:
+        """Simulated wall clock (real time plus the test-controlled offset)."""
+        return time.time() + self.clock_offset
+
+    def add_listener(self, fn: ListenerFn) -> None:
+        """`fn(event, order_json)` is called after each order create/change, outside the lock."""
+        self._listeners.append(fn)
+
+    def _emit(self, event: str, snapshot: dict[str, Any]) -> None:
+        for fn in list(self._listeners):
+            fn(event, snapshot)
+
+    # ---- products and profiles -----------------------------------------------------------
+
+    def seed_products(self, count: int) -> list[int]:
+        """Catalogue for load tests: SKU-00001.. with varied prices and stock."""
+        return [self.add_product(f"SKU-{n:05d}", f"Product {n}", money(5 + (n % 50) * 1.25), 100 + n % 7)
+                for n in range(1, count + 1)]
+
+    def add_product(self, sku: str, name: str, price: Decimal, amount: int = 100) -> int:
+        with self._lock:
+            if self._product_by_sku(sku) is not None:
+                raise DuplicateSku(f"SKU {sku!r} already exists")
+            pid = next(self._product_seq)
+            self._sku_index[sku] = pid
+            ts = int(self.now())
+            self.products[pid] = {
+                "id": pid, "sku": sku, "name": name, "description": "", "brief_description": "",
+                "meta_tags": "", "meta_description": "", "meta_title": "", "clean_url": sku.lower(),
+                "price": price, "enabled": True, "inventory_traceable": True, "amount": amount,
+                "weight": 1.0, "separate_box": False, "width": 0.0, "length": 0.0, "height": 0.0,
+                "free_shipping": False, "taxable": True, "create_date": ts, "update_date": ts,
+                "arrival_date": ts, "product_class": None, "tax_class": None, "memberships": [],
+                "images": [],
+            }
+            return pid
+
+    def _product_by_sku(self, sku: str) -> dict[str, Any] | None:
+        pid = self._sku_index.get(sku)
+        return self.products[pid] if pid is not None else None
+
+    @staticmethod
+    def _product_json(p: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(p)
+        out["price"] = as_float(p["price"])
+        for k in ("create_date", "update_date", "arrival_date"):
+            out[k] = iso_c(p[k])
+        return out
+
+    def get_product(self, pid: int) -> dict[str, Any] | None:
+        with self._lock:
+            p = self.products.get(pid)
+            return self._product_json(p) if p else None
+
+    def list_products(self, sort: list[tuple[str, bool]] | None = None,
+                      window: slice = slice(None)) -> tuple[int, list[dict[str, Any]]]:
+        """(total, rendered rows in `window`) so only one page is rendered."""
+        with self._lock:
+            rows = _sorted(list(self.products.values()), sort or [], lambda p, k: p[k])
+            return len(rows), [self._product_json(p) for p in rows[window]]
+
+    def update_product(self, pid: int, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Partial PUT: only given (known) fields change; unknown keys are ignored like API Platform."""
+        with self._lock:
+            p = self.products.get(pid)
+            if p is None:
+                return None
+            clean = self._validate_product_changes(pid, changes)
+            if "sku" in clean:
+                del self._sku_index[p["sku"]]
+                self._sku_index[clean["sku"]] = pid
+            p.update(clean)
+            p["update_date"] = int(self.now())
+            return self._product_json(p)
+
+    def _validate_product_changes(self, pid: int, changes: dict[str, Any]) -> dict[str, Any]:
+        clean: dict[str, Any] = {}
+        for k, v in changes.items():
+            types = _PRODUCT_FIELDS.get(k)
+            if types is None:
+                continue
+            if not isinstance(v, types) or (bool not in types and isinstance(v, bool)):
+                raise ValueError(f"{k}: This value should be of type {types[0].__name__}.")
+            if k in ("price", "amount") and v < 0:
+                raise ValueError(f"{k}: This value should be greater than or equal to 0.")
+            clean[k] = money(v) if k == "price" else v
+        other = self._product_by_sku(clean["sku"]) if "sku" in clean else None
+        if other is not None and other["id"] != pid:
+            raise DuplicateSku(f"sku: SKU {clean['sku']!r} already exists")
+        return clean
+
+    def _profile_for(self, email: str) -> int:
+        """The registered profile of `email` (login is the e-mail), created on first order."""
+        if email in self._login_index:
+            return self._login_index[email]
+        pid = next(self._profile_seq)
+        self._login_index[email] = pid
+        ts = int(self.now())
+        self.profiles[pid] = {"id": pid, "login": email, "access_level": 0, "status": "E",
+                              "added": iso8601(ts), "first_login": iso8601(ts), "last_login": iso8601(ts),
+                              "language": "en", "referer": "", "membership": None,
+                              "pending_membership": None}
+        return pid
+
+    def get_profile(self, pid: int) -> dict[str, Any] | None:
+        with self._lock:
+            p = self.profiles.get(pid)
+            return copy.deepcopy(p) if p else None
+
+    def list_profiles(self, login: str | None = None,
+                      window: slice = slice(None)) -> tuple[int, list[dict[str, Any]]]:
+        """Profiles whose login contains `login` (case-insensitive): (total, rows in `window`)."""
+        with self._lock:
+            rows = [p for p in sorted(self.profiles.values(), key=lambda p: p["id"])
+                    if login is None or login.lower() in p["login"].lower()]
+            return len(rows), copy.deepcopy(rows[window])
+
+    # ---- orders --------------------------------------------------------------------------
+
+    def create_order(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Places an order from the compact admin spec (see `app.OrderSpec`); returns sim metadata."""
+        with self._lock:
+            order = self._build_order(spec)
+            self.orders[order.id] = order
+            self._number_index[order.order_number] = order.id
+            meta = self._meta(order)
+            snapshot = order.to_api()
+        self._emit("order.created", snapshot)
+        return meta
+
+    def _build_order(self, spec: dict[str, Any]) -> Order:
+        # Validate before touching any sequence or stock, so a rejected spec leaves no trace.
+        payment_code = self._check_code("payment", spec.get("payment_code") or "P")
+        shipping_code = self._check_code("shipping", spec.get("shipping_code") or "N")
+        if not spec.get("items"):
+            raise ValueError("an order needs at least one item")
+        oid = self._next_order_id
+        self._next_order_id += next(self._id_steps)
+        number = f"{self._next_number:05d}"
+        self._next_number += 1
+        ts = int(self.now())
+        currency = spec.get("currency") or "USD"
+        items = [self._build_item(i) for i in spec["items"]]
+        surcharges, coupons = self._build_surcharges(spec)
+        email = spec.get("email") or f"customer{oid}@example.com"
+        customer_id = None if spec.get("guest") else self._profile_for(email)
+        order = Order(
+            id=oid, order_number=number, date=ts, last_renew=ts, created_at_ms=int(time.time() * 1000),
+            currency=currency, payment_code=payment_code, shipping_code=shipping_code,
+            email=email, customer_id=customer_id, order_profile_id=next(self._profile_seq),
+            billing_address=self._address(spec, billing=True),
+            shipping_address=self._address(spec, billing=False),
+            shipping_id=self._shipping_id(spec.get("shipping_method") or "UPS Ground"),
+            shipping_method_name=spec.get("shipping_method") or "UPS Ground",
+            items=items, surcharges=surcharges, used_coupons=coupons,
+            notes=spec.get("notes") or "", admin_notes=spec.get("admin_notes") or "",
+        )
+        order.transactions.append(self._transaction(order, spec.get("payment_method") or "Credit Card"))
+        return order
+
+    def _check_code(self, kind: str, code: str) -> str:
+        if code not in STATUS_TABLES[kind]:
+            raise UnknownStatus(f"unknown {kind} status code {code!r}")
+        return code
+
+    def _build_item(self, spec: dict[str, Any]) -> Item:
+        """Links the line to the catalogue product of that SKU (creating it if new) and reduces stock."""
+        sku, price, amount = spec["sku"], money(spec["price"]), int(spec.get("amount", 1))
+        product = self._product_by_sku(sku)
+        if product is None:
+            product = self.products[self.add_product(sku, spec.get("name") or sku, price)]
+        if product["inventory_traceable"]:
+            product["amount"] = max(0, product["amount"] - amount)
+        return Item(id=next(self._seq["item"]), product_id=product["id"], sku=sku,
+                    name=spec.get("name") or product["name"], price=price, amount=amount)
+
+    def _build_surcharges(self, spec: dict[str, Any]) -> tuple[list[Surcharge], list[dict[str, Any]]]:
+        nxt = self._seq["surcharge"]
+        out: list[Surcharge] = []
+        coupons: list[dict[str, Any]] = []
+        shipping = money(spec.get("shipping") or "0")
+        tax = money(spec.get("tax") or "0")
+        discount = money(spec.get("discount") or "0")
+        if shipping:
+            out.append(Surcharge(next(nxt), "shipping", "SHIPPING", "XLite\\Logic\\Order\\Modifier\\Shipping",
+                                 "Shipping cost", shipping, 100))
+        if discount and spec.get("coupon"):
+            out.append(Surcharge(next(nxt), "discount", "DCOUPON", "CDev\\Coupons\\Logic\\Order\\Modifier\\Discount",
+                                 "Coupon discount", -discount, 200))
+            cid = next(self._seq["coupon"])
+            coupons.append({"id": cid, "code": spec["coupon"], "value": as_float(discount), "type": "$",
+                            "coupon_id": cid})
+        elif discount:
+            out.append(Surcharge(next(nxt), "discount", "DISCOUNT", "XLite\\Logic\\Order\\Modifier\\Discount",
+                                 "Discount", -discount, 150))
+        if tax:
+            out.append(Surcharge(next(nxt), "tax", "CDEV.STAX.1", "CDev\\SalesTax\\Logic\\Order\\Modifier\\Tax",
+                                 "Sales tax", tax, 1000, include=bool(spec.get("tax_included"))))
+        return out, coupons
+
+    def _address(self, spec: dict[str, Any], billing: bool) -> dict[str, Any]:
+        a = spec.get("address") or {}
+        state_name = a.get("state_name", "New York")
+        return {"id": next(self._seq["address"]), "is_billing": billing, "is_shipping": not billing,
+                "is_work": False, "type": "R", "title": "",
+                "firstname": spec.get("first_name") or "Test", "lastname": spec.get("last_name") or "Customer",
+                "phone": a.get("phone", "+1 212 555 0100"), "street": a.get("street", "1 Main Street"),
+                "zipcode": a.get("zipcode", "10001"), "city": a.get("city", "New York"),
+                "country_code": a.get("country_code", "US"), "state": STATE_IDS.get(state_name),
+                "state_name": state_name, "custom_fields": []}
+
+    def _shipping_id(self, method: str) -> int:
+        return self._shipping_ids.setdefault(method, len(self._shipping_ids) + 1)
+
+    def _transaction(self, order: Order, method: str) -> Transaction:
+        method_id = self._method_ids.setdefault(method, len(self._method_ids) + 1)
+        letters = string.ascii_uppercase + string.digits
+        return Transaction(id=next(self._seq["txn"]), public_id="".join(self._rng.choices(letters, k=8)),
+                           public_txn_id=f"TXN{self._rng.randrange(10**9):09d}", method_id=method_id,
+                           method_name=method, date=order.date, currency=order.currency, value=order.total())
+
+    @staticmethod
+    def _meta(order: Order) -> dict[str, Any]:
+        return {"id": order.id, "order_number": order.order_number, "created_at_ms": order.created_at_ms,
+                "last_renew": order.last_renew}
+
+    def sim_meta(self, oid: int) -> dict[str, Any] | None:
+        with self._lock:
+            order = self.orders.get(oid)
+            return self._meta(order) if order else None
+
+    def order_count(self) -> int:
+        with self._lock:
+            return len(self.orders)
+
+    def get_order(self, oid: int) -> dict[str, Any] | None:
+        with self._lock:
+            order = self.orders.get(oid)
+            return order.to_api() if order else None
+
+    def get_order_by_number(self, number: str) -> dict[str, Any] | None:
+        with self._lock:
+            order = self.orders.get(self._number_index.get(number, -1))
+            return order.to_api() if order else None
+
+    def transactions(self, oid: int, window: slice = slice(None)) -> tuple[int, list[dict[str, Any]]] | None:
+        with self._lock:
+            order = self.orders.get(oid)
+            if order is None:
+                return None
+            return len(order.transactions), [t.to_api() for t in order.transactions[window]]
+
+    def list_orders(self, q: OrderQuery, window: slice = slice(None)) -> tuple[int, list[dict[str, Any]]]:
+        """(number of matches, the matches in `window` rendered) in the requested stable order.
+        Only the page is rendered, so polling a large store stays cheap."""
+        with self._lock:
+            rows = [o for o in self.orders.values() if self._matches(o, q)]
+            rows = _sorted(rows, q.sort, _order_key)
+            return len(rows), [o.to_api() for o in rows[window]]
+
+    @staticmethod
+    def _matches(o: Order, q: OrderQuery) -> bool:
+        return (_in_ranges(o.last_renew, q.last_renew) and _in_ranges(o.date, q.date)
+                and (not q.payment_codes or o.payment_code in q.payment_codes)
+                and (not q.shipping_codes or o.shipping_code in q.shipping_codes)
+                and (q.login is None or q.login.lower() in o.email.lower()))
+
+    def get_status(self, oid: int, kind: str) -> dict[str, Any] | None:
+        with self._lock:
+            order = self.orders.get(oid)
+            if order is None:
+                return None
+            return status_json(kind, order.payment_code if kind == "payment" else order.shipping_code)
+
+    def set_status(self, oid: int, kind: str, code: str) -> dict[str, Any] | None:
+        """PUT .../payment_status|shipping_status. Every PUT saves the order, so lastRenewDate moves."""
+        self._check_code(kind, code)
+        with self._lock:
+            order = self.orders.get(oid)
+            if order is None:
+                return None
+            setattr(order, f"{kind}_code", code)
+            order.last_renew = int(self.now())
+            snapshot = order.to_api()
+        self._emit("order.updated", snapshot)
+        return status_json(kind, code)
+
+    def touch(self, oid: int) -> dict[str, Any] | None:
+        """Simulates an admin edit: bumps lastRenewDate to now."""
+        with self._lock:
+            order = self.orders.get(oid)
+            if order is None:
+                return None
+            order.last_renew = int(self.now())
+            meta, snapshot = self._meta(order), order.to_api()
+        self._emit("order.updated", snapshot)
+        return meta
