@@ -83,3 +83,60 @@ def committed(bootstrap: str, group: str, topic: str, partitions: int) -> dict[i
         return {tp.partition: tp.offset for tp in res}
     finally:
         c.close()
+
+
+# -- the whole system ---------------------------------------------------------------------------
+import httpx  # noqa: E402
+
+from sagebridge_devstack.stack import Stack, StackConfig  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def stack(bootstrap, tmp_path_factory):
+    """Simulators and all services as real processes on the session broker, with the X-Cart push
+    module on (webhook path) and polling on (poll path). Tests use their own orders, so they can
+    share it; each restores any fault or service it changes."""
+    cfg = StackConfig(work_dir=tmp_path_factory.mktemp("stack"), bootstrap=bootstrap, partitions=4,
+                      poll_interval_s=0.5, webhook_push=True,
+                      service_env={s: {"RETRY_MAX_S": "2", "RETRY_INITIAL_S": "0.1"}
+                                   for s in ("ingest", "transform", "erp-writer")})
+    with Stack(cfg) as s:
+        yield s
+
+
+class Sims:
+    """Thin admin-API helpers for the simulators."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.http = httpx.Client(timeout=30)
+
+    def order(self, **spec) -> dict:
+        body = {"email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "payment_code": "P",
+                "shipping_method": "UPS Ground",
+                "items": [{"sku": "WIDGET-1", "name": "Widget", "price": "12.50", "amount": 2}]} | spec
+        r = self.http.post(f"{self.stack.xcart_url}/_sim/orders", json=body)
+        r.raise_for_status()
+        return r.json()
+
+    def bulk(self, count: int, **spec) -> list[dict]:
+        template = {"email": "bulk@example.com", "payment_code": "P",
+                    "items": [{"sku": "GADGET-2", "name": "Gadget", "price": "3.25", "amount": 1}]} | spec
+        r = self.http.post(f"{self.stack.xcart_url}/_sim/orders/bulk", json={"count": count, "template": template,
+                                                                               "detail": True})
+        r.raise_for_status()
+        return r.json()
+
+    def xcart_order(self, order_id: int) -> dict:
+        return self.http.get(f"{self.stack.xcart_url}/_sim/orders/{order_id}").json()
+
+    def sage_orders(self) -> list[dict]:
+        return self.http.get(f"{self.stack.sage_url}/_sim/orders").json()
+
+    def sage_faults(self, **plan) -> None:
+        self.http.post(f"{self.stack.sage_url}/_sim/faults", json=plan).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def sims(stack):
+    return Sims(stack)

@@ -40,7 +40,7 @@ class Running:
 
     def __init__(self, bootstrap, topic, handler, *, max_in_flight=8, **settings):
         self.settings = Settings(kafka_bootstrap_servers=bootstrap, service_name="test", ops_port=0,
-                                 kafka_group_id=unique("group"), retry_initial_s=0.02, retry_max_s=0.2,
+                                 kafka_group_id=unique("group"), pair_id="p", retry_initial_s=0.02, retry_max_s=0.2,
                                  max_in_flight=max_in_flight, **settings)
         self.app = Application(self.settings, configure_logging=False)
         self.app.processor([topic], handler, stage="test")
@@ -196,3 +196,21 @@ def test_stop_finishes_in_flight_work_commits_and_exits_within_10s(bootstrap, se
     done = committed(bootstrap, r.settings.group_id, src, 1)[0]
     assert len(produced) >= 1
     assert done == len(produced)          # committed exactly what was produced, never ahead
+
+
+def test_events_of_other_pairs_are_skipped_and_committed(bootstrap, serde):
+    src, out = unique("in"), unique("out")
+    create_topics(bootstrap, [src, out], partitions=1)
+    foreign = status_event("theirs", 1)
+    foreign["metadata"]["pair_id"] = "another-pair"
+    produce(bootstrap, serde, src, [("theirs", foreign), ("ours", status_event("ours", 2))])
+    handled = []
+
+    def handler(event):
+        handled.append(event.value["order_id"])
+        return [Output(out, event.value["order_id"], SCHEMA, event.value)]
+
+    with Running(bootstrap, src, handler) as r:
+        assert wait_for(lambda: handled == ["ours"])
+        assert wait_for(lambda: committed(bootstrap, r.settings.group_id, src, 1)[0] == 2, 10)
+    assert handled == ["ours"]

@@ -118,7 +118,7 @@ class Processor:
                 attempt += 1
                 try:
                     event = self._decode(msg)
-                    outputs = self.handler(event)
+                    outputs = self.handler(event) if self._is_ours(event) else []
                     self._observe_latency(msg.topic(), event)
                     self.app.publish(outputs, lambda err: self._finished(tp, msg.offset(), generation, err))
                     break
@@ -142,6 +142,12 @@ class Processor:
         schema, record = self.app.serde.deserialize(value)
         return Event(topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), key=msg.key(),
                      schema=schema, value=record, headers=msg.headers() or [], timestamp_ms=msg.timestamp()[1])
+
+    def _is_ours(self, event: Event) -> bool:
+        """Topics are shared by every integration pair; each pair's services handle only their own
+        pair's events (an X-Cart+Sage 300 writer must never write another pair's orders)."""
+        pair = (event.value.get("metadata") or {}).get("pair_id")
+        return pair is None or pair == self.app.settings.pair_id
 
     def _finished(self, tp, offset: int, generation: int, err: Exception | None) -> None:
         if err is not None:

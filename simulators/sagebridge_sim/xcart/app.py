@@ -99,6 +99,7 @@ class OrderSpec(BaseModel):
 class BulkSpec(BaseModel):
     count: int = Field(ge=1, le=200_000)
     template: OrderSpec
+    detail: bool = False     # True: return {id, order_number, created_at_ms} per order, not bare ids
 
 
 class PushConfig(BaseModel):
@@ -480,7 +481,10 @@ def _install_sim_routes(app: FastAPI, store: XCartStore, push: PushNotifier, sta
 
     @app.post("/_sim/orders/bulk", status_code=201)
     def sim_bulk(bulk: BulkSpec):
-        return [create(bulk.template)["id"] for _ in range(bulk.count)]
+        made = [create(bulk.template) for _ in range(bulk.count)]
+        if bulk.detail:
+            return [{k: m[k] for k in ("id", "order_number", "created_at_ms")} for m in made]
+        return [m["id"] for m in made]
 
     @app.get("/_sim/orders/{oid}")
     def sim_get_order(oid: int):
