@@ -87,19 +87,51 @@ def committed(bootstrap: str, group: str, topic: str, partitions: int) -> dict[i
 
 # -- the whole system ---------------------------------------------------------------------------
 import httpx  # noqa: E402
+from fastapi import FastAPI, Request, Response  # noqa: E402  (module level: FastAPI resolves annotations here)
 
 from sagebridge_devstack.stack import Stack, StackConfig  # noqa: E402
 
 
+class OtlpCollector:
+    """A real OTLP/HTTP endpoint that keeps every exported span (name, trace id, service)."""
+
+    def __init__(self) -> None:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        self.spans: list[dict] = []
+        api = FastAPI()
+
+        @api.post("/v1/traces")
+        async def traces(request: Request):
+            req = ExportTraceServiceRequest.FromString(await request.body())
+            for rs in req.resource_spans:
+                service = next((a.value.string_value for a in rs.resource.attributes if a.key == "service.name"), "")
+                for ss in rs.scope_spans:
+                    for span in ss.spans:
+                        self.spans.append({"name": span.name, "trace_id": span.trace_id.hex(), "service": service})
+            return Response(status_code=200)
+
+        from sagebridge_sim.serve import BackgroundServer
+        self.server = BackgroundServer(api).start()
+
+
 @pytest.fixture(scope="session")
-def stack(bootstrap, tmp_path_factory):
+def otlp():
+    collector = OtlpCollector()
+    yield collector
+    collector.server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(bootstrap, tmp_path_factory, otlp):
     """Simulators and all services as real processes on the session broker, with the X-Cart push
-    module on (webhook path) and polling on (poll path). Tests use their own orders, so they can
-    share it; each restores any fault or service it changes."""
+    module on (webhook path) and polling on (poll path), exporting traces to a test collector.
+    Tests use their own orders, so they can share it; each restores any fault or service it changes."""
+    env = {"RETRY_MAX_S": "2", "RETRY_INITIAL_S": "0.1", "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.server.url,
+           "OTEL_BSP_SCHEDULE_DELAY": "200"}
     cfg = StackConfig(work_dir=tmp_path_factory.mktemp("stack"), bootstrap=bootstrap, partitions=4,
                       poll_interval_s=0.5, webhook_push=True,
-                      service_env={s: {"RETRY_MAX_S": "2", "RETRY_INITIAL_S": "0.1"}
-                                   for s in ("ingest", "transform", "erp-writer")})
+                      service_env={s: dict(env) for s in ("ingest", "transform", "erp-writer")})
     with Stack(cfg) as s:
         yield s
 

@@ -214,3 +214,30 @@ def test_events_of_other_pairs_are_skipped_and_committed(bootstrap, serde):
         assert wait_for(lambda: handled == ["ours"])
         assert wait_for(lambda: committed(bootstrap, r.settings.group_id, src, 1)[0] == 2, 10)
     assert handled == ["ours"]
+
+
+def test_schema_registry_framing_end_to_end(bootstrap, serde):
+    """With SCHEMA_REGISTRY_URL set, inputs in Confluent framing are read and outputs are written
+    in it (magic byte 0 + schema id), against a real registry HTTP server."""
+    from sagebridge_common.avro_serde import ConfluentSerde
+    from sagebridge_common.schema_registry import SchemaRegistryClient
+    from sagebridge_common.schemas import SchemaCatalog
+    from sagebridge_sim.schema_registry import create_app as registry_app
+    from sagebridge_sim.serve import BackgroundServer
+
+    src, out = unique("in"), unique("out")
+    create_topics(bootstrap, [src, out], partitions=1)
+    with BackgroundServer(registry_app()) as registry:
+        confluent = ConfluentSerde(SchemaCatalog.load(), SchemaRegistryClient(registry.url))
+        p = Producer({"bootstrap.servers": bootstrap})
+        p.produce(src, key=b"r1", value=confluent.serialize(SCHEMA, status_event("r1", 1)))
+        p.flush(10)
+
+        def handler(event):
+            return [Output(out, event.value["order_id"], SCHEMA, event.value)]
+
+        with Running(bootstrap, src, handler, schema_registry_url=registry.url):
+            [msg] = read_all(bootstrap, out, expect=1)
+        assert msg.value()[0] == 0
+        name, value = confluent.deserialize(msg.value())
+        assert name == SCHEMA and value["order_id"] == "r1"

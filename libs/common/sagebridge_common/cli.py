@@ -27,7 +27,7 @@ def topics() -> None:
 @click.option("--replication-factor", type=int, default=1, show_default=True)
 def apply_cmd(dry_run: bool, partitions: int | None, replication_factor: int) -> None:
     """Create missing topics and DLQs, align configs. Safe to run any number of times."""
-    admin = make_admin(Settings())
+    admin = make_admin(Settings.from_env())
     report = topic_catalogue.apply(admin, topic_catalogue.catalogue(partitions),
                                    replication_factor=replication_factor, dry_run=dry_run)
     click.echo(json.dumps({"dry_run": dry_run, **report.__dict__}, indent=2))

@@ -22,8 +22,12 @@ def _secrets_dir() -> str | None:
 class Settings(BaseSettings):
     """Settings every service shares. Field names map to upper-case environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore",
-                                      secrets_dir=_secrets_dir())
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    @classmethod
+    def from_env(cls):
+        """The one place a service reads its configuration: environment, plus secret files."""
+        return cls(_secrets_dir=_secrets_dir())
 
     service_name: str = "sagebridge"
     pair_id: str = Field("xcart-sage300", description="integration pair this instance serves")

@@ -25,7 +25,7 @@ def build(settings: ErpWriterSettings) -> Application:
 
 
 def main() -> None:
-    sys.exit(build(ErpWriterSettings()).run())
+    sys.exit(build(ErpWriterSettings.from_env()).run())
 
 
 if __name__ == "__main__":

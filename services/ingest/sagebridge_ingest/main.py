@@ -33,7 +33,7 @@ def build(settings: IngestSettings) -> Application:
 
 
 def main() -> None:
-    sys.exit(build(IngestSettings()).run())
+    sys.exit(build(IngestSettings.from_env()).run())
 
 
 if __name__ == "__main__":

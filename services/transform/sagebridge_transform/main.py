@@ -19,7 +19,7 @@ def build(settings: TransformSettings) -> Application:
 
 
 def main() -> None:
-    sys.exit(build(TransformSettings()).run())
+    sys.exit(build(TransformSettings.from_env()).run())
 
 
 if __name__ == "__main__":
