@@ -29,45 +29,45 @@ class Settings(BaseSettings):
         """The one place a service reads its configuration: environment, plus secret files."""
         return cls(_secrets_dir=_secrets_dir())
 
-    service_name: str = "sagebridge"
-    pair_id: str = Field("xcart-sage300", description="integration pair this instance serves")
-    log_level: str = "INFO"
+    service_name: str = Field("sagebridge", description="Service name in logs, metrics, traces and the group id.")
+    pair_id: str = Field("xcart-sage300", description="Integration pair this instance serves; events of other pairs are skipped.")
+    log_level: str = Field("INFO", description="Log level (JSON logs on stderr).")
 
     # Kafka connection
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    kafka_sasl_mechanism: str | None = None
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_ca_location: str | None = None
-    kafka_ssl_certificate_location: str | None = None
-    kafka_ssl_key_location: str | None = None
-    kafka_ssl_key_password: SecretStr | None = None
-    kafka_client_id: str | None = None
-    kafka_session_timeout_ms: int = 6000
-    kafka_heartbeat_interval_ms: int = 1000
-    kafka_fetch_wait_max_ms: int = 10
-    kafka_group_id: str | None = None
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Broker list. The dev stack starts tansu when unset.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="Kafka security protocol.")
+    kafka_sasl_mechanism: str | None = Field(None, description="PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, ...")
+    kafka_sasl_username: str | None = Field(None, description="SASL user.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (secret).")
+    kafka_ssl_ca_location: str | None = Field(None, description="CA bundle for broker certificates.")
+    kafka_ssl_certificate_location: str | None = Field(None, description="Client certificate (mutual TLS).")
+    kafka_ssl_key_location: str | None = Field(None, description="Client key (mutual TLS).")
+    kafka_ssl_key_password: SecretStr | None = Field(None, description="Client key password (secret).")
+    kafka_client_id: str | None = Field(None, description="client.id; default sagebridge-<service>.")
+    kafka_session_timeout_ms: int = Field(6000, description="Consumer session timeout (tansu answers JoinGroup after half of it).")
+    kafka_heartbeat_interval_ms: int = Field(1000, description="Consumer heartbeat; must be below the session timeout.")
+    kafka_fetch_wait_max_ms: int = Field(10, description="Max fetch wait; tansu holds empty fetches this long.")
+    kafka_group_id: str | None = Field(None, description="Consumer group; default sagebridge.<service>.<pair>.")
 
     # Serialization
-    schema_registry_url: str | None = None
-    schema_registry_username: str | None = None
-    schema_registry_password: SecretStr | None = None
+    schema_registry_url: str | None = Field(None, description="Use Confluent Schema Registry framing when set; else Avro single-object encoding.")
+    schema_registry_username: str | None = Field(None, description="Registry basic-auth user.")
+    schema_registry_password: SecretStr | None = Field(None, description="Registry basic-auth password (secret).")
 
     # Processor loop
-    max_in_flight: int = Field(16, ge=1, description="records processed concurrently (different keys)")
-    max_buffered: int = Field(1000, ge=1, description="records held before partitions are paused")
-    commit_interval_ms: int = 200
-    shutdown_grace_s: float = 7.0
-    retry_initial_s: float = 0.2
-    retry_max_s: float = 30.0
-    unknown_error_max_attempts: int = 5
-    replay_count_limit: int = 3
-    liveness_stall_s: float = 300.0
+    max_in_flight: int = Field(16, ge=1, description="Records handled concurrently (different keys; same key is always serial).")
+    max_buffered: int = Field(1000, ge=1, description="Records held (running + waiting) before partitions pause.")
+    commit_interval_ms: int = Field(200, description="How often finished offsets are committed.")
+    shutdown_grace_s: float = Field(7.0, description="On SIGTERM, time allowed for in-flight records before exit.")
+    retry_initial_s: float = Field(0.2, description="First backoff step for a failed record.")
+    retry_max_s: float = Field(30.0, description="Backoff cap (Retry-After is honoured up to this).")
+    unknown_error_max_attempts: int = Field(5, description="Attempts for unclassified errors before the DLQ.")
+    liveness_stall_s: float = Field(300.0, description="/healthz fails when commits stop this long while records are held.")
 
     # Ops HTTP server (/metrics, /healthz, /readyz)
-    ops_host: str = "0.0.0.0"
-    ops_port: int = 9400
+    ops_host: str = Field("0.0.0.0", description="Bind address of the ops server.")
+    ops_port: int = Field(9400, description="Port of /metrics, /healthz, /readyz.")
 
     @property
     def group_id(self) -> str:

@@ -1,23 +1,23 @@
 """Ingest settings (on top of the shared runtime settings)."""
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from sagebridge_common.settings import Settings
 
 
 class IngestSettings(Settings):
     service_name: str = "ingest"
-    storefront: str = "xcart"
-    store_instance: str = "default"           # names the store in event metadata (several stores per ERP)
-    xcart_base_url: str = "http://127.0.0.1:8081"
-    xcart_token: SecretStr = SecretStr("")
-    xcart_timeout_s: float = 10.0
-    poll_enabled: bool = True
-    poll_interval_s: float = 2.0
-    poll_page_size: int = 100
-    webhook_enabled: bool = True
-    webhook_secret: SecretStr = SecretStr("")
-    webhook_max_body_bytes: int = 1024 * 1024
-    http_host: str = "0.0.0.0"
-    http_port: int = 8080
+    storefront: str = Field("xcart", description="Storefront kind (xcart).")
+    store_instance: str = Field("default", description="Names the store in event metadata.")
+    xcart_base_url: str = Field("http://127.0.0.1:8081", description="X-Cart store base URL (the API is under /api).")
+    xcart_token: SecretStr = Field(SecretStr(""), description="X-Cart API token (read token is enough; secret).")
+    xcart_timeout_s: float = Field(10.0, description="Timeout of one X-Cart API call.")
+    poll_enabled: bool = Field(True, description="Poll orders by lastRenewDate (X-Cart has no native webhooks).")
+    poll_interval_s: float = Field(2.0, description="Seconds between polls.")
+    poll_page_size: int = Field(100, description="itemsPerPage for polling (X-Cart caps it at 100).")
+    webhook_enabled: bool = Field(True, description="Serve POST /webhooks/xcart/{pair} for the push module.")
+    webhook_secret: SecretStr = Field(SecretStr(""), description="HMAC-SHA256 key of the pair's push module (secret); empty refuses all.")
+    webhook_max_body_bytes: int = Field(1024 * 1024, description="Larger bodies get 413.")
+    http_host: str = Field("0.0.0.0", description="Webhook server bind address.")
+    http_port: int = Field(8080, description="Webhook server port.")

@@ -1,0 +1,23 @@
+"""The README is the operator's manual: its configuration table must match the code, and its first
+commands must be the ones CI runs."""
+from __future__ import annotations
+
+import re
+import runpy
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def test_every_setting_is_documented_with_its_default():
+    rows = runpy.run_path(str(ROOT / "scripts" / "config_table.py"))["rows"]()
+    assert len(rows) > 40
+    for name, _scope, default, _meaning in rows:
+        assert re.search(rf"\| `{name}` \|[^|]*\|\s*`?{re.escape(default)}`?\s*\|", README), f"{name} missing or stale"
+
+
+def test_first_commands_are_up_and_test_and_ci_runs_the_test_command():
+    blocks = re.findall(r"^    (scripts/\S+)", README, flags=re.M)
+    assert blocks[:2] == ["scripts/up.sh", "scripts/test.sh"]
+    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
