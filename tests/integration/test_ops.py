@@ -92,3 +92,15 @@ def test_topics_apply_is_idempotent(stack):
                          capture_output=True, text=True, timeout=60)
     assert json.loads(dry.stdout)["dry_run"] is True
 
+
+
+def test_sigterm_exits_cleanly_within_10s_and_restarts(stack, sims):
+    for name in ("transform", "erp-writer", "ingest"):
+        started = time.monotonic()
+        code = stack.services[name].stop(timeout=15)
+        took = time.monotonic() - started
+        assert code == 0, stack.services[name].tail()
+        assert took < 10, f"{name} took {took:.1f}s"
+        stack.start_service(name)
+    made = sims.order()
+    wait_until(lambda: any(o["OrderReference"] == made["order_number"] for o in sims.sage_orders()), 60)

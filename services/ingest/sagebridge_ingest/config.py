@@ -1,6 +1,8 @@
 """Ingest settings (on top of the shared runtime settings)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import Field, SecretStr
 
 from sagebridge_common.settings import Settings
@@ -16,6 +18,10 @@ class IngestSettings(Settings):
     poll_enabled: bool = Field(True, description="Poll orders by lastRenewDate (X-Cart has no native webhooks).")
     poll_interval_s: float = Field(2.0, description="Seconds between polls.")
     poll_page_size: int = Field(100, description="itemsPerPage for polling (X-Cart caps it at 100).")
+    poll_start_at: datetime | None = Field(
+        None, description="First start only (no saved watermark): ignore orders renewed before this UTC time; unset = all.")
+    xcart_last_renew_filter: bool = Field(
+        True, description="Store supports lastRenewDate[...] (5.5.1+); false walks newest-first to the watermark (5.5.0).")
     webhook_enabled: bool = Field(True, description="Serve POST /webhooks/xcart/{pair} for the push module.")
     webhook_secret: SecretStr = Field(SecretStr(""), description="HMAC-SHA256 key of the pair's push module (secret); empty refuses all.")
     webhook_max_body_bytes: int = Field(1024 * 1024, description="Larger bodies get 413.")

@@ -12,10 +12,10 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from sagebridge_common import metrics
 from sagebridge_common.events import Output, new_metadata, utcnow
+from sagebridge_common.times import parse_iso8601
 from sagebridge_common.topics import INGEST_STATE, STOREFRONT_RAW
 
 from .state_store import read_latest
@@ -23,14 +23,6 @@ from .xcart.api import XCartClient
 
 log = logging.getLogger(__name__)
 RAW_SCHEMA = "sagebridge.v1.RawStorefrontEvent"
-
-
-def parse_xcart_time(value: str) -> datetime:
-    """X-Cart renders `2024-11-05T15:42:10+0000` (no colon in the offset); accept both forms."""
-    v = value.strip()
-    if len(v) >= 5 and (v[-5] in "+-") and v[-4:].isdigit():
-        v = v[:-2] + ":" + v[-2:]
-    return datetime.fromisoformat(v.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 @dataclass
@@ -61,7 +53,7 @@ def raw_order_event(full: dict, *, storefront: str, instance: str, pair_id: str,
                     correlation_id: str | None = None) -> Output:
     order = full["order"]
     order_id = str(order["id"])
-    occurred = parse_xcart_time(order.get("update_date") or order["create_date"])
+    occurred = parse_iso8601(order.get("update_date") or order["create_date"])
     meta = new_metadata(f"order.{'created' if order.get('create_date') == order.get('update_date') else 'updated'}",
                         source_system=storefront, source_instance=instance, source_entity_id=order_id,
                         pair_id=pair_id, occurred_at=occurred, correlation_id=correlation_id)
@@ -81,7 +73,11 @@ class OrderPoller:
         self.state = PollState()
 
     def load(self) -> None:
-        self.state = PollState.from_dict(read_latest(self.app.settings, INGEST_STATE, self.state_key))
+        saved = read_latest(self.app.settings, INGEST_STATE, self.state_key)
+        self.state = PollState.from_dict(saved)
+        start_at = self.app.settings.poll_start_at
+        if saved is None and start_at is not None:   # a merchant's history stays out of the ERP
+            self.state.watermark = int(start_at.timestamp())
         log.info("poll state loaded", extra={"watermark": self.state.watermark})
 
     def poll_once(self) -> int:
@@ -89,7 +85,7 @@ class OrderPoller:
         s = self.app.settings
         fresh: list[tuple[str, int, dict]] = []
         for row in self.client.orders_renewed_since(self.state.watermark, self.page_size):
-            order_id, renewed = str(row["id"]), int(parse_xcart_time(row["update_date"]).timestamp())
+            order_id, renewed = str(row["id"]), int(parse_iso8601(row["update_date"]).timestamp())
             if self.state.is_new(order_id, renewed):
                 fresh.append((order_id, renewed, row))
         if not fresh:

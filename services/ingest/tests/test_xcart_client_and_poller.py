@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from sagebridge_common.errors import PermanentError, TransientError
-from sagebridge_ingest.poller import PollState, parse_xcart_time
+from sagebridge_common.times import parse_iso8601
+from sagebridge_ingest.poller import PollState
 from sagebridge_ingest.xcart.api import XCartClient
 from sagebridge_sim.faults import FaultInjector
 from sagebridge_sim.serve import BackgroundServer
@@ -40,7 +41,7 @@ def test_full_order_has_payment_transactions(xcart):
 
 def test_failures_are_classified(xcart):
     server, _store, injector = xcart
-    with pytest.raises(PermanentError) as e:
+    with pytest.raises(TransientError) as e:          # held until the token is fixed, not dead-lettered
         XCartClient(server.url, "bad-token").order(1)
     assert e.value.reason == "xcart_auth"
     with pytest.raises(PermanentError):
@@ -66,5 +67,39 @@ def test_poll_state_dedupes_within_the_watermark_second():
 
 
 def test_xcart_times_without_colon_offset():
-    assert parse_xcart_time("2024-11-05T15:42:10+0000").isoformat() == "2024-11-05T15:42:10+00:00"
-    assert parse_xcart_time("2024-11-05T17:42:10+0200").isoformat() == "2024-11-05T15:42:10+00:00"
+    assert parse_iso8601("2024-11-05T15:42:10+0000").isoformat() == "2024-11-05T15:42:10+00:00"
+    assert parse_iso8601("2024-11-05T17:42:10+0200").isoformat() == "2024-11-05T15:42:10+00:00"
+    assert parse_iso8601("2024-11-05T15:42:10Z") == parse_iso8601("2024-11-05T15:42:10")
+
+
+def test_without_the_server_filter_the_walk_stops_at_the_watermark():
+    """X-Cart 5.5.0 ignores lastRenewDate[...]: newest first, stop at the watermark, oldest first out."""
+    store = XCartStore()
+    with BackgroundServer(create_app(store, token_read="r", token_all="w", last_renew_filter=False)) as server:
+        old = [store.create_order({"items": [ITEM]})["id"] for _ in range(120)]
+        store.clock_offset += 50
+        since = int(store.now())
+        new = [store.create_order({"items": [ITEM]})["id"] for _ in range(130)]
+        client = XCartClient(server.url, "r", last_renew_filter=False)
+        got = [o["id"] for o in client.orders_renewed_since(since, page_size=50)]
+        assert got == new and not set(got) & set(old)
+        # the filtering client against the same store would have received everything
+        assert len(list(XCartClient(server.url, "r").orders_renewed_since(since))) == 250
+
+
+def test_first_start_honours_poll_start_at_but_a_saved_watermark_wins(monkeypatch):
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from sagebridge_ingest import poller as poller_mod
+    from sagebridge_ingest.config import IngestSettings
+
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    app = SimpleNamespace(settings=IngestSettings(poll_start_at=start))
+    p = poller_mod.OrderPoller(app, client=None, interval_s=1, page_size=100)
+    monkeypatch.setattr(poller_mod, "read_latest", lambda *a, **k: None)
+    p.load()
+    assert p.state.watermark == int(start.timestamp())
+    monkeypatch.setattr(poller_mod, "read_latest", lambda *a, **k: {"watermark": 5, "seen": ["9"]})
+    p.load()
+    assert (p.state.watermark, p.state.seen_at_watermark) == (5, {"9"})

@@ -13,12 +13,11 @@ so idempotency is our job: look the order up by OrderReference first; errors com
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 
-from sagebridge_common import metrics
+from sagebridge_common.connector_calls import observed_call, retry_after_seconds
 from sagebridge_common.errors import PermanentError, TransientError
 
 _TRANSIENT_CODES = {"TooManyRequests", "InternalServerError", "SessionError", "DBLinkError",
@@ -32,13 +31,6 @@ class Sage300UnexpectedResponse(Exception):
 
 def odata_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    try:
-        return float(resp.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None
 
 
 class Sage300Client:
@@ -56,8 +48,7 @@ class Sage300Client:
         self._http.close()
 
     def _request(self, operation: str, method: str, path: str, **kw: Any) -> dict:
-        started, outcome = time.monotonic(), "error"
-        try:
+        with observed_call(self.connector, operation) as call:
             try:
                 resp = self._http.request(method, path, **kw)
             except httpx.TimeoutException as e:
@@ -65,16 +56,13 @@ class Sage300Client:
             except httpx.TransportError as e:
                 raise TransientError(f"Sage 300 unreachable: {type(e).__name__}: {e}",
                                      reason="sage300_unreachable") from e
-            outcome = str(resp.status_code)
+            call.outcome = str(resp.status_code)
             if resp.status_code >= 400:
                 raise self._error(resp, operation)
             try:
                 return resp.json()
             except ValueError as e:
                 raise Sage300UnexpectedResponse(f"Sage 300 {operation}: non-JSON success body") from e
-        finally:
-            metrics.CONNECTOR_REQUESTS.labels(self.connector, operation, outcome).inc()
-            metrics.CONNECTOR_SECONDS.labels(self.connector, operation).observe(time.monotonic() - started)
 
     @staticmethod
     def _error(resp: httpx.Response, operation: str) -> Exception:
@@ -86,13 +74,13 @@ class Sage300Client:
         except (ValueError, KeyError, TypeError, AttributeError):
             if status == 429 or status in (502, 503, 504):
                 return TransientError(f"Sage 300 {status} on {operation}", reason=f"sage300_{status}",
-                                      retry_after=_retry_after(resp))
+                                      retry_after=retry_after_seconds(resp.headers))
             return Sage300UnexpectedResponse(f"Sage 300 {status} on {operation} without an error body: "
                                              f"{resp.text[:200]!r}")
         message = f"Sage 300 {code} ({status}) on {operation}: {text}"
         reason = f"sage300_{code}"
         if code in _TRANSIENT_CODES or status == 429 or status >= 502:
-            return TransientError(message, reason=reason, retry_after=_retry_after(resp))
+            return TransientError(message, reason=reason, retry_after=retry_after_seconds(resp.headers))
         if code in _UNKNOWN_CODES:
             return Sage300UnexpectedResponse(message)
         return PermanentError(message, reason=reason)

@@ -8,11 +8,12 @@ Decimal; a float never touches it.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sagebridge_common.errors import PermanentError
+from sagebridge_common.times import parse_iso8601
 
 from ..mapping import MappingTemplate
 
@@ -30,11 +31,8 @@ def money(value: Any, field: str) -> Decimal:
 def parse_time(value: str | None, field: str) -> datetime:
     if not value:
         raise PermanentError(f"{field} missing", reason="invalid_order")
-    v = value.strip().replace("Z", "+00:00")
-    if len(v) >= 5 and v[-5] in "+-" and v[-4:].isdigit():   # `+0000`: X-Cart's offset has no colon
-        v = v[:-2] + ":" + v[-2:]
     try:
-        return datetime.fromisoformat(v).astimezone(timezone.utc)
+        return parse_iso8601(value)
     except ValueError as e:
         raise PermanentError(f"{field} is not a date: {value!r}", reason="invalid_order") from e
 
