@@ -28,7 +28,7 @@ class FaultPlan:
     retry_after_s: float = 1.0         # Retry-After sent with 429 and 503
     outage_until: float = 0.0          # epoch seconds; until then every request gets outage_status
     outage_status: int = 503
-    methods: list[str] = field(default_factory=list)  # restrict faults to these HTTP methods; [] = all
+    methods: list[str] = field(default_factory=list)  # restrict faults (latency too) to these methods; [] = all
 
 
 class FaultInjector:
@@ -56,9 +56,9 @@ class FaultInjector:
         """Returns (delay seconds, status to fail with or None, extra headers)."""
         with self._lock:
             p = self.plan
-            delay = p.latency_ms / 1000.0
             if p.methods and method.upper() not in p.methods:
-                return delay, None, {}
+                return 0.0, None, {}
+            delay = p.latency_ms / 1000.0
             retry = {"Retry-After": f"{p.retry_after_s:g}"}
             if p.outage_until and time.time() < p.outage_until:
                 self.injected += 1

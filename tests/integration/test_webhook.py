@@ -69,6 +69,8 @@ def test_good_and_bad_deliveries(webhook, bootstrap, serde):
     assert post(webhook, big).status_code == 413
     other_pair = f"{webhook['base']}/webhooks/xcart/not-{webhook['pair']}"
     assert post(webhook, good, path=other_pair).status_code == 404
+    assert webhook["client"].get(webhook["url"]).status_code == 405
+    assert webhook["client"].post(f"{webhook['base']}/elsewhere", content=good).status_code == 404
 
     recorded = notifications_for(bootstrap, serde, webhook["pair"])
     assert [n["metadata"]["event_id"] for n in recorded] == [event_id]

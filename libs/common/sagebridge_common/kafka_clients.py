@@ -37,7 +37,7 @@ def _common(settings: Settings) -> dict[str, Any]:
 
 def producer_config(settings: Settings) -> dict[str, Any]:
     """acks=all with idempotence: a delivery report means the broker has the record for good."""
-    return {**_common(settings), "acks": "all", "enable.idempotence": True, "linger.ms": 5,
+    return {**_common(settings), "acks": "all", "enable.idempotence": True, "linger.ms": settings.kafka_linger_ms,
             "message.timeout.ms": 60000}
 
 

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     kafka_heartbeat_interval_ms: int = Field(1000, description="Consumer heartbeat; must be below the session timeout.")
     kafka_fetch_wait_max_ms: int = Field(10, description="Max fetch wait; tansu holds empty fetches this long.")
     kafka_group_id: str | None = Field(None, description="Consumer group; default sagebridge.<service>.<pair>.")
+    kafka_linger_ms: float = Field(5.0, description="Producer linger: batching against per-record latency.")
 
     # Serialization
     schema_registry_url: str | None = Field(None, description="Use Confluent Schema Registry framing when set; else Avro single-object encoding.")

@@ -21,18 +21,33 @@ Headers = list[tuple[str, bytes | None]]
 _TRACE_HEADERS = ("traceparent", "tracestate")
 
 
+def exporting() -> bool:
+    """True when spans leave the process; without an exporter, per-request span machinery (such as
+    FastAPI's own request spans) is pure cost."""
+    return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+
+
 def setup_tracing(service: str) -> None:
+    global _tracer
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return
+    _tracer = None
     provider = TracerProvider(resource=Resource.create({"service.name": f"sagebridge-{service}"}))
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+    if exporting():
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
 
 
+_tracer: trace.Tracer | None = None
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("sagebridge")
+    """One tracer per process (looking it up per record is measurable on the webhook path)."""
+    global _tracer
+    if _tracer is None:
+        _tracer = trace.get_tracer("sagebridge")
+    return _tracer
 
 
 def extract(headers: Headers | None) -> context.Context:

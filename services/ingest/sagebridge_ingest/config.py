@@ -10,6 +10,7 @@ from sagebridge_common.settings import Settings
 
 class IngestSettings(Settings):
     service_name: str = "ingest"
+    kafka_linger_ms: float = Field(1.0, description="Ingest answers a webhook only after the ack: batch for 1 ms at most.")
     storefront: str = Field("xcart", description="Storefront kind (xcart).")
     store_instance: str = Field("default", description="Names the store in event metadata.")
     xcart_base_url: str = Field("http://127.0.0.1:8081", description="X-Cart store base URL (the API is under /api).")
@@ -23,6 +24,7 @@ class IngestSettings(Settings):
     xcart_last_renew_filter: bool = Field(
         True, description="Store supports lastRenewDate[...] (5.5.1+); false walks newest-first to the watermark (5.5.0).")
     webhook_enabled: bool = Field(True, description="Serve POST /webhooks/xcart/{pair} for the push module.")
+    fetch_enabled: bool = Field(True, description="Run the fetcher behind the webhook (can run in its own deployment).")
     webhook_secret: SecretStr = Field(SecretStr(""), description="HMAC-SHA256 key of the pair's push module (secret); empty refuses all.")
     webhook_max_body_bytes: int = Field(1024 * 1024, description="Larger bodies get 413.")
     http_host: str = Field("0.0.0.0", description="Webhook server bind address.")

@@ -23,10 +23,11 @@ def build(settings: IngestSettings) -> Application:
     if settings.poll_enabled:
         poller = OrderPoller(app, client, interval_s=settings.poll_interval_s, page_size=settings.poll_page_size)
         app.background("xcart-poller", poller.run)
-    if settings.webhook_enabled:
+    if settings.fetch_enabled:
         app.processor([INGEST_NOTIFICATIONS], make_fetch_handler(
             client, storefront=settings.storefront, instance=settings.store_instance, pair_id=settings.pair_id),
             stage="fetch")
+    if settings.webhook_enabled:
         server = uvicorn.Server(uvicorn.Config(create_webhook_app(app), host=settings.http_host,
                                                port=settings.http_port, log_level="warning", access_log=False))
         app.background("webhook-http", server.run, stop=lambda: setattr(server, "should_exit", True))

@@ -205,6 +205,8 @@ class Sage300Database:
         self.is_sqlite = "sqlite" in self.conn.getinfo(pyodbc.SQL_DRIVER_NAME).lower()
         if self.is_sqlite:  # readers (CDC) on other connections must not block the simulator
             self.conn.execute("PRAGMA journal_mode=WAL").fetchall()
+            # a simulator needs no power-loss durability; an fsync per order would dominate its latency
+            self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.autocommit = False
         self._last_orduniq: int | None = None
 
@@ -384,7 +386,11 @@ class Sage300Database:
         """(OEORDH row, OEORDH1 row) pairs, optionally filtered by OEORDH column equality."""
         with self.transaction() as cur:
             heads = self.select("OEORDH", where, cur)
-            extra = {r["ORDUNIQ"]: r for r in self.select("OEORDH1", None, cur)} if heads else {}
+            if len(heads) <= 20:   # a lookup: fetch only the matching OEORDH1 rows, not the whole table
+                extra = {r["ORDUNIQ"]: r for h in heads
+                         for r in self.select("OEORDH1", {"ORDUNIQ": h["ORDUNIQ"]}, cur)}
+            else:
+                extra = {r["ORDUNIQ"]: r for r in self.select("OEORDH1", None, cur)}
         return [(h, extra.get(h["ORDUNIQ"], {})) for h in heads]
 
     def order_lines(self, orduniq: int | Decimal) -> list[dict[str, Any]]:

@@ -1,0 +1,93 @@
+"""Runs the three benchmarks one after the other (each in its own process, each printing its own
+tables), then prints a summary from their JSON results and writes `bench/results/run_all.json`.
+
+    .venv/bin/python bench/run_all.py [--only webhook_ingest,e2e_latency,erp_writer_throughput]
+
+About 5-6 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
+competes with the servers, and a concurrent test run skews every figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+from common import BENCH_DIR, RESULTS_DIR, foreign_load, leftover_processes, table, write_json
+
+BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput"]
+TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300}
+
+
+def summary_rows(name: str, doc: dict) -> list[list]:
+    rows = []
+    if name == "webhook_ingest":
+        runs = doc["runs"]
+        for label in ("bare FastAPI 202", "ingest webhook"):
+            r = runs[label]
+            rows.append([name, f"{label}: req/s (p50 / p99 ms)",
+                         f"{r['rps']:.0f} ({r['lat_p50_us'] / 1000:.1f} / {r['lat_p99_us'] / 1000:.1f})", "", None])
+        rows.append([name, "ingest / bare ratio", f"{doc['ratio']:.3f}", f">= {doc['target_ratio']}", doc["ratio_ok"]])
+        rows.append([name, "topic records == ingest 202s", f"{doc['topic_records']}",
+                     f"== {doc['ingest_status_counts'].get('202', 0)}", doc["topic_records_match_202"]])
+    elif name == "e2e_latency":
+        for p in doc["paths"]:
+            s = p["latency_ms"]
+            label = p["path"] + (f" (poll every {p['poll_interval_s']:g}s)" if p["poll_interval_s"] else "")
+            ok = s["p99"] is not None and s["p99"] <= 500 if p["path"] == "webhook" else None
+            rows.append([name, f"{label}: p50/p90/p99/max ms",
+                         f"{s['p50']:.0f} / {s['p90']:.0f} / {s['p99']:.0f} / {s['max']:.0f}",
+                         "p99 <= 500" if p["path"] == "webhook" else "", ok])
+            rows.append([name, f"{p['path']}: exactly once", f"{p['arrived']}/{p['created']}, {p['duplicates']} dupes",
+                         "all, once", p["exactly_once"]])
+    elif name == "erp_writer_throughput":
+        for r in doc["runs"]:
+            t = r["target_orders_per_s"]
+            rows.append([name, f"{r['setting_label']}, {r['max_in_flight']} in flight: orders/s",
+                         f"{r['throughput']['orders_per_s']:.1f}", f">= {t:.0f}" if t else "", r["target_ok"]])
+        for setting, v in doc["speedup"].items():
+            label = next(r["setting_label"] for r in doc["runs"] if r["setting"] == setting)
+            rows.append([name, f"{label}: speedup 16 vs 1", f"{v:.1f}x", "", None])
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default=",".join(BENCHMARKS))
+    args = ap.parse_args()
+    chosen = [b for b in args.only.split(",") if b]
+    load = foreign_load()
+    codes, durations, rows = {}, {}, []
+    started_all = time.monotonic()
+    for name in chosen:
+        print(f"\n######## {name} ########\n", flush=True)
+        started = time.monotonic()
+        try:
+            res = subprocess.run([sys.executable, str(BENCH_DIR / f"{name}.py")], timeout=TIMEOUT_S[name])
+            codes[name] = res.returncode
+        except subprocess.TimeoutExpired:
+            codes[name] = "timeout"
+        durations[name] = time.monotonic() - started
+        try:
+            doc = json.loads((RESULTS_DIR / f"{name}.json").read_text())
+            if doc.get("finished_at") and codes[name] != "timeout":
+                rows += summary_rows(name, doc)
+        except (OSError, ValueError, KeyError) as e:
+            rows.append([name, "results", f"unreadable: {e}", "", False])
+    total = time.monotonic() - started_all
+    left = leftover_processes("sagebridge-bench")
+    print()
+    print(table(f"Sagebridge benchmarks, summary ({total:.0f}s in all)", ["benchmark", "measure", "value", "target", "ok"],
+                rows + [["all", "exit codes", ", ".join(f"{k}={v}" for k, v in codes.items()), "0", all(
+                    v == 0 for v in codes.values())],
+                        ["all", "processes left behind (sagebridge-bench dirs)", str(len(left)), "0", not left]]))
+    print("\nrun times: " + ", ".join(f"{k} {v:.0f}s" for k, v in durations.items()))
+    write_json("run_all", {"exit_codes": codes, "durations_s": durations, "total_s": total, "foreign_load": load,
+                           "summary": [dict(zip(["benchmark", "measure", "value", "target", "ok"], r)) for r in rows],
+                           "leftover_processes": left})
+    return 0 if all(v == 0 for v in codes.values()) and not left else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
