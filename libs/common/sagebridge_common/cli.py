@@ -7,7 +7,8 @@ import sys
 import click
 
 from . import topics as topic_catalogue
-from .kafka_clients import make_admin
+from .kafka_clients import consumer_config, make_admin, make_producer
+from .redrive import redrive
 from .settings import Settings
 
 
@@ -41,3 +42,32 @@ def list_cmd(partitions: int | None) -> None:
     """Print the catalogue."""
     for spec in topic_catalogue.catalogue(partitions):
         click.echo(f"{spec.name}\t{spec.partitions}\t{json.dumps(spec.configs)}")
+
+
+@main.group()
+def dlq() -> None:
+    """Dead-letter queues."""
+
+
+@dlq.command("redrive")
+@click.argument("dlq_topic")
+@click.option("--dry-run", is_flag=True, help="Count what would be re-sent; send and commit nothing.")
+@click.option("--max-replays", type=int, default=3, show_default=True,
+              help="Records already replayed this often stay in the DLQ.")
+@click.option("--reason", default=None, help="Only re-send records dead-lettered for this reason.")
+@click.option("--limit", type=int, default=None, help="Examine at most this many records.")
+def redrive_cmd(dlq_topic: str, dry_run: bool, max_replays: int, reason: str | None, limit: int | None) -> None:
+    """Send DLQ_TOPIC's records back to the topics they failed on (after the cause was fixed).
+    Progress is kept in the consumer group `sagebridge.redrive.<DLQ_TOPIC>`, so runs resume."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    settings = Settings.from_env()
+    conf = consumer_config(settings, group_id=f"sagebridge.redrive.{dlq_topic}")
+    conf.pop("statistics.interval.ms", None)
+    producer = make_producer(settings)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} examined"),
+                  transient=True) as bar:
+        task = bar.add_task(f"re-driving {dlq_topic}" + (" (dry run)" if dry_run else ""), total=None)
+        report = redrive(conf, producer, dlq_topic, max_replays=max_replays, dry_run=dry_run, limit=limit,
+                         reason=reason, progress=lambda n: bar.advance(task, n))
+    click.echo(json.dumps(report.as_dict(), indent=2))
