@@ -207,6 +207,15 @@ def read_topic(bootstrap: str, topic: str, *, idle: float = 2.0, timeout: float 
         c.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (from /proc)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
 def topic_record_count(bootstrap: str, topic: str, *, idle: float = 2.0) -> int:
     """Records in a topic that started empty: the sum of each partition's end offset.
 

@@ -34,7 +34,7 @@ from confluent_kafka import Producer
 
 import httpx
 
-from common import (BENCH_DIR, Sims, foreign_load, leftover_processes, metric_value, summarize, table, temp_work_dir, wait_until,
+from common import (cpu_seconds, BENCH_DIR, Sims, foreign_load, leftover_processes, metric_value, summarize, table, temp_work_dir, wait_until,
                     write_json)
 from sagebridge_common.avro_serde import SingleObjectSerde
 from sagebridge_common.events import new_metadata
@@ -52,7 +52,6 @@ SETTINGS = {
     "ii": {"label": "(ii) latency on the POST only", "faults": {"latency_ms": SAGE_LATENCY_MS, "methods": ["POST"]},
            "sage_s_per_order": SAGE_LATENCY_MS / 1000},
 }
-CLK = os.sysconf("SC_CLK_TCK")
 
 
 def D(text: str) -> Decimal:
@@ -103,14 +102,6 @@ def produce_orders(bootstrap: str, n: int, prefix: str, pair_id: str) -> list[st
     if producer.flush(60) != 0 or failures:
         raise RuntimeError(f"pre-produce failed: {failures[:3]}")
     return numbers
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK
-    except OSError:
-        return 0.0
 
 
 def steady_rate(received_ms: list[int], skip_ms: int = 1000) -> dict:

@@ -26,7 +26,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,19 +33,19 @@ from collections import Counter
 
 import httpx
 
-from common import (BENCH_DIR, Sims, foreign_load, leftover_processes, metric_value, read_topic, table, temp_work_dir,
+from common import (cpu_seconds, BENCH_DIR, Sims, foreign_load, leftover_processes, metric_value, read_topic, table, temp_work_dir,
                     topic_record_count, write_json)
 from sagebridge_common.avro_serde import SingleObjectSerde
 from sagebridge_common.schemas import SchemaCatalog
 from sagebridge_common.signing import sign
 from sagebridge_common.topics import INGEST_NOTIFICATIONS
 from sagebridge_devstack.processes import free_port
+from sagebridge_devstack.processes import wait_for_port as wait_port
 from sagebridge_devstack.stack import Stack, StackConfig
 
 NAME = "webhook_ingest"
 LUA = BENCH_DIR / "lua" / "post_signed.lua"
 TARGET_RATIO = 0.7
-CLK = os.sysconf("SC_CLK_TCK")
 
 
 def run_wrk(url: str, body: bytes, signature: str, threads: int, connections: int, duration: int) -> dict:
@@ -60,16 +59,6 @@ def run_wrk(url: str, body: bytes, signature: str, threads: int, connections: in
     out["rps"] = out["requests"] / (out["duration_us"] / 1e6)
     out["argv"] = " ".join(argv)
     return out
-
-
-def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on {port} after {timeout}s")
 
 
 class BareServer:
@@ -99,14 +88,6 @@ class BareServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK
-    except OSError:
-        return 0.0
 
 
 def children_cpu() -> float:

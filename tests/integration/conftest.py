@@ -35,6 +35,17 @@ def serde():
     return SingleObjectSerde(SchemaCatalog.load())
 
 
+def wait_until(fn, timeout: float = 60.0, interval: float = 0.1, message: str = "condition"):
+    """fn's first truthy value; AssertionError when none comes within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 

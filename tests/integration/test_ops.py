@@ -12,20 +12,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sagebridge_common import topics
 
+from .conftest import wait_until
+
 
 def metrics(stack, service: str) -> dict[str, list]:
     text = httpx.get(f"{stack.ops_url(service)}/metrics", timeout=5).text
     return {f.name: f.samples for f in text_string_to_metric_families(text)}
-
-
-def wait_until(fn, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_metrics_have_bounded_labels_and_count_the_flow(stack, sims):

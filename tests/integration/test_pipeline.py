@@ -12,17 +12,7 @@ import pytest
 from sagebridge_common.dead_letter import ERROR_PREFIX, header_dict
 from sagebridge_common.topics import ERP_RESULTS, INGEST_NOTIFICATIONS, ORDERS, STOREFRONT_RAW
 
-from .conftest import read_all
-
-
-def wait_until(fn, timeout=60.0, interval=0.2, message="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message}")
+from .conftest import read_all, wait_until
 
 
 def sage_refs(sims, numbers: set[str]) -> Counter:

@@ -15,7 +15,7 @@ from sagebridge_common.errors import PermanentError, TransientError
 from sagebridge_common.events import Output, new_metadata
 from sagebridge_common.settings import Settings
 
-from .conftest import committed, create_topics, read_all, unique
+from .conftest import committed, create_topics, read_all, unique, wait_until
 
 SCHEMA = "sagebridge.v1.OrderStatus"
 
@@ -65,15 +65,6 @@ class Running:
             self.stop()
 
 
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_per_key_order_concurrency_outputs_and_commits(bootstrap, serde):
     src, out = unique("in"), unique("out")
     create_topics(bootstrap, [src, out], partitions=3)
@@ -95,9 +86,9 @@ def test_per_key_order_concurrency_outputs_and_commits(bootstrap, serde):
         return [Output(out, event.value["order_id"], SCHEMA, event.value)]
 
     with Running(bootstrap, src, handler) as r:
-        assert wait_for(lambda: sum(map(len, seen.values())) == 300)
+        assert wait_until(lambda: sum(map(len, seen.values())) == 300)
         group = r.settings.group_id
-        assert wait_for(lambda: sum(committed(bootstrap, group, src, 3).values()) == 300, 10)
+        assert wait_until(lambda: sum(committed(bootstrap, group, src, 3).values()) == 300, 10)
     for key, seqs in seen.items():
         assert seqs == sorted(seqs), f"{key} out of order"
     assert peak[0] > 1, "different keys never ran concurrently"
@@ -125,7 +116,7 @@ def test_transient_errors_retry_without_dlq_and_permanent_ones_go_to_dlq(bootstr
         outputs = read_all(bootstrap, out, expect=19)
         dlq = read_all(bootstrap, src + ".dlq", expect=2)
         group = r.settings.group_id
-        assert wait_for(lambda: sum(committed(bootstrap, group, src, 2).values()) == 21, 10)
+        assert wait_until(lambda: sum(committed(bootstrap, group, src, 2).values()) == 21, 10)
     assert sorted(m.key() for m in outputs) == sorted(f"k{i}".encode() for i in range(20) if i != 7)
     assert failures["k3"] == 3
     by_key = {m.key(): m for m in dlq}
@@ -211,8 +202,8 @@ def test_events_of_other_pairs_are_skipped_and_committed(bootstrap, serde):
         return [Output(out, event.value["order_id"], SCHEMA, event.value)]
 
     with Running(bootstrap, src, handler) as r:
-        assert wait_for(lambda: handled == ["ours"])
-        assert wait_for(lambda: committed(bootstrap, r.settings.group_id, src, 1)[0] == 2, 10)
+        assert wait_until(lambda: handled == ["ours"])
+        assert wait_until(lambda: committed(bootstrap, r.settings.group_id, src, 1)[0] == 2, 10)
     assert handled == ["ours"]
 
 

@@ -12,8 +12,8 @@ from sagebridge_common.dead_letter import REPLAY_COUNT_HEADER, header_dict
 from sagebridge_common.errors import PermanentError
 from sagebridge_common.events import Output
 
-from .conftest import create_topics, read_all, unique
-from .test_processor import SCHEMA, Running, produce, status_event, wait_for
+from .conftest import create_topics, read_all, unique, wait_until
+from .test_processor import SCHEMA, Running, produce, status_event
 
 CLI = Path(sys.executable).parent / "sagebridge"
 
@@ -50,7 +50,7 @@ def test_redrive_after_the_fix_and_the_replay_limit(bootstrap, serde):
             broken.discard("k1")                                              # the operator fixed k1 only
         real = redrive(bootstrap, dlq)
         assert real["resent"] == {src: 2} and real["examined"] == 2
-        assert wait_for(lambda: {m.key() for m in read_all(bootstrap, out, idle=0.5)} >= {b"k1"}, 30)
+        assert wait_until(lambda: {m.key() for m in read_all(bootstrap, out, idle=0.5)} >= {b"k1"}, 30)
         again = read_all(bootstrap, dlq, expect=3)                            # k2 failed a second time
         k2_second = [m for m in again if m.key() == b"k2"][-1]
         assert header_dict(k2_second.headers())[REPLAY_COUNT_HEADER] == "1"
