@@ -19,7 +19,8 @@ def build(settings: IngestSettings) -> Application:
     app = Application(settings)
     client = XCartClient(settings.xcart_base_url, settings.xcart_token.get_secret_value(), settings.xcart_timeout_s,
                          last_renew_filter=settings.xcart_last_renew_filter)
-    app.health.readiness["xcart"] = client.ping
+    if settings.poll_enabled or settings.fetch_enabled:   # a webhook-only pod needs just the broker
+        app.health.readiness["xcart"] = client.ping
     if settings.poll_enabled:
         poller = OrderPoller(app, client, interval_s=settings.poll_interval_s, page_size=settings.poll_page_size)
         app.background("xcart-poller", poller.run)
