@@ -58,12 +58,10 @@ class Processor:
         self._last_commit_progress = time.monotonic()
         self._last_loop = time.monotonic()
         self._paused = False
-        self._consumer = None
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
         consumer = make_consumer(self.app.settings, self.group_id, stats_cb=self._on_stats)
-        self._consumer = consumer
         consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
         interval = self.app.settings.commit_interval_ms / 1000.0
         next_commit = time.monotonic() + interval
