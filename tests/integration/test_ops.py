@@ -55,18 +55,24 @@ def test_readiness_follows_the_target_and_liveness_does_not(stack, sims):
 
 def test_one_trace_spans_the_services(stack, sims, otlp):
     sims.order()
-    def joined():
+    to_erp = {("sagebridge-ingest", "publish storefront.raw.v1"),
+              ("sagebridge-transform", "process storefront.raw.v1"),
+              ("sagebridge-transform", "publish commerce.orders.v1"),
+              ("sagebridge-erp-writer", "process commerce.orders.v1"),
+              ("sagebridge-erp-writer", "publish erp.results.v1")}
+    webhook_to_raw = {("sagebridge-ingest", "publish sagebridge.ingest.notifications.v1"),
+                      ("sagebridge-ingest", "process sagebridge.ingest.notifications.v1"),
+                      ("sagebridge-ingest", "publish storefront.raw.v1"),
+                      ("sagebridge-transform", "process storefront.raw.v1")}
+
+    def traces() -> list[set]:
         by_trace: dict[str, set] = {}
         for s in otlp.spans:
             by_trace.setdefault(s["trace_id"], set()).add((s["service"], s["name"]))
-        return [t for t in by_trace.values()
-                if {("sagebridge-ingest", "publish sagebridge.ingest.notifications.v1"),
-                    ("sagebridge-ingest", "process sagebridge.ingest.notifications.v1"),
-                    ("sagebridge-transform", "process storefront.raw.v1"),
-                    ("sagebridge-transform", "publish commerce.orders.v1"),
-                    ("sagebridge-erp-writer", "process commerce.orders.v1"),
-                    ("sagebridge-erp-writer", "publish erp.results.v1")} <= t]
-    assert wait_until(joined, timeout=30)
+        return list(by_trace.values())
+
+    assert wait_until(lambda: [t for t in traces() if to_erp <= t], timeout=30)
+    assert wait_until(lambda: [t for t in traces() if webhook_to_raw <= t], timeout=30)
 
 
 def test_topics_apply_is_idempotent(stack):

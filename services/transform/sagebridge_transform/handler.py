@@ -8,13 +8,16 @@ from sagebridge_common.events import Event, Output, derived_metadata
 from sagebridge_common.topics import ORDERS
 
 from .mapping import MappingTemplate
+from .recently_seen import RecentlySeen
 from .xcart import order as xcart_order
 
 log = logging.getLogger(__name__)
 ORDER_SCHEMA = "sagebridge.v1.Order"
 
 
-def make_handler(mapping: MappingTemplate):
+def make_handler(mapping: MappingTemplate, seen: RecentlySeen | None = None):
+    seen = seen or RecentlySeen()
+
     def handle(event: Event) -> list[Output]:
         raw = event.value
         if not event.schema.endswith(".RawStorefrontEvent"):
@@ -26,5 +29,7 @@ def make_handler(mapping: MappingTemplate):
             return []
         doc = xcart_order.parse_payload(raw["payload"])
         order = xcart_order.to_canonical(doc, mapping, derived_metadata(raw["metadata"], raw["metadata"]["event_type"]))
+        if not seen.first_time(f"{raw['storefront']}/{raw['entity_id']}", raw["payload"]):
+            return []          # the same version again (poll and webhook both delivered it)
         return [Output(ORDERS, order["order_id"], ORDER_SCHEMA, order)]
     return handle

@@ -68,7 +68,9 @@ def raw_event(order: dict, txns=None) -> Event:
     return Event("storefront.raw.v1", 0, 0, b"1051", "sagebridge.v1.RawStorefrontEvent", value, [], 0)
 
 
-handle = make_handler(MAPPING)
+def handle(event):
+    """A fresh handler per call: these tests are about mapping, not about repeated deliveries."""
+    return make_handler(MAPPING)(event)
 
 
 def test_order_maps_field_by_field():
@@ -146,3 +148,22 @@ def test_a_broken_template_fails_at_load(tmp_path):
     p.write_text("pair: x\npayment_status: {P: {status: paid}}\n")
     with pytest.raises(MappingError):
         load_mapping(p)
+
+
+def test_the_same_version_twice_is_mapped_once_and_a_change_is_mapped_again():
+    h = make_handler(MAPPING)
+    ev = raw_event(xcart_order())
+    assert len(h(ev)) == 1
+    assert h(ev) == []                                   # the webhook copy of what the poll brought
+    changed = raw_event(xcart_order(update_date="2024-11-05T16:00:00+0000",
+                                    payment_status={"id": 6, "code": "C", "name": "Cancelled", "customer_name": "x"}))
+    [out] = h(changed)
+    assert out.value["status"] == "cancelled"
+
+
+def test_a_bad_payload_is_still_an_error_the_second_time():
+    h = make_handler(MAPPING)
+    bad = raw_event(xcart_order(items=[]))
+    for _ in range(2):
+        with pytest.raises(PermanentError):
+            h(bad)
