@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 
 import click
 
 from . import topics as topic_catalogue
 from .kafka_clients import consumer_config, make_admin, make_producer
 from .redrive import redrive
+from . import replay as replays
 from .settings import Settings
 
 
@@ -71,3 +73,28 @@ def redrive_cmd(dlq_topic: str, dry_run: bool, max_replays: int, reason: str | N
         report = redrive(conf, producer, dlq_topic, max_replays=max_replays, dry_run=dry_run, limit=limit,
                          reason=reason, progress=lambda n: bar.advance(task, n))
     click.echo(json.dumps(report.as_dict(), indent=2))
+
+
+@main.command("replay")
+@click.argument("topic")
+@click.option("--group", required=True, help="The consumer group to rewind (e.g. sagebridge.erp-writer.xcart-sage300).")
+@click.option("--from", "since", required=True, help="ISO-8601 time; a time without offset is UTC.")
+@click.option("--dry-run", is_flag=True, help="Show the offsets that would be set; change nothing.")
+def replay_cmd(topic: str, group: str, since: str, dry_run: bool) -> None:
+    """Re-process TOPIC from a point in time for GROUP (stop the group's service first)."""
+    when = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    settings = Settings.from_env()
+    conf = consumer_config(settings)
+    for key in ("group.id", "statistics.interval.ms"):
+        conf.pop(key, None)
+    try:
+        moves = replays.plan(conf, topic, group, when)
+        if not dry_run:
+            replays.apply(make_admin(settings), topic, group, moves)
+    except replays.ReplayError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps({"dry_run": dry_run, "topic": topic, "group": group, "from": when.isoformat(),
+                           "partitions": [{"partition": m.partition, "committed": m.committed, "new": m.target,
+                                           "records_again": m.records_again} for m in moves]}, indent=2))
