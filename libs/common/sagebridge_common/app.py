@@ -33,6 +33,21 @@ class DeliveryError(Exception):
     """The broker did not acknowledge a record: nothing after it may be committed."""
 
 
+def _wait_for_ack(send: Callable[[DeliveryCallback], None], timeout: float) -> None:
+    done = threading.Event()
+    result: list[Exception | None] = [None]
+
+    def cb(err: Exception | None) -> None:
+        result[0] = err
+        done.set()
+
+    send(cb)
+    if not done.wait(timeout):
+        raise DeliveryError(f"no acknowledgement within {timeout}s")
+    if result[0]:
+        raise result[0]
+
+
 class Application:
     def __init__(self, settings: Settings, *, producer: Producer | None = None, catalog: SchemaCatalog | None = None,
                  configure_logging: bool = True) -> None:
@@ -107,18 +122,13 @@ class Application:
                 time.sleep(0.005)
 
     def publish_sync(self, outputs: list[Output], timeout: float = 30.0) -> None:
-        done = threading.Event()
-        result: list[Exception | None] = [None]
+        """`publish`, returning once the broker acknowledged every output (raises otherwise)."""
+        _wait_for_ack(lambda done: self.publish(outputs, done), timeout)
 
-        def cb(err: Exception | None) -> None:
-            result[0] = err
-            done.set()
-
-        self.publish(outputs, cb)
-        if not done.wait(timeout):
-            raise DeliveryError(f"no acknowledgement within {timeout}s")
-        if result[0]:
-            raise result[0]
+    def produce_raw_sync(self, topic: str, key: bytes | None, value: bytes | None, timeout: float = 30.0) -> None:
+        """`produce_raw` of one record, returning once the broker acknowledged it."""
+        _wait_for_ack(lambda done: self.produce_raw(
+            topic, key, value, None, lambda err, _m: done(None if err is None else DeliveryError(str(err)))), timeout)
 
     def _serve_deliveries(self) -> None:
         while not self._closed.is_set():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass, field
 
 from sagebridge_common import metrics
@@ -101,16 +100,7 @@ class OrderPoller:
         return len(fresh)
 
     def _save(self) -> None:
-        done, err = threading.Event(), []
-
-        def cb(e, _m):
-            if e is not None:
-                err.append(e)
-            done.set()
-
-        self.app.produce_raw(INGEST_STATE, self.state_key.encode(), self.state.to_json(), None, cb)
-        if not done.wait(30) or err:
-            raise RuntimeError(f"poll state not acknowledged: {err}")
+        self.app.produce_raw_sync(INGEST_STATE, self.state_key.encode(), self.state.to_json())
 
     def run(self) -> None:
         self.load()
