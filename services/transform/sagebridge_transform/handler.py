@@ -27,9 +27,11 @@ def make_handler(mapping: MappingTemplate, seen: RecentlySeen | None = None):
         if raw["entity_type"] != "order":
             log.info("entity type not mapped yet; skipped", extra={"entity_type": raw["entity_type"]})
             return []
+        version = seen.key(f"{raw['storefront']}/{raw['entity_id']}", raw["payload"])
+        if seen.contains(version):
+            return []          # the same version again (poll and webhook both delivered it)
         doc = xcart_order.parse_payload(raw["payload"])
         order = xcart_order.to_canonical(doc, mapping, derived_metadata(raw["metadata"], raw["metadata"]["event_type"]))
-        if not seen.first_time(f"{raw['storefront']}/{raw['entity_id']}", raw["payload"]):
-            return []          # the same version again (poll and webhook both delivered it)
+        seen.remember(version)
         return [Output(ORDERS, order["order_id"], ORDER_SCHEMA, order)]
     return handle

@@ -19,14 +19,21 @@ class RecentlySeen:
         self._seen: OrderedDict[tuple[str, bytes], None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def first_time(self, entity_id: str, payload: str) -> bool:
-        """True the first time this exact payload is seen for the entity (and remembers it)."""
-        key = (entity_id, hashlib.blake2b(payload.encode(), digest_size=16).digest())
+    @staticmethod
+    def key(entity_id: str, payload: str) -> tuple[str, bytes]:
+        return entity_id, hashlib.blake2b(payload.encode(), digest_size=16).digest()
+
+    def contains(self, key: tuple[str, bytes]) -> bool:
         with self._lock:
             if key in self._seen:
                 self._seen.move_to_end(key)
-                return False
+                return True
+            return False
+
+    def remember(self, key: tuple[str, bytes]) -> None:
+        """Called only once the payload mapped, so a failing one fails again the next time."""
+        with self._lock:
             self._seen[key] = None
+            self._seen.move_to_end(key)
             if len(self._seen) > self.capacity:
                 self._seen.popitem(last=False)
-            return True

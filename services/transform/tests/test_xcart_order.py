@@ -167,3 +167,12 @@ def test_a_bad_payload_is_still_an_error_the_second_time():
     for _ in range(2):
         with pytest.raises(PermanentError):
             h(bad)
+
+
+def test_the_recent_memory_is_bounded():
+    from sagebridge_transform.recently_seen import RecentlySeen
+    seen = RecentlySeen(capacity=2)
+    keys = [seen.key(f"xcart/{i}", "{}") for i in range(3)]
+    for k in keys:
+        seen.remember(k)
+    assert not seen.contains(keys[0]) and seen.contains(keys[1]) and seen.contains(keys[2])
