@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import httpx
@@ -68,7 +69,7 @@ class FlowCounts:
     already_present: int = 0
     failed: set = field(default_factory=set)
     dlq: int = 0
-    latencies_ms: list = field(default_factory=list)
+    latencies_ms: deque = field(default_factory=lambda: deque(maxlen=10_000))   # the recent ones: `up` may run for days
 
 
 class FlowMonitor:
@@ -122,7 +123,7 @@ class FlowMonitor:
             ref = v["reference"]
             if v["outcome"] == "created":
                 c.created.add(ref)
-                started = self.driver.created_ms.get(ref) if self.driver else None
+                started = self.driver.created_ms.pop(ref, None) if self.driver else None
                 if started:
                     c.latencies_ms.append(v["metadata"]["recorded_at"].timestamp() * 1000 - started)
             elif v["outcome"] == "already_present":
