@@ -21,6 +21,8 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import httpx
 
+from sagebridge_devstack.processes import wait_until  # noqa: F401  (re-exported for the benchmarks)
+
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 REPO = BENCH_DIR.parent
@@ -245,16 +247,6 @@ def topic_record_count(bootstrap: str, topic: str, *, idle: float = 2.0) -> int:
         return sum(ends.values())
     finally:
         c.close()
-
-
-def wait_until(fn, timeout: float, interval: float = 0.25, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {message}")
 
 
 def foreign_load() -> dict[str, Any]:

@@ -15,6 +15,7 @@ from sagebridge_common.schemas import SchemaCatalog
 from sagebridge_common.avro_serde import SingleObjectSerde
 from sagebridge_common.settings import Settings
 from sagebridge_devstack.broker import EmbeddedBroker
+from sagebridge_devstack.processes import wait_until  # noqa: F401  (re-exported for the tests)
 
 
 @pytest.fixture(scope="session")
@@ -33,17 +34,6 @@ def bootstrap(tmp_path_factory):
 @pytest.fixture(scope="session")
 def serde():
     return SingleObjectSerde(SchemaCatalog.load())
-
-
-def wait_until(fn, timeout: float = 60.0, interval: float = 0.1, message: str = "condition"):
-    """fn's first truthy value; AssertionError when none comes within `timeout`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
 def unique(prefix: str) -> str:
