@@ -23,9 +23,9 @@ class RetryPolicy:
     def should_retry(self, exc: BaseException, attempt: int) -> bool:
         """Transient errors retry for as long as it takes; unknown ones a bounded number of times."""
         kind = classify(exc)
-        if kind == "transient":
+        if kind in ("transient", "outcome_unknown"):
             return True
-        if kind == "unknown":
+        if kind in ("unknown", "budgeted"):   # budgeted: bounded by attempts until budgets exist
             return attempt < self.unknown_max_attempts
         return False
 
