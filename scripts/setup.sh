@@ -17,11 +17,11 @@ fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=.venv/.requirements.sha
-want=$(cat requirements.txt libs/*/pyproject.toml services/*/pyproject.toml simulators/pyproject.toml devstack/pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt libs/*/pyproject.toml connectors/pyproject.toml services/*/pyproject.toml simulators/pyproject.toml devstack/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
   .venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps \
-    -e libs/common -e services/ingest -e services/transform -e services/erp_writer \
+    -e libs/common -e connectors -e services/ingest -e services/transform -e services/erp_writer \
     -e simulators -e devstack
   echo "$want" > "$stamp"
 fi

@@ -1,11 +1,11 @@
 """What every connector does around one call to an external system: count it and time it by
-connector, operation and outcome (bounded labels), and read the server's Retry-After."""
+connector, operation and outcome (bounded labels). `http_base.HttpTarget` wraps every HTTP call in it."""
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from typing import Iterator
 
 from . import metrics
 
@@ -24,11 +24,3 @@ def observed_call(connector: str, operation: str) -> Iterator[CallOutcome]:
     finally:
         metrics.CONNECTOR_REQUESTS.labels(connector, operation, result.outcome).inc()
         metrics.CONNECTOR_SECONDS.labels(connector, operation).observe(time.monotonic() - started)
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Retry-After in seconds (the delta form; an HTTP date is rare from these APIs and ignored)."""
-    try:
-        return max(0.0, float(headers["Retry-After"]))
-    except (KeyError, ValueError, TypeError):
-        return None

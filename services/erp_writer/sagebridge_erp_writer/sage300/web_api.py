@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from sagebridge_common.connector_calls import observed_call, retry_after_seconds
+from sagebridge_common.connector_calls import observed_call
+from sagebridge_common.http_base import retry_after_seconds
 from sagebridge_common.errors import PermanentError, TransientError
 
 _TRANSIENT_CODES = {"TooManyRequests", "InternalServerError", "SessionError", "DBLinkError",

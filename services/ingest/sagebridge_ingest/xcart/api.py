@@ -13,7 +13,8 @@ from typing import Any, Iterator
 
 import httpx
 
-from sagebridge_common.connector_calls import observed_call, retry_after_seconds
+from sagebridge_common.connector_calls import observed_call
+from sagebridge_common.http_base import retry_after_seconds
 from sagebridge_common.errors import PermanentError, TransientError
 from sagebridge_common.times import parse_iso8601
 

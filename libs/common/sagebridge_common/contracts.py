@@ -1,0 +1,141 @@
+"""One contract per connector role. Services and the runtime speak only these; a connector package
+per external system implements them, and the pair file picks which (see `registry.py`).
+
+The split follows Odoo's OCA connector framework (an adapter speaks the API; mapping lives
+elsewhere; a binder links ids) and the Airbyte CDK's incremental streams (an opaque cursor, pages,
+state saved only after the records before it are delivered):
+
+- `StorefrontSource`: changes since an opaque cursor, one page at a time, and the authoritative
+  record for one id (a webhook is a notification; the API is the truth).
+- `ErpSource`: changes since a cursor (change capture; shipments, stock, prices...).
+- `ErpSink`: ensure a document exists exactly once, by the ERP's own best means (Sage 300: lookup by
+  reference plus the duplicate-PO guard; Intacct: `uniqueid` with a stable control id; Sage Pro: one
+  DB transaction guarded by the reference). "Ensure" means a repeat is harmless: it answers
+  `already_present` instead of writing again.
+- `StorefrontSink`: stock, price, order status, shipment tracking on the store.
+
+Every call raises the runtime's error vocabulary (`errors.py`) so retries, budgets and the DLQ work
+the same for every connector.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol, runtime_checkable
+
+Outcome = Literal["created", "already_present", "created_with_mismatch", "updated", "needs_attention", "skipped"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed entity as a change listing reports it.
+
+    `version` identifies this state of the entity: two changes with the same (entity_id, version)
+    are the same change seen twice (a poll overlap, a webhook and a poll); a new state has a new
+    version. Versions of one entity compare in source order (`source_version` of canonical events
+    is built from it), so keep them sortable as strings: a zero-padded time stamp first.
+    `listing` is the row as the listing call returned it, for a `fetch` that can reuse it."""
+
+    entity_type: str
+    entity_id: str
+    version: str
+    occurred_at: datetime               # UTC
+    listing: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    """A page of changes and the cursor to save once every change before it is delivered.
+    `has_more`: another page is ready now (the runtime asks again at once instead of waiting
+    for the next poll interval)."""
+
+    changes: list[Change]
+    cursor: str
+    has_more: bool = False
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """The authoritative record behind a change, as the source API returned it."""
+
+    entity_type: str
+    entity_id: str
+    version: str
+    occurred_at: datetime               # UTC
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What an `ensure_*` call did; `document_id` is the ERP's number for the document."""
+
+    outcome: Outcome
+    document_id: str | None = None
+    message: str | None = None
+    details: dict[str, str] = field(default_factory=dict)   # e.g. {"erp_total": "12.30"}
+
+
+@runtime_checkable
+class ChangeSource(Protocol):
+    """Anything the runtime's source driver can poll (`source_runner.py`)."""
+
+    kind: str
+
+    def streams(self) -> list[str]:
+        """The entity types this source lists changes for, e.g. ["order"]."""
+
+    def changes(self, stream: str, cursor: str | None, limit: int) -> ChangePage:
+        """Changes after `cursor` (None: from the configured start), at most `limit`, oldest first.
+        Must never skip a change that happens while pages are being read: page by a stable key
+        (keyset), not by offset over a list that can move."""
+
+    def ping(self) -> tuple[bool, str]:
+        """Readiness: (reachable, detail)."""
+
+
+@runtime_checkable
+class StorefrontSource(ChangeSource, Protocol):
+    def fetch(self, change: Change) -> SourceRecord:
+        """The full record for a change (order with its payment transactions, ...)."""
+
+
+@runtime_checkable
+class ErpSource(ChangeSource, Protocol):
+    def fetch(self, change: Change) -> SourceRecord:
+        """The full record for a change (often the listing row itself)."""
+
+
+@runtime_checkable
+class ErpSink(Protocol):
+    kind: str
+
+    def ensure_order(self, order: dict[str, Any]) -> WriteOutcome:
+        """Canonical Order (schemas/avro/v1/Order.avsc) → exactly one ERP sales order."""
+
+    def ensure_customer(self, customer: dict[str, Any]) -> WriteOutcome:
+        """Canonical Customer → exactly one ERP customer per e-mail (created or updated)."""
+
+    def ensure_payment(self, payment: dict[str, Any]) -> WriteOutcome:
+        """Canonical Payment → exactly one receipt / payment per transaction."""
+
+    def ensure_refund(self, refund: dict[str, Any]) -> WriteOutcome:
+        """Canonical Refund → exactly one credit / adjustment per refund transaction."""
+
+    def ping(self) -> tuple[bool, str]:
+        """Readiness: (reachable, detail)."""
+
+
+@runtime_checkable
+class StorefrontSink(Protocol):
+    kind: str
+
+    def set_stock(self, sku: str, quantity: Decimal, location: str | None = None) -> WriteOutcome: ...
+
+    def set_price(self, sku: str, price: Decimal, currency: str) -> WriteOutcome: ...
+
+    def set_order_status(self, order_id: str, status: str) -> WriteOutcome: ...
+
+    def add_shipment(self, order_id: str, carrier: str | None, tracking_number: str) -> WriteOutcome: ...
+
+    def ping(self) -> tuple[bool, str]: ...
