@@ -50,8 +50,10 @@ def _wait_for_ack(send: Callable[[DeliveryCallback], None], timeout: float) -> N
 
 class Application:
     def __init__(self, settings: Settings, *, producer: Producer | None = None, catalog: SchemaCatalog | None = None,
-                 configure_logging: bool = True) -> None:
+                 configure_logging: bool = True, pairs: dict | None = None) -> None:
+        """`pairs`: the validated pair configs this instance serves (pair id → PairConfig)."""
         self.settings = settings
+        self.pairs = dict(pairs or {})
         self.service = settings.service_name
         if configure_logging:
             setup_logging(self.service, settings.log_level)
@@ -73,6 +75,14 @@ class Application:
         self._poller = threading.Thread(target=self._serve_deliveries, name="producer-poll", daemon=True)
         self._poller.start()
         self._broker_ok: tuple[float, bool, str] = (0.0, False, "not checked")
+
+    def serves(self, pair_id: str | None) -> bool:
+        """Topics are shared by every pair; an instance handles only its own pairs' events."""
+        if pair_id is None:
+            return True
+        if self.pairs:
+            return pair_id in self.pairs
+        return self.settings.pair_id is None or pair_id == self.settings.pair_id
 
     # -- producing ---------------------------------------------------------------------------
     def encode(self, output: Output) -> tuple[bytes | None, bytes]:

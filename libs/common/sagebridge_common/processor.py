@@ -145,7 +145,7 @@ class Processor:
         """Topics are shared by every integration pair; each pair's services handle only their own
         pair's events (an X-Cart+Sage 300 writer must never write another pair's orders)."""
         pair = (event.value.get("metadata") or {}).get("pair_id")
-        return pair is None or pair == self.app.settings.pair_id
+        return self.app.serves(pair)
 
     def _finished(self, tp, offset: int, generation: int, err: Exception | None) -> None:
         if err is not None:

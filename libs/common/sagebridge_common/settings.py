@@ -30,7 +30,8 @@ class Settings(BaseSettings):
         return cls(_secrets_dir=_secrets_dir())
 
     service_name: str = Field("sagebridge", description="Service name in logs, metrics, traces and the group id.")
-    pair_id: str = Field("xcart-sage300", description="Integration pair this instance serves; events of other pairs are skipped.")
+    pair_id: str | None = Field(None, description="Serve only this pair (it must match a pair file's `pair:`); unset = every pair under PAIRS_PATH. Events of other pairs are skipped.")
+    pairs_path: str = Field("pairs", description="A pair file, or a directory of pair files (*.yaml); relative to the working directory.")
     log_level: str = Field("INFO", description="Log level (JSON logs on stderr).")
 
     # Kafka connection
@@ -72,4 +73,6 @@ class Settings(BaseSettings):
 
     @property
     def group_id(self) -> str:
-        return self.kafka_group_id or f"sagebridge.{self.service_name}.{self.pair_id}"
+        """One group per service (and per pair when PAIR_ID pins one), so replicas share the work."""
+        suffix = f".{self.pair_id}" if self.pair_id else ""
+        return self.kafka_group_id or f"sagebridge.{self.service_name}{suffix}"
