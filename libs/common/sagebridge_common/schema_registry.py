@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from .errors import PermanentError, TransientError
+from .http_base import HttpTarget
 from .schemas import UnknownSchemaError
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -21,38 +22,34 @@ SCHEMA_NOT_FOUND = 40403
 
 
 class SchemaRegistryClient:
-    """Thread-safe (httpx.Client is) thin client; caching is the caller's job (see ConfluentSerde)."""
+    """Thread-safe thin client on the shared HTTP base; caching is the caller's job (ConfluentSerde).
+    Registering is idempotent (the registry answers the existing id), so no call is a "write" whose
+    lost answer needs reconciling: every failure of transport, 429 or 5xx is plainly transient."""
 
     def __init__(self, url: str, auth: tuple[str, str] | None = None, timeout: float = 10.0,
-                 client: httpx.Client | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None) -> None:
         self.url = url.rstrip("/")
-        self._client = client or httpx.Client(
-            base_url=self.url, auth=auth, timeout=timeout,
-            headers={"Accept": CONTENT_TYPE, "Content-Type": CONTENT_TYPE})
+        self._http = HttpTarget("schema_registry", self.url, timeout=timeout, auth=auth, transport=transport,
+                                headers={"Accept": CONTENT_TYPE, "Content-Type": CONTENT_TYPE},
+                                error_for=_registry_error)
 
     def register(self, subject: str, schema_json: str) -> int:
         """Register (or find) `schema_json` under `subject`; returns the global schema id."""
-        body = self._request("POST", f"/subjects/{subject}/versions", json={"schema": schema_json})
+        body = self._request("register", "POST", f"/subjects/{subject}/versions", json={"schema": schema_json})
         return int(body["id"])
 
     def get_schema(self, schema_id: int) -> str:
         """The schema JSON text for a global id; UnknownSchemaError if the registry has no such id."""
-        return self._request("GET", f"/schemas/ids/{int(schema_id)}")["schema"]
+        return self._request("get_schema", "GET", f"/schemas/ids/{int(schema_id)}")["schema"]
 
     def subjects(self) -> list[str]:
-        return self._request("GET", "/subjects")
+        return self._request("subjects", "GET", "/subjects")
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self._client.request(method, path, **kwargs)
-        except httpx.TransportError as e:
-            raise TransientError(f"schema registry {self.url} unreachable: {e!r}",
-                                 reason="registry_unavailable") from e
-        if response.status_code >= 400:
-            raise _classify(response, f"{method} {path}")
+    def _request(self, operation: str, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(operation, method, path, write=False, **kwargs)
         try:
             return response.json()
         except ValueError as e:
@@ -68,21 +65,13 @@ def _error_body(response: httpx.Response) -> dict:
         return {}
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None
-
-
-def _classify(response: httpx.Response, what: str) -> Exception:
+def _registry_error(response: httpx.Response, operation: str, _write: bool) -> Exception | None:
+    """The registry's own refusals; everything else (auth, 429, 5xx) follows the shared table."""
     status = response.status_code
     body = _error_body(response)
-    detail = f"schema registry {what}: HTTP {status} {body.get('message', response.text[:200])}"
+    detail = f"schema registry {operation}: HTTP {status} {body.get('message', response.text[:200])}"
     if status == 404 and body.get("error_code", SCHEMA_NOT_FOUND) == SCHEMA_NOT_FOUND:
         return UnknownSchemaError(detail)
-    if status in (401, 403):
-        return TransientError(detail, reason="registry_auth")
-    if status == 429 or status >= 500:
-        return TransientError(detail, reason="registry_unavailable", retry_after=_retry_after(response))
-    return PermanentError(detail, reason="registry_rejected")
+    if status in (409, 422):
+        return PermanentError(detail, reason="registry_rejected")
+    return None
