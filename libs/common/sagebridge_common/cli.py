@@ -60,12 +60,16 @@ def dlq() -> None:
 @click.option("--limit", type=int, default=None, help="Examine at most this many records.")
 def redrive_cmd(dlq_topic: str, dry_run: bool, max_replays: int, reason: str | None, limit: int | None) -> None:
     """Send DLQ_TOPIC's records back to the topics they failed on (after the cause was fixed).
-    Progress is kept in the consumer group `sagebridge.redrive.<DLQ_TOPIC>`, so runs resume."""
+    Records that are not re-sent (other reason, over the replay limit) stay for a later run; what
+    was re-sent is remembered (group `sagebridge.redrive.<DLQ_TOPIC>` plus the re-drive state
+    topic), so runs resume and never send a record twice."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     settings = Settings.from_env()
     conf = consumer_config(settings, group_id=f"sagebridge.redrive.{dlq_topic}")
-    conf.pop("statistics.interval.ms", None)
+    if not dry_run:   # the state topic is in the catalogue; make sure it exists before saving to it
+        state_spec = [s for s in topic_catalogue.catalogue() if s.name == topic_catalogue.REDRIVE_STATE]
+        topic_catalogue.apply(make_admin(settings), state_spec)
     producer = make_producer(settings)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} examined"),
                   transient=True) as bar:
