@@ -6,11 +6,13 @@ import sys
 from datetime import datetime, timezone
 
 import click
+from confluent_kafka import KafkaException
 
 from . import dlq_browse
 from . import topics as topic_catalogue
 from .kafka_clients import consumer_config, make_admin, make_producer
 from .redrive import redrive
+from .topic_reader import ReadTimeout
 from . import replay as replays
 from .settings import Settings
 
@@ -75,8 +77,12 @@ def redrive_cmd(dlq_topic: str, dry_run: bool, max_replays: int, reason: str | N
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} examined"),
                   transient=True) as bar:
         task = bar.add_task(f"re-driving {dlq_topic}" + (" (dry run)" if dry_run else ""), total=None)
-        report = redrive(conf, producer, dlq_topic, max_replays=max_replays, dry_run=dry_run, limit=limit,
-                         reason=reason, progress=lambda n: bar.advance(task, n))
+        try:
+            report = redrive(conf, producer, dlq_topic, max_replays=max_replays, dry_run=dry_run, limit=limit,
+                             reason=reason, progress=lambda n: bar.advance(task, n))
+        except (KafkaException, ReadTimeout) as e:   # nothing is lost: progress is saved only after acks
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
     click.echo(json.dumps(report.as_dict(), indent=2))
 
 
@@ -117,6 +123,9 @@ def dlq_list_cmd(dlq_topic: str, reason: str | None, limit: int | None, as_json:
     except dlq_browse.NotFound as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(2)
+    except ReadTimeout as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     elif _is_terminal():
@@ -153,6 +162,9 @@ def dlq_show_cmd(dlq_topic: str, partition: int, offset: int) -> None:
     except dlq_browse.NotFound as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(2)
+    except ReadTimeout as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
     click.echo(json.dumps(record, indent=2, ensure_ascii=False))
 
 

@@ -88,7 +88,7 @@ def redrive(consumer_conf: dict, producer: Producer, dlq_topic: str, *, max_repl
         consumer.assign([TopicPartition(dlq_topic, p, o) for p, o in starts.items()])
         tracker = EndTracker(consumer, dlq_topic, starts)
         started_ms = int(time.time() * 1000)
-        quiet_since, unsaved = time.monotonic(), 0
+        quiet_since, unsaved, stopped = time.monotonic(), 0, set()
         while parts and not tracker.all_at_end() and (limit is None or report.examined < limit):
             msg = consumer.poll(0.2)
             if msg is None or msg.error():
@@ -96,10 +96,13 @@ def redrive(consumer_conf: dict, producer: Producer, dlq_topic: str, *, max_repl
                     break
                 continue
             quiet_since = time.monotonic()
+            if msg.partition() in stopped:     # fetched before the pause took effect: not examined, so
+                continue                       # it must not count (its offset would pass the one before)
             tracker.saw(msg)
             if msg.timestamp()[1] > started_ms:        # dead-lettered during this run: next run's
                 consumer.pause([TopicPartition(msg.topic(), msg.partition())])
                 tracker.finish(msg.partition())
+                stopped.add(msg.partition())
                 continue
             pp = state[msg.partition()]
             if pp.is_done(msg.offset()):
