@@ -6,10 +6,13 @@ import sys
 from datetime import datetime, timezone
 
 import click
+from confluent_kafka import KafkaException
 
+from . import dlq_browse
 from . import topics as topic_catalogue
 from .kafka_clients import consumer_config, make_admin, make_producer
 from .redrive import redrive
+from .topic_reader import ReadTimeout
 from . import replay as replays
 from .settings import Settings
 
@@ -60,19 +63,109 @@ def dlq() -> None:
 @click.option("--limit", type=int, default=None, help="Examine at most this many records.")
 def redrive_cmd(dlq_topic: str, dry_run: bool, max_replays: int, reason: str | None, limit: int | None) -> None:
     """Send DLQ_TOPIC's records back to the topics they failed on (after the cause was fixed).
-    Progress is kept in the consumer group `sagebridge.redrive.<DLQ_TOPIC>`, so runs resume."""
+    Records that are not re-sent (other reason, over the replay limit) stay for a later run; what
+    was re-sent is remembered (group `sagebridge.redrive.<DLQ_TOPIC>` plus the re-drive state
+    topic), so runs resume and never send a record twice."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     settings = Settings.from_env()
     conf = consumer_config(settings, group_id=f"sagebridge.redrive.{dlq_topic}")
-    conf.pop("statistics.interval.ms", None)
+    if not dry_run:   # the state topic is in the catalogue; make sure it exists before saving to it
+        state_spec = [s for s in topic_catalogue.catalogue() if s.name == topic_catalogue.REDRIVE_STATE]
+        topic_catalogue.apply(make_admin(settings), state_spec)
     producer = make_producer(settings)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} examined"),
                   transient=True) as bar:
         task = bar.add_task(f"re-driving {dlq_topic}" + (" (dry run)" if dry_run else ""), total=None)
-        report = redrive(conf, producer, dlq_topic, max_replays=max_replays, dry_run=dry_run, limit=limit,
-                         reason=reason, progress=lambda n: bar.advance(task, n))
+        try:
+            report = redrive(conf, producer, dlq_topic, max_replays=max_replays, dry_run=dry_run, limit=limit,
+                             reason=reason, progress=lambda n: bar.advance(task, n))
+        except (KafkaException, ReadTimeout) as e:   # nothing is lost: progress is saved only after acks
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
     click.echo(json.dumps(report.as_dict(), indent=2))
+
+
+LIST_COLUMNS = ("partition", "offset", "key", "reason", "message", "topic", "first_failure", "attempts",
+                "replays", "waiting")
+MESSAGE_WIDTH = 80
+
+
+def _browse_conf(settings: Settings) -> dict:
+    return consumer_config(settings, group_id="sagebridge.dlq-browse")   # never commits: no group is made
+
+
+def _cell(row: dict, column: str) -> str:
+    value = row[column]
+    if column == "message":
+        value = value if len(value) <= MESSAGE_WIDTH else value[:MESSAGE_WIDTH - 1] + "…"
+        return value.replace("\t", " ").replace("\n", " ")
+    if column == "waiting":
+        return {True: "yes", False: "no (re-sent)", None: "?"}[value]
+    return "" if value is None else str(value)
+
+
+def _is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+@dlq.command("list")
+@click.argument("dlq_topic")
+@click.option("--reason", default=None, help="Only records dead-lettered for this reason.")
+@click.option("--limit", type=int, default=None, help="At most this many records.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for machines.")
+def dlq_list_cmd(dlq_topic: str, reason: str | None, limit: int | None, as_json: bool) -> None:
+    """One line per record of DLQ_TOPIC, from the beginning, without joining or committing to any
+    group. `waiting` says whether `dlq redrive` has yet to send the record back."""
+    try:
+        rows = dlq_browse.list_records(_browse_conf(Settings.from_env()), dlq_topic, reason=reason, limit=limit,
+                                       redrive_group=f"sagebridge.redrive.{dlq_topic}")
+    except dlq_browse.NotFound as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except ReadTimeout as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif _is_terminal():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*LIST_COLUMNS, title=f"{dlq_topic}: {len(rows)} records")
+        for row in rows:
+            table.add_row(*(_cell(row, c) for c in LIST_COLUMNS))
+        Console().print(table)
+    else:
+        click.echo("\t".join(LIST_COLUMNS))
+        for row in rows:
+            click.echo("\t".join(_cell(row, c) for c in LIST_COLUMNS))
+
+
+@dlq.command("show")
+@click.argument("dlq_topic")
+@click.option("--partition", type=int, required=True)
+@click.option("--offset", type=int, required=True)
+def dlq_show_cmd(dlq_topic: str, partition: int, offset: int) -> None:
+    """Everything about one record of DLQ_TOPIC as JSON: error context, headers, and the payload
+    decoded with the configured serde (raw text or hex, with the reason, when it cannot be)."""
+    from .avro_serde import make_serde
+    from .schemas import SchemaCatalog
+
+    settings = Settings.from_env()
+    auth = None
+    if settings.schema_registry_username and settings.schema_registry_password:
+        auth = (settings.schema_registry_username, settings.schema_registry_password.get_secret_value())
+    serde = make_serde(SchemaCatalog.load(), settings.schema_registry_url, auth)
+    try:
+        record = dlq_browse.show_record(_browse_conf(settings), dlq_topic, partition, offset, serde)
+    except dlq_browse.NotFound as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except ReadTimeout as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(record, indent=2, ensure_ascii=False))
 
 
 @main.command("replay")

@@ -42,6 +42,7 @@ ERP_RESULTS = "erp.results.v1"
 STOREFRONT_RESULTS = "storefront.results.v1"
 INGEST_NOTIFICATIONS = "sagebridge.ingest.notifications.v1"
 INGEST_STATE = "sagebridge.ingest.state.v1"
+REDRIVE_STATE = "sagebridge.redrive.state.v1"
 
 _RETAIN = {"retention.ms": WEEK_MS}
 _COMPACT = {"cleanup.policy": "compact"}
@@ -61,6 +62,7 @@ BASE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(STOREFRONT_RESULTS, configs=_RETAIN, consumed=False),
     TopicSpec(INGEST_NOTIFICATIONS, configs=_RETAIN),
     TopicSpec(INGEST_STATE, partitions=1, configs=_COMPACT, consumed=False),
+    TopicSpec(REDRIVE_STATE, partitions=1, configs=_COMPACT, consumed=False),
 )
 
 
