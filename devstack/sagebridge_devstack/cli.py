@@ -56,7 +56,7 @@ def main() -> None:
                    "kept one instead of colliding with orders Sage 300 already holds. X-Cart's orders "
                    "themselves are not kept (the simulator holds them in memory), nor are the embedded "
                    "broker's topics (memory storage): the poller reads the new X-Cart store from the start.")
-@click.option("--status-every", default=5.0, show_default=True, metavar="SECONDS",
+@click.option("--status-every", type=click.FloatRange(min=0.5), default=5.0, show_default=True,
               help="When stdout is not a terminal (a pipe or a file), print a plain status line this often "
                    "instead of the live table.")
 def up(rate: float, duration: float, work_dir: Path, keep: bool, status_every: float) -> None:
