@@ -1,6 +1,7 @@
 """`sagebridge-dev up`: the whole system on the embedded default, demo orders and a live view."""
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import time
@@ -9,11 +10,10 @@ from pathlib import Path
 import click
 import httpx
 from rich.console import Console
-from rich.live import Live
-from rich.table import Table
 
 from .demo import DemoDriver, FlowMonitor
 from .stack import REPO, Stack, StackConfig
+from .view import make_view, status_line
 
 
 def _health(stack: Stack) -> dict[str, str]:
@@ -27,15 +27,17 @@ def _health(stack: Stack) -> dict[str, str]:
     return out
 
 
-def _table(snapshot: dict, health: dict[str, str], elapsed: float) -> Table:
-    t = Table(title=f"Sagebridge — X-Cart → Sage 300 ({elapsed:.0f}s)", show_lines=False)
-    t.add_column("what")
-    t.add_column("value", justify="right")
-    for k, v in snapshot.items():
-        t.add_row(k, "—" if v is None else str(v))
-    for name, state in health.items():
-        t.add_row(f"service {name}", state)
-    return t
+def _watch(stack: Stack, monitor: FlowMonitor, console: Console, duration: float, every: float,
+           began: float) -> None:
+    """Shows the figures every `view.every` seconds (on a schedule, so slow health checks do not
+    stretch it) until `duration` has passed since `began`, or forever when it is 0."""
+    end = began + duration if duration else float("inf")
+    with make_view(console, every) as view:
+        next_at = began
+        while time.monotonic() < end:
+            next_at = min(next_at + view.every, end)
+            time.sleep(max(0.0, next_at - time.monotonic()))
+            view.show(monitor.snapshot(), _health(stack), time.monotonic() - began)
 
 
 @click.group()
@@ -46,18 +48,44 @@ def main() -> None:
 @main.command()
 @click.option("--rate", default=2.0, show_default=True, help="Demo orders per second (0: none).")
 @click.option("--duration", default=0.0, help="Stop after this many seconds (0: until Ctrl-C).")
-@click.option("--work-dir", type=click.Path(path_type=Path), default=REPO / "var" / "dev", show_default=True)
-def up(rate: float, duration: float, work_dir: Path) -> None:
-    """Start broker (unless KAFKA_BOOTSTRAP_SERVERS is set), simulators, topics and services."""
+@click.option("--work-dir", type=click.Path(path_type=Path), default=REPO / "var" / "dev", show_default=True,
+              help="Where the simulators keep their state and every process writes its log.")
+@click.option("--keep", is_flag=True,
+              help="Keep the simulators' state from the previous run in --work-dir: the Sage 300 database "
+                   "and the X-Cart order id/number sequence, so new X-Cart orders continue after the last "
+                   "kept one instead of colliding with orders Sage 300 already holds. X-Cart's orders "
+                   "themselves are not kept (the simulator holds them in memory), nor are the embedded "
+                   "broker's topics (memory storage): the poller reads the new X-Cart store from the start.")
+@click.option("--status-every", type=click.FloatRange(min=0.5), default=5.0, show_default=True,
+              help="When stdout is not a terminal (a pipe or a file), print a plain status line this often "
+                   "instead of the live table.")
+def up(rate: float, duration: float, work_dir: Path, keep: bool, status_every: float) -> None:
+    """Start broker (unless KAFKA_BOOTSTRAP_SERVERS is set), simulators, topics and services.
+
+    Every run starts clean unless --keep is given: the Sage 300 simulator's database and the X-Cart
+    simulator's order numbering in --work-dir are deleted first, and the embedded broker keeps its
+    topics in memory only, so it never keeps anything from a previous run (an external broker named by
+    KAFKA_BOOTSTRAP_SERVERS keeps whatever it keeps). Logs are appended to in --work-dir/logs.
+
+    On a terminal a live table shows orders seen, canonical, created in Sage 300, in the DLQ, latency
+    and service readiness; piped (`scripts/up.sh | tee up.log`) the same figures come as one
+    `status t=... seen=... created=...` line every --status-every seconds, and a `final ...` line at the end.
+    """
     console = Console()
+    if not console.is_terminal:
+        console.soft_wrap = True            # a log line stays one line
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    stack = Stack(StackConfig(work_dir=work_dir, webhook_push=True))
+    stack = Stack(StackConfig(work_dir=work_dir, webhook_push=True, keep_state=keep))
     driver = monitor = None
-    started = time.monotonic()
+    started = began = time.monotonic()
     try:
-        with console.status("starting broker, simulators and services…"):
+        starting = "starting broker, simulators and services…"
+        if not console.is_terminal:
+            console.print(starting)
+        with console.status(starting) if console.is_terminal else contextlib.nullcontext():
             stack.start()
-        console.print(f"[bold]up[/] in {time.monotonic() - started:.1f}s — broker {stack.bootstrap}")
+        console.print(f"[bold]up[/] in {time.monotonic() - started:.1f}s — broker {stack.bootstrap}"
+                      f" ({'kept' if keep else 'fresh'} simulator state in {work_dir})")
         console.print(f"  X-Cart simulator  {stack.xcart_url}   (create orders: POST /_sim/orders)")
         console.print(f"  Sage 300 simulator {stack.sage_url}/Sage300WebApi   (orders: GET /_sim/orders)")
         console.print(f"  webhook           {stack.webhook_url}")
@@ -67,17 +95,15 @@ def up(rate: float, duration: float, work_dir: Path) -> None:
         driver = DemoDriver(stack.xcart_url, rate).start()
         monitor = FlowMonitor(stack.bootstrap, driver).start()
         began = time.monotonic()
-        with Live(_table(monitor.snapshot(), {}, 0), console=console, refresh_per_second=2) as live:
-            while not duration or time.monotonic() - began < duration:
-                time.sleep(1)
-                live.update(_table(monitor.snapshot(), _health(stack), time.monotonic() - began))
+        _watch(stack, monitor, console, duration, status_every, began)
     except KeyboardInterrupt:
         pass
     finally:
         if driver:
             driver.stop()
         if monitor:
-            console.print(monitor.snapshot())
+            console.print(status_line(monitor.snapshot(), _health(stack), time.monotonic() - began, tag="final"),
+                          markup=False, highlight=False, soft_wrap=True)
             monitor.stop()
         pids = [p.proc.pid for p in [*stack.services.values(), *stack.simulators.values()] if p.proc]
         if stack.broker and stack.broker.proc:

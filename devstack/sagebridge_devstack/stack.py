@@ -35,6 +35,7 @@ class StackConfig:
     poll_enabled: bool = True
     poll_interval_s: float = 1.0
     webhook_push: bool = False                  # X-Cart sim pushes signed notifications to ingest
+    keep_state: bool = False                    # False: the simulators start from empty state in work_dir
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per-service overrides
 
 
@@ -70,6 +71,23 @@ class Stack:
     def ops_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports['ops-' + service]}"
 
+    # -- simulator state in the work dir -----------------------------------------------------------
+    @property
+    def sage_db(self) -> Path:
+        return self.work / "sage300.sqlite"
+
+    @property
+    def xcart_state(self) -> Path:
+        return self.work / "xcart-orders.json"
+
+    def reset_simulator_state(self) -> None:
+        """Deletes what the simulators keep between runs. The two must go together: the Sage 300
+        database holds orders by X-Cart order number, so a kept database beside an X-Cart store that
+        numbers from 1 again turns nearly every new order into an "already present" one."""
+        for path in (self.sage_db, self.sage_db.with_name(self.sage_db.name + "-wal"),
+                     self.sage_db.with_name(self.sage_db.name + "-shm"), self.xcart_state):
+            path.unlink(missing_ok=True)
+
     # -- lifecycle -----------------------------------------------------------------------------
     def start_broker(self) -> None:
         if not self.bootstrap:
@@ -83,15 +101,18 @@ class Stack:
         return topics.apply(make_admin(settings), topics.catalogue(self.config.partitions))
 
     def start_simulators(self) -> None:
+        if not self.config.keep_state:
+            self.reset_simulator_state()
         push = ["--push-url", self.webhook_url, "--push-secret", self.webhook_secret] if self.config.webhook_push else []
         self.simulators["xcart"] = ManagedProcess.python_module(
             "xcart-sim", "sagebridge_sim.xcart", {}, self.logs,
             ["--port", str(self.ports["xcart"]), "--token-read", self.xcart_read_token,
-             "--token-all", self.xcart_token, "--seed-products", "10", *push],
+             "--token-all", self.xcart_token, "--seed-products", "10",
+             "--state-file", str(self.xcart_state), *push],
             ready_url=f"{self.xcart_url}/_sim/stats").start()
         self.simulators["sage300"] = ManagedProcess.python_module(
             "sage300-sim", "sagebridge_sim.sage300", {}, self.logs,
-            ["--port", str(self.ports["sage300"]), "--db", str(self.work / "sage300.sqlite"),
+            ["--port", str(self.ports["sage300"]), "--db", str(self.sage_db),
              "--company", "SAMINC", "--user", "WEBAPI", "--password", self.sage_password, "--seed-demo"],
             ready_url=f"{self.sage_url}/_sim/stats").start()
         for sim in self.simulators.values():

@@ -1,7 +1,9 @@
 """The README's first command: `sagebridge-dev up` runs everything, shows orders reaching Sage 300,
-and Ctrl-C leaves no process behind."""
+prints plain status lines when piped, starts clean unless told to keep, and Ctrl-C leaves no
+process behind."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -10,7 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
+from sagebridge_devstack.processes import ManagedProcess, free_port
+from sagebridge_sim.sage300.db import Sage300Database, utc_stamp
+
 BIN = Path(sys.executable).parent / "sagebridge-dev"
+ENV = {**{k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}, "COLUMNS": "120"}
+LINE = re.compile(r"^(status|final) t=(\d+)s (.*)$", re.M)
+COUNTS = ("seen", "canonical", "created", "already_present", "failed", "dlq")
 
 
 def _alive(pid: int) -> bool:
@@ -24,10 +34,37 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _lines(out: str, tag: str = "status") -> list[dict[str, str]]:
+    return [dict(kv.split("=", 1) for kv in rest.split()) for t, _s, rest in LINE.findall(out) if t == tag]
+
+
+def _final(out: str) -> dict[str, int]:
+    (line,) = _lines(out, "final")
+    return {k: int(line[k]) for k in COUNTS}
+
+
+def _up(work: Path, duration: float, *extra: str) -> str:
+    """One `up` run with stdout piped, as `scripts/up.sh | tee up.log` has it."""
+    proc = subprocess.run([str(BIN), "up", "--rate", "5", "--duration", str(duration), "--status-every", "1",
+                           "--work-dir", str(work), *extra],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=ENV, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout
+    return proc.stdout
+
+
+def _sage_orders(work: Path) -> list[tuple[int, tuple[int, int]]]:
+    """(X-Cart order number, audit stamp) of every order in the Sage 300 simulator's database,
+    read through the same ODBC driver the simulator writes with."""
+    db = Sage300Database(str(work / "sage300.sqlite"))
+    try:
+        return [(int(h["REFERENCE"]), (int(h["AUDTDATE"]), int(h["AUDTTIME"]))) for h, _ in db.order_rows()]
+    finally:
+        db.close()
+
+
 def _run_until_interrupted(tmp_path: Path, seconds: float) -> str:
-    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
     proc = subprocess.Popen([str(BIN), "up", "--rate", "5", "--work-dir", str(tmp_path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env={**env, "COLUMNS": "120"}, text=True)
+                            stderr=subprocess.STDOUT, env=ENV, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (tmp_path / "logs" / "erp-writer.log").exists():
         time.sleep(0.2)
@@ -40,9 +77,81 @@ def _run_until_interrupted(tmp_path: Path, seconds: float) -> str:
 
 def test_up_shows_orders_created_and_ctrl_c_leaves_nothing_behind(tmp_path):
     out = _run_until_interrupted(tmp_path, 10)
-    created = re.search(r"'created in Sage 300': (\d+)", out)
-    assert created and int(created.group(1)) > 0, out[-2000:]
+    assert _final(out)["created"] > 0, out[-2000:]
     pids = [int(p) for p in re.search(r"stopped \(pids ([\d ]+)\)", out).group(1).split()]
     assert len(pids) == 6                       # broker, two simulators, three services
     time.sleep(0.5)
     assert [p for p in pids if _alive(p)] == []
+
+
+def test_piped_up_prints_plain_status_lines_whose_counts_grow(tmp_path):
+    out = _up(tmp_path, 10)
+    lines = _lines(out)
+    assert len(lines) >= 2, out
+    for line in lines:
+        assert all(line[k].isdigit() for k in COUNTS), line
+        assert all(line[k] == "-" or line[k].isdigit() for k in ("p50_ms", "p99_ms")), line
+        assert {"ingest", "transform", "erp-writer"} <= line.keys(), line
+    assert int(lines[-1]["created"]) > int(lines[0]["created"]), out
+    assert "\x1b[" not in out                   # no cursor movement or colour in a log
+
+
+def test_up_starts_clean_unless_keep_and_keep_continues_the_xcart_numbering(tmp_path):
+    first = _up(tmp_path, 4)
+    run1 = _sage_orders(tmp_path)
+    assert run1 and _final(first)["created"] > 0
+
+    # Without --keep: the Sage 300 database holds only the second run's orders, none deduplicated
+    # against the first run's (X-Cart numbers from 1 again).
+    between = utc_stamp()
+    second = _up(tmp_path, 4)
+    final = _final(second)
+    assert final["created"] > 0 and final["already_present"] == 0, second
+    run2 = _sage_orders(tmp_path)
+    assert run2 and all(stamp > between for _n, stamp in run2), (between, run2)
+
+    # With --keep: the second run's orders stay, and X-Cart numbering continues after them.
+    between = utc_stamp()
+    third = _up(tmp_path, 4, "--keep")
+    final = _final(third)
+    assert final["created"] > 0 and final["already_present"] == 0, third
+    rows = _sage_orders(tmp_path)
+    kept = sorted(n for n, stamp in rows if stamp < between)
+    new = sorted(n for n, stamp in rows if stamp > between)
+    assert kept == sorted(n for n, _s in run2)
+    assert new and new[0] > kept[-1], (kept, new)
+
+
+def test_xcart_simulator_killed_continues_its_numbering_from_the_state_file(tmp_path):
+    state = tmp_path / "xcart-orders.json"
+    tokens = ["--token-read", "r" * 16, "--token-all", "w" * 16, "--state-file", str(state)]
+
+    def start() -> tuple[ManagedProcess, str]:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        sim = ManagedProcess.python_module("xcart-sim", "sagebridge_sim.xcart", {}, tmp_path / "logs",
+                                           ["--port", str(port), *tokens], ready_url=f"{url}/_sim/stats").start()
+        sim.wait_ready()
+        return sim, url
+
+    spec = {"email": "a@example.com", "items": [{"sku": "WIDGET-1", "price": "12.50", "amount": 1}]}
+    sim, url = start()
+    try:
+        made = [httpx.post(f"{url}/_sim/orders", json=spec).json() for _ in range(3)]
+    finally:
+        sim.kill()                              # no shutdown hook runs: the file is all there is
+    sim, url = start()
+    try:
+        after = httpx.post(f"{url}/_sim/orders", json=spec).json()
+    finally:
+        sim.stop()
+    assert after["id"] > made[-1]["id"]
+    assert int(after["order_number"]) == int(made[-1]["order_number"]) + 1
+    assert json.loads(state.read_text()) == {"last_order_id": after["id"],
+                                             "last_order_number": int(after["order_number"])}
+
+    state.write_text("{not json")
+    port = free_port()
+    bad = subprocess.run([sys.executable, "-m", "sagebridge_sim.xcart", "--port", str(port), *tokens],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "unreadable" in bad.stderr and str(state) in bad.stderr

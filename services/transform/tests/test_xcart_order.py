@@ -1,4 +1,4 @@
-"""X-Cart 5.5 order JSON (shape from reference/xcart.md §4) → canonical order, field by field."""
+"""X-Cart 5.5 order JSON (shape from X-Cart's 5.5.1 admin API docs) → canonical order, field by field."""
 from __future__ import annotations
 
 import json

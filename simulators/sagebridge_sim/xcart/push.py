@@ -1,6 +1,6 @@
 """The Sagebridge push module for X-Cart, as the simulator runs it.
 
-X-Cart has no native webhooks (reference section 2), so merchants who want low latency install our
+X-Cart has no native webhooks (none in its docs at developer.x-cart.com), so merchants who want low latency install our
 small module, which POSTs a signed notification after each order save. The notification is only a
 hint: ingest always fetches the order from the API. Delivery happens on a worker thread fed by a
 queue so placing an order never waits on the receiver; failed deliveries are retried a few times

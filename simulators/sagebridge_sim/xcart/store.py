@@ -1,7 +1,7 @@
 """Thread-safe in-memory X-Cart 5.5 data: orders, payment transactions, products, profiles.
 
 The store renders records in the exact JSON shape of the X-Cart 5.5 API Platform endpoints
-(`/work/shared/reference/xcart.md` section 4), so the HTTP layer only parses requests and pages
+(X-Cart's 5.5.1 admin API docs, developer.x-cart.com/api/5.5.1/admin), so the HTTP layer only parses requests and pages
 lists. Money is `Decimal` internally and becomes a 2-place float at the JSON edge, as X-Cart sends it.
 Times are unix seconds (UTC) on a clock that tests can shift (`clock_offset`) so `lastRenewDate`
 can advance without sleeping. Listeners (the push module) are called after the lock is released so
@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 
 CENT = Decimal("0.01")
 
-# (code -> (id, name, customer_name)); ids follow the seed order of xlite_data.yaml (section 1a/3).
+# (code -> (id, name, customer_name)); ids follow the seed order of X-Cart's sql/xlite_data.yaml.
 PAYMENT_STATUSES: dict[str, tuple[int, str, str]] = {
     "Q": (1, "Awaiting payment", "Awaiting payment"),
     "A": (2, "Authorized", "Authorized"),
@@ -167,7 +167,7 @@ class Order:
         return sum((i.subtotal() for i in self.items), Decimal("0.00"))
 
     def total(self) -> Decimal:
-        """sub_total + every surcharge not already inside the prices (section 4)."""
+        """sub_total + every surcharge not already inside the prices (`include` false), as X-Cart totals."""
         extra = sum((s.value for s in self.surcharges if not s.include), Decimal("0.00"))
         return (self.sub_total() + extra).quantize(CENT)
 

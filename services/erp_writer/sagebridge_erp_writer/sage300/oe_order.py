@@ -4,7 +4,7 @@ Only the API's shape lives here; every business choice (customer, location, ship
 was already made by transform from the pair's mapping template. Property order matters to Sage (the
 view applies fields in order), so the header goes before the details, customer first.
 
-Unconfirmed in Sage's public docs (reference §5), and accepted by our simulator:
+Unconfirmed in Sage's public docs (the Sage300-SDK Web API references), and accepted by our simulator:
 `OrderDiscountAmount` (→ OEORDH.INVDISCAMT) and `TaxAmount1` (→ TAMOUNT1, the storefront's tax as an
 override). Shipping goes in as a Miscellaneous line with the configured charge code.
 """

@@ -1,6 +1,6 @@
 """Client for the Sage 300 Web API (OData over HTTPS, Basic auth), OE orders.
 
-Facts this client is built on (reference/sage300_sagepro.md §1): every request needs Basic auth and
+Facts from Sage's Web API developer reference (SageNADev/Sage300-SDK, docs/webapi): every request needs Basic auth and
 `Content-Type: application/json`; POST to OE/OEOrders always creates a new order (no natural key),
 so idempotency is our job: look the order up by OrderReference first; errors come as
 `{"error": {"code": ..., "message": {"value": ...}}}` and the `code` decides the class:

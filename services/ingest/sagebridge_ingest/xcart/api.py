@@ -27,7 +27,7 @@ class XCartClient:
     def __init__(self, base_url: str, token: str, timeout: float = 10.0,
                  transport: httpx.BaseTransport | None = None, last_renew_filter: bool = True) -> None:
         """`last_renew_filter=False` is for 5.5.0, whose source has no `lastRenewDate[...]` filter
-        (the 5.5.1 docs have it; reference/xcart.md marks 5.5.0 as unconfirmed): the client then
+        (X-Cart's 5.5.1 "Retrieve a list of orders" docs have it; for 5.5.0 it is unconfirmed): the client then
         walks the orders newest first and stops at the watermark."""
         self.last_renew_filter = last_renew_filter
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,

@@ -1,0 +1,79 @@
+"""How `sagebridge-dev up` shows what flows: a live table on a terminal, plain status lines elsewhere.
+
+rich's Live redraws in place with cursor movement, which only a terminal understands; written to a
+pipe or a file (`scripts/up.sh | tee up.log`) it shows nothing until the end. There the same figures
+go out as one `key=value` line every few seconds, which reads well in a log and greps easily.
+"""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+# FlowMonitor.snapshot() label -> key in a status line
+SHORT_KEYS = {"orders seen": "seen", "canonical": "canonical", "created in Sage 300": "created",
+              "already present (deduplicated)": "already_present", "failed": "failed", "in DLQ": "dlq",
+              "latency p50 (ms)": "p50_ms", "latency p99 (ms)": "p99_ms"}
+
+
+def status_line(snapshot: dict, health: dict[str, str], elapsed: float, tag: str = "status") -> str:
+    """`status t=12s seen=23 canonical=22 created=20 ... p50_ms=412 p99_ms=900 ingest=ready ...`;
+    a figure not known yet (no latency sample) is `-`."""
+    parts = [tag, f"t={elapsed:.0f}s"]
+    for label, value in snapshot.items():
+        key = SHORT_KEYS.get(label, label.replace(" ", "_"))
+        parts.append(f"{key}={'-' if value is None else value}")
+    parts += [f"{name}={state.replace(' ', '-')}" for name, state in health.items()]
+    return " ".join(parts)
+
+
+def _table(snapshot: dict, health: dict[str, str], elapsed: float) -> Table:
+    t = Table(title=f"Sagebridge — X-Cart → Sage 300 ({elapsed:.0f}s)", show_lines=False)
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    for k, v in snapshot.items():
+        t.add_row(k, "—" if v is None else str(v))
+    for name, state in health.items():
+        t.add_row(f"service {name}", state)
+    return t
+
+
+class TableView:
+    """The live table, redrawn every second."""
+
+    every = 1.0
+
+    def __init__(self, console: Console) -> None:
+        self._live = Live(_table({}, {}, 0), console=console, refresh_per_second=2)
+
+    def __enter__(self) -> "TableView":
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._live.__exit__(*exc)
+
+    def show(self, snapshot: dict, health: dict[str, str], elapsed: float) -> None:
+        self._live.update(_table(snapshot, health, elapsed))
+
+
+class LineView:
+    """One status line every `every` seconds, flushed at once so `tee` shows it as it happens."""
+
+    def __init__(self, console: Console, every: float) -> None:
+        self.console = console
+        self.every = every
+
+    def __enter__(self) -> "LineView":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def show(self, snapshot: dict, health: dict[str, str], elapsed: float) -> None:
+        self.console.print(status_line(snapshot, health, elapsed), markup=False, highlight=False, soft_wrap=True)
+        self.console.file.flush()
+
+
+def make_view(console: Console, every: float) -> TableView | LineView:
+    return TableView(console) if console.is_terminal else LineView(console, every)
