@@ -42,6 +42,8 @@ ERP_RESULTS = "erp.results.v1"
 STOREFRONT_RESULTS = "storefront.results.v1"
 INGEST_NOTIFICATIONS = "sagebridge.ingest.notifications.v1"
 INGEST_STATE = "sagebridge.ingest.state.v1"
+# Keyed-state changelogs (keyed_state.py): compacted, one partition per partition of their input.
+TRANSFORM_VERSIONS_CHANGELOG = "sagebridge.transform.versions.changelog.v1"   # input: STOREFRONT_RAW
 
 _RETAIN = {"retention.ms": WEEK_MS}
 _COMPACT = {"cleanup.policy": "compact"}
@@ -61,6 +63,7 @@ BASE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(STOREFRONT_RESULTS, configs=_RETAIN, consumed=False),
     TopicSpec(INGEST_NOTIFICATIONS, configs=_RETAIN),
     TopicSpec(INGEST_STATE, partitions=1, configs=_COMPACT, consumed=False),
+    TopicSpec(TRANSFORM_VERSIONS_CHANGELOG, configs=_COMPACT, consumed=False),
 )
 
 
