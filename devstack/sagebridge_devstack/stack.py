@@ -128,7 +128,7 @@ class Stack:
                     "POLL_ENABLED": str(self.config.poll_enabled).lower(),
                     "POLL_INTERVAL_S": str(self.config.poll_interval_s)}
         elif name == "transform":
-            env |= {"MAPPING_FILE": str(REPO / "mappings" / "xcart-sage300.yaml")}
+            env |= {"PAIRS_PATH": str(REPO / "pairs")}
         elif name == "erp-writer":
             env |= {"SAGE300_BASE_URL": self.sage_url, "SAGE300_COMPANY": "SAMINC", "SAGE300_USER": "WEBAPI",
                     "SAGE300_PASSWORD": self.sage_password}

@@ -85,7 +85,9 @@ class Application:
         return self.settings.pair_id is None or pair_id == self.settings.pair_id
 
     # -- producing ---------------------------------------------------------------------------
-    def encode(self, output: Output) -> tuple[bytes | None, bytes]:
+    def encode(self, output: Output) -> tuple[bytes | None, bytes | None]:
+        if output.schema is None:      # already bytes: keyed-state changelog records and tombstones
+            return output.key_bytes(), output.value
         return output.key_bytes(), self.serde.serialize(output.schema, output.value)
 
     def publish(self, outputs: list[Output], on_done: DeliveryCallback | None = None) -> None:
@@ -120,13 +122,15 @@ class Application:
         for output, key, value in encoded:
             with tracing.publish_span(output.topic):
                 headers = tracing.inject(output.headers)
-                self.produce_raw(output.topic, key, value, headers, delivered)
+                self.produce_raw(output.topic, key, value, headers, delivered, partition=output.partition)
 
-    def produce_raw(self, topic: str, key: bytes | None, value: bytes | None, headers, callback) -> None:
+    def produce_raw(self, topic: str, key: bytes | None, value: bytes | None, headers, callback,
+                    partition: int | None = None) -> None:
         """Produces bytes as they are (DLQ copies, replays); waits while the local queue is full."""
+        pinned = {} if partition is None else {"partition": partition}
         while True:
             try:
-                self.producer.produce(topic, value=value, key=key, headers=headers, on_delivery=callback)
+                self.producer.produce(topic, value=value, key=key, headers=headers, on_delivery=callback, **pinned)
                 return
             except BufferError:
                 time.sleep(0.005)

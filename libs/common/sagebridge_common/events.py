@@ -50,12 +50,16 @@ class Event:
 
 @dataclass
 class Output:
-    """A record a handler wants produced; the runtime encodes, traces and delivers it."""
+    """A record a handler wants produced; the runtime encodes, traces and delivers it.
+
+    `schema=None` means `value` is already bytes (or None, a tombstone): keyed-state changelog
+    records. `partition` pins the partition (changelogs mirror their input's); None = by key."""
     topic: str
     key: str | bytes | None
-    schema: str
-    value: dict[str, Any]
+    schema: str | None
+    value: dict[str, Any] | bytes | None
     headers: Headers = field(default_factory=list)
+    partition: int | None = None
 
     def key_bytes(self) -> bytes | None:
         return self.key.encode() if isinstance(self.key, str) else self.key

@@ -58,6 +58,9 @@ class Processor:
         self._last_commit_progress = time.monotonic()
         self._last_loop = time.monotonic()
         self._paused = False
+        # Partition listeners (keyed state): `on_assign([(topic, partition), ...])` runs before a newly
+        # assigned partition is fetched; `on_revoke([...])` after its work is drained and committed.
+        self.partition_listeners: list = []
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -239,6 +242,7 @@ class Processor:
         if self._paused:
             consumer.pause(partitions)
         log.info("partitions assigned", extra={"partitions": [f"{p.topic}[{p.partition}]" for p in partitions]})
+        self._notify_listeners("on_assign", [(p.topic, p.partition) for p in partitions])
 
     def _on_revoke(self, consumer, partitions: list[TopicPartition]) -> None:
         tps = {(p.topic, p.partition) for p in partitions}
@@ -250,6 +254,11 @@ class Processor:
             self.tracker.revoke(tp)
             self._committed.pop(tp, None)
         log.info("partitions revoked", extra={"partitions": sorted(f"{t}[{p}]" for t, p in tps)})
+        self._notify_listeners("on_revoke", sorted(tps))
+
+    def _notify_listeners(self, hook: str, partitions: list[tuple[str, int]]) -> None:
+        for listener in self.partition_listeners:
+            getattr(listener, hook)(partitions)
 
     def _drain(self, timeout: float) -> None:
         """Lets running records finish and their outputs be acknowledged."""

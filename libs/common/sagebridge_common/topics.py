@@ -43,6 +43,8 @@ STOREFRONT_RESULTS = "storefront.results.v1"
 INGEST_NOTIFICATIONS = "sagebridge.ingest.notifications.v1"
 INGEST_STATE = "sagebridge.ingest.state.v1"
 REDRIVE_STATE = "sagebridge.redrive.state.v1"
+# Keyed-state changelogs (keyed_state.py): compacted, one partition per partition of their input.
+TRANSFORM_VERSIONS_CHANGELOG = "sagebridge.transform.versions.changelog.v1"   # input: STOREFRONT_RAW
 
 _RETAIN = {"retention.ms": WEEK_MS}
 _COMPACT = {"cleanup.policy": "compact"}
@@ -63,6 +65,7 @@ BASE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(INGEST_NOTIFICATIONS, configs=_RETAIN),
     TopicSpec(INGEST_STATE, partitions=1, configs=_COMPACT, consumed=False),
     TopicSpec(REDRIVE_STATE, partitions=1, configs=_COMPACT, consumed=False),
+    TopicSpec(TRANSFORM_VERSIONS_CHANGELOG, configs=_COMPACT, consumed=False),
 )
 
 

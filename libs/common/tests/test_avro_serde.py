@@ -70,7 +70,7 @@ def order(**amounts: Decimal) -> dict:
         "lines": [line], "subtotal": Decimal("59.9700"), "discount_total": Decimal("0"),
         "shipping_total": Decimal("5.0000"), "tax_total": Decimal("3.5982"), "total": Decimal("68.5682"),
         "tax_included": False, "shipping_method": None, "ship_via_code": None, "payment_method": None,
-        "payment_method_code": None, "notes": None,
+        "payment_method_code": None, "notes": None, "source_version": "",
     }
     for key, amount in amounts.items():
         if key in line:

@@ -10,10 +10,14 @@ import pytest
 
 from sagebridge_common.errors import PermanentError
 from sagebridge_common.events import Event
+from sagebridge_common.keyed_state import KeyedState
+from sagebridge_common.settings import Settings
+from sagebridge_common.topics import STOREFRONT_RAW, TRANSFORM_VERSIONS_CHANGELOG
+from sagebridge_transform.config import TransformSettings
 from sagebridge_transform.handler import make_handler
-from sagebridge_transform.mapping import MappingError, load_mapping
+from sagebridge_transform.main import load_served_pairs
 
-MAPPING = load_mapping(Path(__file__).resolve().parents[3] / "mappings" / "xcart-sage300.yaml")
+PAIRS = load_served_pairs(TransformSettings(pairs_path=str(Path(__file__).resolve().parents[3] / "pairs")))
 META = {"event_id": "e1", "event_type": "order.created", "occurred_at": datetime(2024, 11, 5, tzinfo=timezone.utc),
         "recorded_at": datetime(2024, 11, 5, tzinfo=timezone.utc), "source_system": "xcart",
         "source_instance": "shop", "source_entity_id": "1051", "pair_id": "xcart-sage300", "correlation_id": "e1"}
@@ -58,19 +62,24 @@ def xcart_order(**over) -> dict:
     return order
 
 
-def raw_event(order: dict, txns=None) -> Event:
+def fresh_state() -> KeyedState:
+    """Keyed state used without a processor: starts empty, as a fresh store would."""
+    return KeyedState(Settings(), "versions", STOREFRONT_RAW, TRANSFORM_VERSIONS_CHANGELOG)
+
+
+def raw_event(order: dict, txns=None, offset: int = 0, **fields) -> Event:
     payload = json.dumps({"order": order, "payment_transactions": txns if txns is not None else [
         {"id": 9, "public_id": "X1", "public_txn_id": "", "method_id": 2, "type": "sale",
          "date": "2024-11-05T15:42:10+0000", "status": "S", "name": "Credit Card", "local_name": "Credit Card",
          "currency": "USD", "value": 38.3, "note": "", "data": [], "backend_transactions": []}]})
     value = {"metadata": META, "storefront": "xcart", "entity_type": "order", "entity_id": str(order["id"]),
-             "trigger": "poll", "payload": payload, "fetched_at": META["recorded_at"]}
-    return Event("storefront.raw.v1", 0, 0, b"1051", "sagebridge.v1.RawStorefrontEvent", value, [], 0)
+             "trigger": "poll", "payload": payload, "fetched_at": META["recorded_at"], "source_version": ""} | fields
+    return Event("storefront.raw.v1", 0, offset, b"1051", "sagebridge.v1.RawStorefrontEvent", value, [], 0)
 
 
 def handle(event):
     """A fresh handler per call: these tests are about mapping, not about repeated deliveries."""
-    return make_handler(MAPPING)(event)
+    return make_handler(PAIRS, fresh_state())(event)[:1]
 
 
 def test_order_maps_field_by_field():
@@ -143,36 +152,3 @@ def test_malformed_payload_is_permanent():
     assert e.value.reason == "malformed_payload"
 
 
-def test_a_broken_template_fails_at_load(tmp_path):
-    p = tmp_path / "m.yaml"
-    p.write_text("pair: x\npayment_status: {P: {status: paid}}\n")
-    with pytest.raises(MappingError):
-        load_mapping(p)
-
-
-def test_the_same_version_twice_is_mapped_once_and_a_change_is_mapped_again():
-    h = make_handler(MAPPING)
-    ev = raw_event(xcart_order())
-    assert len(h(ev)) == 1
-    assert h(ev) == []                                   # the webhook copy of what the poll brought
-    changed = raw_event(xcart_order(update_date="2024-11-05T16:00:00+0000",
-                                    payment_status={"id": 6, "code": "C", "name": "Cancelled", "customer_name": "x"}))
-    [out] = h(changed)
-    assert out.value["status"] == "cancelled"
-
-
-def test_a_bad_payload_is_still_an_error_the_second_time():
-    h = make_handler(MAPPING)
-    bad = raw_event(xcart_order(items=[]))
-    for _ in range(2):
-        with pytest.raises(PermanentError):
-            h(bad)
-
-
-def test_the_recent_memory_is_bounded():
-    from sagebridge_transform.recently_seen import RecentlySeen
-    seen = RecentlySeen(capacity=2)
-    keys = [seen.key(f"xcart/{i}", "{}") for i in range(3)]
-    for k in keys:
-        seen.remember(k)
-    assert not seen.contains(keys[0]) and seen.contains(keys[1]) and seen.contains(keys[2])

@@ -13,9 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sagebridge_common.errors import PermanentError
+from sagebridge_common.pairs import PairConfig
 from sagebridge_common.times import parse_iso8601
-
-from ..mapping import MappingTemplate
 
 FOUR_PLACES = Decimal("0.0001")
 _USABLE_TXN = {"S", "P", "W", "I"}  # completed, in progress, pending, initialized; not failed/void/cancelled
@@ -86,8 +85,10 @@ def parse_payload(payload: str) -> dict:
     return doc
 
 
-def to_canonical(doc: dict, mapping: MappingTemplate, metadata: dict) -> dict:
-    """`doc` is ingest's record: {"order": <X-Cart order>, "payment_transactions": [...]}."""
+def to_canonical(doc: dict, pair: PairConfig, metadata: dict, source_version: str = "") -> dict:
+    """`doc` is ingest's record: {"order": <X-Cart order>, "payment_transactions": [...]}; the
+    business choices come from the pair file's `mapping:` block."""
+    mapping = pair.mapping
     o = doc["order"]
     items = o.get("items") or []
     if not items:
@@ -110,14 +111,14 @@ def to_canonical(doc: dict, mapping: MappingTemplate, metadata: dict) -> dict:
         "ready_for_erp": rule.ready_for_erp and ship_code not in mapping.block_shipping_status,
         "ordered_at": parse_time(o.get("create_date"), "create_date"),
         "updated_at": parse_time(o.get("update_date") or o.get("create_date"), "update_date"),
-        "currency": (o.get("currency") or "USD").upper(),
+        "currency": (o.get("currency") or pair.currency).upper(),
         "customer": {"storefront_customer_id": None if o.get("customer_id") is None else str(o["customer_id"]),
                      "email": email, "first_name": billing.get("firstname") or "",
                      "last_name": billing.get("lastname") or "", "phone": billing.get("phone") or None,
                      "erp_customer_id": mapping.default_customer},
         "billing_address": _address(o.get("billing_address"), email),
         "shipping_address": _address(o.get("shipping_address"), email),
-        "lines": [_line(i, mapping.default_location) for i in items],
+        "lines": [_line(i, mapping.location_code(None)) for i in items],
         "subtotal": money(o.get("sub_total"), "sub_total"),
         "discount_total": -_surcharge_sum(surcharges, "discount"),
         "shipping_total": _surcharge_sum(surcharges, "shipping", "handling"),
@@ -129,4 +130,5 @@ def to_canonical(doc: dict, mapping: MappingTemplate, metadata: dict) -> dict:
         "payment_method": method,
         "payment_method_code": mapping.payment_method_code(method),
         "notes": o.get("notes") or None,
+        "source_version": source_version,
     }

@@ -1,0 +1,138 @@
+"""Transform on the real broker drops a version older than (or equal to) the one it mapped, and the
+memory of what it mapped survives a restart (keyed state restored from its changelog)."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from prometheus_client import REGISTRY
+
+from sagebridge_common import topics
+from sagebridge_common.events import new_metadata
+from sagebridge_common.kafka_clients import make_admin
+from sagebridge_common.settings import Settings
+from sagebridge_common.topics import ORDERS, STOREFRONT_RAW
+from sagebridge_transform.config import TransformSettings
+from sagebridge_transform.main import build
+
+from .conftest import unique, wait_until
+
+SHIPPED_PAIR = Path(__file__).resolve().parents[2] / "pairs" / "xcart-sage300.yaml"
+PAID = {"id": 4, "code": "P", "name": "Paid", "customer_name": "Paid"}
+DECLINED = {"id": 3, "code": "D", "name": "Declined", "customer_name": "Declined"}
+
+
+@pytest.fixture
+def pair(bootstrap, tmp_path):
+    """A pair of its own (so the session stack, if running, skips these events) and its file."""
+    topics.apply(make_admin(Settings(kafka_bootstrap_servers=bootstrap)), topics.catalogue(4))
+    pair_id = unique("vt")
+    (tmp_path / "pair.yaml").write_text(SHIPPED_PAIR.read_text().replace("pair: xcart-sage300", f"pair: {pair_id}"))
+    return pair_id, tmp_path
+
+
+class Transform:
+    """`sagebridge-transform` as its main builds it, running in a thread."""
+
+    def __init__(self, bootstrap: str, pairs_dir: Path, pair_id: str, group: str) -> None:
+        self.app = build(TransformSettings(kafka_bootstrap_servers=bootstrap, pairs_path=str(pairs_dir),
+                                           pair_id=pair_id, kafka_group_id=group, ops_port=0))
+        self.thread = threading.Thread(target=self.app.run, kwargs={"install_signals": False}, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.app.request_stop()
+        self.thread.join(20)
+
+
+class Orders:
+    """Canonical orders of one pair, read from the beginning of the topic as they arrive."""
+
+    def __init__(self, bootstrap: str, serde, pair_id: str) -> None:
+        self.serde, self.pair_id = serde, pair_id
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("orders-reader"),
+                                  "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+        parts = self.consumer.list_topics(ORDERS, timeout=10).topics[ORDERS].partitions
+        self.consumer.assign([TopicPartition(ORDERS, p, 0) for p in parts])
+        self.seen: list[dict] = []
+
+    def of(self, order_id: str) -> list[tuple[str, str]]:
+        """(source_version, status) of every canonical order for `order_id` so far, in order."""
+        for msg in self.consumer.consume(500, timeout=0.2):
+            if not msg.error():
+                value = self.serde.deserialize(msg.value())[1]
+                if value["metadata"]["pair_id"] == self.pair_id:
+                    self.seen.append(value)
+        return [(o["source_version"], o["status"]) for o in self.seen if o["order_id"] == order_id]
+
+    def wait_for(self, order_id: str, version: str) -> list[tuple[str, str]]:
+        return wait_until(lambda: (got := self.of(order_id)) and got[-1][0] == version and got, 60,
+                          message=f"order {order_id} version {version}")
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+@pytest.fixture
+def orders(bootstrap, serde, pair):
+    reader = Orders(bootstrap, serde, pair[0])
+    yield reader
+    reader.close()
+
+
+def send(bootstrap, serde, pair_id: str, order_id: str, version: str, status: dict) -> None:
+    now = datetime.now(timezone.utc)
+    order = {"id": int(order_id), "order_number": order_id, "create_date": "2026-12-01T12:00:00+0000",
+             "update_date": "2026-12-01T12:00:00+0000", "total": 25.0, "sub_total": 25.0, "currency": "USD",
+             "payment_status": status, "shipping_status": {"id": 1, "code": "N", "name": "New"},
+             "email": "ann@example.com", "billing_address": {"firstname": "Ann", "lastname": "Lee"},
+             "items": [{"id": 1, "sku": "WIDGET-1", "name": "Widget", "price": 12.5, "amount": 2}], "surcharges": []}
+    value = {"metadata": new_metadata("order.updated", source_system="xcart", source_instance="default",
+                                      source_entity_id=order_id, pair_id=pair_id, occurred_at=now),
+             "storefront": "xcart", "entity_type": "order", "entity_id": order_id, "trigger": "poll",
+             "payload": json.dumps({"order": order, "payment_transactions": []}), "fetched_at": now,
+             "source_version": version}
+    p = Producer({"bootstrap.servers": bootstrap})
+    p.produce(STOREFRONT_RAW, key=order_id.encode(), value=serde.serialize("sagebridge.v1.RawStorefrontEvent", value))
+    assert p.flush(10) == 0
+
+
+def dropped(pair_id: str, reason: str) -> float:
+    return REGISTRY.get_sample_value("sagebridge_stale_versions_dropped_total", {
+        "pair": pair_id, "storefront": "xcart", "entity": "order", "reason": reason}) or 0.0
+
+
+def test_an_older_version_after_a_restart_is_still_dropped(bootstrap, serde, pair, orders):
+    pair_id, pairs_dir = pair
+    group = unique("transform")
+    with Transform(bootstrap, pairs_dir, pair_id, group):
+        send(bootstrap, serde, pair_id, "7001", "20261201120500-bb", PAID)          # the webhook's fresher read
+        assert orders.wait_for("7001", "20261201120500-bb") == [("20261201120500-bb", "paid")]
+    with Transform(bootstrap, pairs_dir, pair_id, group):
+        send(bootstrap, serde, pair_id, "7001", "20261201120000-aa", DECLINED)      # the poll's older snapshot
+        send(bootstrap, serde, pair_id, "7001", "20261201120500-bb", PAID)          # the same version again
+        send(bootstrap, serde, pair_id, "7001", "20261201121000-cc", PAID)          # newer: proves both were seen
+        assert orders.wait_for("7001", "20261201121000-cc") == [("20261201120500-bb", "paid"),
+                                                                ("20261201121000-cc", "paid")]
+    assert dropped(pair_id, "older") == 1 and dropped(pair_id, "repeat") == 1
+
+
+def test_older_dropped_and_two_changes_within_one_second_both_mapped(bootstrap, serde, pair, orders):
+    pair_id, pairs_dir = pair
+    with Transform(bootstrap, pairs_dir, pair_id, unique("transform")):
+        send(bootstrap, serde, pair_id, "7002", "20261201120500-bb", PAID)
+        send(bootstrap, serde, pair_id, "7002", "20261201120000-aa", DECLINED)
+        send(bootstrap, serde, pair_id, "7003", "20261201120000-3e", DECLINED)      # declined, then paid,
+        send(bootstrap, serde, pair_id, "7003", "20261201120000-a1", PAID)          # in the same second
+        send(bootstrap, serde, pair_id, "7002", "20261201121000-cc", PAID)
+        assert orders.wait_for("7002", "20261201121000-cc") == [("20261201120500-bb", "paid"),
+                                                                ("20261201121000-cc", "paid")]
+        assert orders.wait_for("7003", "20261201120000-a1") == [("20261201120000-3e", "declined"),
+                                                                ("20261201120000-a1", "paid")]
