@@ -44,7 +44,7 @@ from sagebridge_devstack.processes import ManagedProcess
 from sagebridge_devstack.stack import Stack, StackConfig
 
 NAME = "erp_writer_throughput"
-ORDER_SCHEMA = "sagebridge.v1.Order"
+ORDER_SCHEMA = "sagebridge.v2.Order"
 SAGE_LATENCY_MS = 100
 SETTINGS = {
     "i": {"label": "(i) latency on every request", "faults": {"latency_ms": SAGE_LATENCY_MS},

@@ -111,7 +111,7 @@ class ErpSink(Protocol):
     kind: str
 
     def ensure_order(self, order: dict[str, Any]) -> WriteOutcome:
-        """Canonical Order (schemas/avro/v1/Order.avsc) → exactly one ERP sales order."""
+        """Canonical Order (the newest schemas/avro/vN/Order.avsc) → exactly one ERP sales order."""
 
     def ensure_customer(self, customer: dict[str, Any]) -> WriteOutcome:
         """Canonical Customer → exactly one ERP customer per e-mail (created or updated)."""

@@ -97,7 +97,7 @@ def test_single_object_header_and_fingerprint():
     data = SingleObjectSerde(CATALOG).serialize("Order", order())
     assert data[:2] == b"\xc3\x01"
     canonical = CATALOG.get("Order").canonical_form
-    assert '"logicalType"' not in canonical and canonical.startswith('{"name":"sagebridge.v1.Order"')
+    assert '"logicalType"' not in canonical and canonical.startswith('{"name":"sagebridge.v2.Order"')
     assert data[2:10] == struct.pack("<Q", rabin64(canonical.encode()))
     assert CATALOG.get("Order").fingerprint == data[2:10]
 
@@ -109,8 +109,8 @@ def test_rabin_reference_implementation_is_the_spec_one():
 
 def test_single_object_round_trip_returns_name_and_plain_values():
     serde = SingleObjectSerde(CATALOG)
-    name, value = serde.deserialize(serde.serialize("sagebridge.v1.Order", order()))
-    assert name == "sagebridge.v1.Order"
+    name, value = serde.deserialize(serde.serialize("sagebridge.v2.Order", order()))
+    assert name == "sagebridge.v2.Order"
     assert value == order()
     assert isinstance(value["metadata"]["event_id"], str)
     assert value["ordered_at"].tzinfo is not None and isinstance(value["total"], Decimal)
@@ -182,15 +182,15 @@ def test_confluent_framing_round_trip_and_subject(registry):
     data = serde.serialize("Order", order())
     (schema_id,) = state.ids_by_schema.values()
     assert data[0] == 0 and data[1:5] == struct.pack(">I", schema_id)
-    assert serde.deserialize(data) == ("sagebridge.v1.Order", order())
-    assert SchemaRegistryClient(url).subjects() == ["sagebridge.v1.Order"]
+    assert serde.deserialize(data) == ("sagebridge.v2.Order", order())
+    assert SchemaRegistryClient(url).subjects() == ["sagebridge.v2.Order"]
 
 
 def test_ids_are_cached_both_ways(registry):
     url, state, _ = registry
     producer = ConfluentSerde(CATALOG, SchemaRegistryClient(url))
     frames = [producer.serialize("Order", order()) for _ in range(5)]
-    assert producer.deserialize(frames[0])[0] == "sagebridge.v1.Order"
+    assert producer.deserialize(frames[0])[0] == "sagebridge.v2.Order"
     assert state.hits["register"] == 1 and state.hits["get_schema"] == 0
 
     consumer = ConfluentSerde(CATALOG, SchemaRegistryClient(url))
@@ -204,8 +204,8 @@ def test_same_schema_same_id_different_schema_new_id(registry):
     url, _, _ = registry
     client = SchemaRegistryClient(url)
     order_json = CATALOG.get("Order").schema_json
-    first = client.register("sagebridge.v1.Order", order_json)
-    assert client.register("sagebridge.v1.Order", order_json) == first
+    first = client.register("sagebridge.v2.Order", order_json)
+    assert client.register("sagebridge.v2.Order", order_json) == first
     assert client.register("sagebridge.v1.Payment", CATALOG.get("Payment").schema_json) != first
     assert client.get_schema(first) == order_json
 

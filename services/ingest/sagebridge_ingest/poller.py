@@ -21,7 +21,7 @@ from .state_store import read_latest
 from .xcart.api import XCartClient
 
 log = logging.getLogger(__name__)
-RAW_SCHEMA = "sagebridge.v1.RawStorefrontEvent"
+RAW_SCHEMA = "sagebridge.v2.RawStorefrontEvent"
 
 
 @dataclass

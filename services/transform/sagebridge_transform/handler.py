@@ -18,7 +18,7 @@ from .versions import VersionGate
 from .xcart import order as xcart_order
 
 log = logging.getLogger(__name__)
-ORDER_SCHEMA = "sagebridge.v1.Order"
+ORDER_SCHEMA = "sagebridge.v2.Order"
 ORDER_MAPPERS: dict[str, ModuleType] = {"xcart": xcart_order}   # storefront kind → its order mapping
 
 
