@@ -41,11 +41,6 @@ class Completion:
         self._lock = threading.Lock()
         self._fired = False
 
-    @property
-    def fired(self) -> bool:
-        with self._lock:
-            return self._fired
-
     def fire(self, err: Exception | None) -> bool:
         with self._lock:
             late, self._fired = self._fired, True

@@ -135,6 +135,7 @@ class World:
         self.producer = Producer()
         self.consumer = Consumer()
         self.apps: list[Application] = []
+        self.procs: list[Processor] = []
 
     def processor(self, handler, failure_outputs=None, **settings) -> Processor:
         defaults = {"retry_initial_s": 0.01, "retry_max_s": 0.05, "shutdown_grace_s": 5.0}
@@ -142,6 +143,7 @@ class World:
         app = Application(s, producer=self.producer, configure_logging=False)
         self.apps.append(app)
         proc = Processor(app, [TOPIC], handler, stage="test", failure_outputs=failure_outputs)
+        self.procs.append(proc)
         self.app = app
         return proc
 
@@ -160,6 +162,8 @@ class World:
         for app in self.apps:
             app.stop_event.set()
             app.close(0.1)
+        for proc in self.procs:
+            proc.executor.shutdown()
 
 
 @pytest.fixture
