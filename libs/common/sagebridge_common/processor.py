@@ -158,7 +158,7 @@ class Processor:
         revoked or the service stops (ownership is checked before every attempt, and a backoff
         wakes on either)."""
         revoked = self.tracker.revoked_event(tp, generation)
-        attempt, first_failure, first_failure_ms = 0, 0.0, 0
+        attempt, first_failure, first_failure_ms = 0, None, 0
         event: Event | None = None
         while not self._abandon(tp, generation):
             attempt += 1
@@ -169,7 +169,7 @@ class Processor:
                 self._publish(outputs, completion)
                 return
             except Exception as exc:  # every failure is classified, none escapes the worker
-                if not first_failure:
+                if first_failure is None:
                     first_failure, first_failure_ms = time.monotonic(), int(time.time() * 1000)
                 if self._abandon(tp, generation):
                     return
