@@ -1,13 +1,15 @@
-"""The runtime's processor loop on the real broker: ordering, commits, retries, DLQ, shutdown."""
+"""The runtime's processor loop on the real broker: ordering, commits, retries, DLQ, shutdown,
+backpressure and rebalances."""
 from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
 import pytest
 from confluent_kafka import Producer
+from prometheus_client import REGISTRY
 
 from sagebridge_common.app import Application
 from sagebridge_common.dead_letter import ERROR_PREFIX, header_dict
@@ -38,12 +40,13 @@ def produce(bootstrap, serde, topic, records):
 class Running:
     """An Application running in a thread, as a service's main would run it."""
 
-    def __init__(self, bootstrap, topic, handler, *, max_in_flight=8, **settings):
-        self.settings = Settings(kafka_bootstrap_servers=bootstrap, service_name="test", ops_port=0,
-                                 kafka_group_id=unique("group"), pair_id="p", retry_initial_s=0.02, retry_max_s=0.2,
-                                 max_in_flight=max_in_flight, **settings)
+    def __init__(self, bootstrap, topic, handler, *, max_in_flight=8, group=None, service_name="test", **settings):
+        self.settings = Settings(**{"kafka_bootstrap_servers": bootstrap, "service_name": service_name, "ops_port": 0,
+                                    "kafka_group_id": group or unique("group"), "pair_id": "p",
+                                    "retry_initial_s": 0.02, "retry_max_s": 0.2, "max_in_flight": max_in_flight,
+                                    **settings})
         self.app = Application(self.settings, configure_logging=False)
-        self.app.processor([topic], handler, stage="test")
+        self.proc = self.app.processor(topic if isinstance(topic, list) else [topic], handler, stage="test")
         self.exit_code = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -63,6 +66,15 @@ class Running:
     def __exit__(self, *exc):
         if self.thread.is_alive():
             self.stop()
+
+    def metric(self, name: str, **labels) -> float:
+        return REGISTRY.get_sample_value(name, {"service": self.settings.service_name, **labels}) or 0.0
+
+    def paused(self) -> float:
+        return self.metric("sagebridge_partitions_paused")
+
+    def consumed(self, topic: str) -> float:
+        return self.metric("sagebridge_events_consumed_total", topic=topic)
 
 
 def test_per_key_order_concurrency_outputs_and_commits(bootstrap, serde):
@@ -112,7 +124,7 @@ def test_transient_errors_retry_without_dlq_and_permanent_ones_go_to_dlq(bootstr
             raise PermanentError("unknown SKU NOPE", reason="unknown_sku")
         return [Output(out, oid, SCHEMA, event.value)]
 
-    with Running(bootstrap, src, handler) as r:
+    with Running(bootstrap, src, handler, unknown_schema_retry_budget_s=0.5) as r:
         outputs = read_all(bootstrap, out, expect=19)
         dlq = read_all(bootstrap, src + ".dlq", expect=2)
         group = r.settings.group_id
@@ -153,18 +165,25 @@ def test_a_target_that_stays_down_pauses_instead_of_flooding_the_dlq(bootstrap, 
     down = threading.Event()
     down.set()
     calls = [0]
+    handed_while_down: set[tuple[int, int]] = set()
 
     def handler(event):
         calls[0] += 1
         if down.is_set():
+            handed_while_down.add((event.partition, event.offset))
             raise TransientError("503 from target")
         return [Output(out, event.value["order_id"], SCHEMA, event.value)]
 
-    with Running(bootstrap, src, handler, max_in_flight=4, max_buffered=10):
-        time.sleep(3)
+    with Running(bootstrap, src, handler, max_in_flight=4, max_buffered=10, service_name=unique("svc")) as r:
+        assert wait_until(lambda: r.paused() == 2)          # every assigned partition is paused
+        # held records retry far past the unknown-error bound (5 attempts) without a dead letter
+        assert wait_until(lambda: calls[0] >= 4 * 10)
         assert read_all(bootstrap, src + ".dlq", idle=0.5) == []
+        assert r.consumed(src) <= 10, "records were fetched past the buffered limit while paused"
+        assert len(handed_while_down) <= 10
         down.clear()
         assert len(read_all(bootstrap, out, expect=60)) == 60
+        assert wait_until(lambda: r.paused() == 0)
 
 
 def test_stop_finishes_in_flight_work_commits_and_exits_within_10s(bootstrap, serde):
@@ -232,3 +251,154 @@ def test_schema_registry_framing_end_to_end(bootstrap, serde):
         assert msg.value()[0] == 0
         name, value = confluent.deserialize(msg.value())
         assert name == SCHEMA and value["order_id"] == "r1"
+
+
+def produce_to(bootstrap, serde, topic, partition, keys):
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    for k in keys:
+        p.produce(topic, partition=partition, key=k.encode(), value=serde.serialize(SCHEMA, status_event(k, 1)))
+    assert p.flush(10) == 0
+
+
+def test_backpressure_pause_survives_a_rebalance(bootstrap, serde):
+    """Member a is paused with a full buffer when member b leaves: what a takes over must be paused
+    too, and no record of it fetched until the buffer drains. Among what it takes over is a
+    partition of a topic it never had, which is where librdkafka drops a pause made before the
+    assignment. (Range assignment by member id, i.e. client id: b's sorts first, so b alone gets
+    the one-partition topic.)"""
+    src, extra, out = unique("in"), unique("in2"), unique("out")
+    create_topics(bootstrap, [src, out], partitions=2)
+    create_topics(bootstrap, [extra], partitions=1)
+    release = threading.Event()
+
+    def hung_erp(event):                                  # a slow ERP call, far beyond the grace
+        release.wait(60)
+        return [Output(out, event.value["order_id"], SCHEMA, event.value)]
+
+    def quick(event):
+        return [Output(out, event.value["order_id"], SCHEMA, event.value)]
+
+    group = unique("group")
+    a = Running(bootstrap, [src, extra], hung_erp, group=group, service_name=unique("z-a"), max_in_flight=2,
+                max_buffered=4, shutdown_grace_s=0.5)
+    b = Running(bootstrap, [src, extra], quick, group=group, service_name=unique("b"))
+    try:
+        with b:
+            assert wait_until(lambda: len(b.proc.tracker.assigned()) == 3, 30)
+            with a:
+                assert wait_until(lambda: a.proc.tracker.assigned() == {(src, 1)}, 30)
+                produce_to(bootstrap, serde, src, 1, [f"a{i}" for i in range(10)])
+                assert wait_until(lambda: a.paused() == 1)
+                held = a.consumed(src)
+                assert held <= 4
+                b.stop()                                  # a takes over b's partitions while paused
+                assert wait_until(lambda: len(a.proc.tracker.assigned()) == 3, 30)
+                produce_to(bootstrap, serde, src, 0, [f"b{i}" for i in range(5)])
+                produce_to(bootstrap, serde, extra, 0, [f"c{i}" for i in range(5)])
+                assert len(read_all(bootstrap, extra, expect=5)) == 5     # fetchable: a reader just got them
+                assert a.consumed(extra) == 0, "a partition assigned while paused was consumed"
+                assert a.consumed(src) == held
+                assert a.proc.tracker.outstanding() == 0
+                assert a.paused() == 3
+                release.set()
+                assert wait_until(lambda: committed(bootstrap, group, src, 2) == {0: 5, 1: 10}
+                                  and committed(bootstrap, group, extra, 1) == {0: 5}, 30)
+                assert wait_until(lambda: a.paused() == 0)
+    finally:
+        release.set()
+    keys = {m.key() for m in read_all(bootstrap, out, expect=20)}
+    assert keys == {f"a{i}".encode() for i in range(10)} | {f"{p}{i}".encode() for p in "bc" for i in range(5)}
+
+
+def test_rebalances_during_retries_never_run_a_record_on_a_partition_it_left(bootstrap, serde):
+    """Two members on a 4-partition topic, every record failing transiently twice with a backoff
+    longer than the shutdown grace; the second member joins mid-way. Every record ends with an
+    output (at least once), and no handler call of a partition generation starts after that
+    generation was revoked from its member (a retry must not outlive its ownership)."""
+    src, out = unique("in"), unique("out")
+    create_topics(bootstrap, [src, out, src + ".dlq"], partitions=4)
+    total = 48
+    produce(bootstrap, serde, src, [(f"k{i}", status_event(f"k{i}", i)) for i in range(total)])
+    journal: list[tuple] = []                 # ("call" | "revoked", member, partition, generation), in order
+    lock = threading.Lock()
+    local = threading.local()
+    failures: Counter = Counter()
+
+    def note(*entry) -> None:
+        with lock:
+            journal.append(entry)
+
+    def handler_for(member: str):
+        def handler(event):
+            note("call", member, event.partition, local.generation)
+            with lock:
+                failures[(member, event.partition, event.offset)] += 1
+                n = failures[(member, event.partition, event.offset)]
+            if n <= 2:
+                raise TransientError("Sage 300 busy", retry_after=1.2)
+            return [Output(out, event.value["order_id"], SCHEMA, event.value)]
+        return handler
+
+    def watch(member: str, running: Running) -> Running:
+        proc = running.proc
+        real_process, real_revoke = proc._process, proc.tracker.revoke
+
+        def process(msg, generation):
+            local.generation = generation
+            return real_process(msg, generation)
+
+        def revoke(tp):
+            generation = proc.tracker.generation(tp)
+            real_revoke(tp)
+            note("revoked", member, tp[1], generation)
+
+        proc._process, proc.tracker.revoke = process, revoke
+        return running
+
+    group = unique("group")
+    settings = dict(group=group, max_in_flight=6, retry_max_s=1.2, shutdown_grace_s=0.5)
+    a = watch("a", Running(bootstrap, src, handler_for("a"), service_name=unique("a"), **settings))
+    b = watch("b", Running(bootstrap, src, handler_for("b"), service_name=unique("b"), **settings))
+    with a:
+        assert wait_until(lambda: len(read_all(bootstrap, out, idle=0.2)) >= 6, 60)
+        with b:
+            assert wait_until(lambda: sum(committed(bootstrap, group, src, 4).values()) == total, 90)
+            outputs = read_all(bootstrap, out, expect=total)
+    assert {m.key() for m in outputs} == {f"k{i}".encode() for i in range(total)}
+    assert read_all(bootstrap, src + ".dlq", idle=0.5) == []
+    assert any(e[0] == "revoked" and e[1] == "a" for e in journal), "the second member never took partitions"
+    assert any(e[0] == "call" and e[1] == "b" for e in journal)
+    revoked_at = {}
+    for i, (kind, member, partition, generation) in enumerate(journal):
+        if kind == "revoked":
+            revoked_at.setdefault((member, partition, generation), i)
+    late = [(i, e) for i, e in enumerate(journal)
+            if e[0] == "call" and revoked_at.get(e[1:], len(journal)) < i]
+    assert late == [], f"handler ran after its partition was revoked: {late[:5]}"
+
+
+def test_an_output_too_large_for_the_broker_dead_letters_the_record(bootstrap, serde):
+    """librdkafka refuses a record over message.max.bytes inside produce(): no retry can fix it,
+    so the input goes to the DLQ (byte for byte) and the partition moves on."""
+    src, out = unique("in"), unique("out")
+    create_topics(bootstrap, [src, out, src + ".dlq"], partitions=1)
+    records = [("big", status_event("big", 1)), ("ok", status_event("ok", 2))]
+    produce(bootstrap, serde, src, records)
+    calls: Counter = Counter()
+
+    def handler(event):
+        oid = event.value["order_id"]
+        calls[oid] += 1
+        value = dict(event.value)
+        if oid == "big":
+            value["order_number"] = "9" * 2_000_000          # over the producer's 1 MB message.max.bytes
+        return [Output(out, oid, SCHEMA, value)]
+
+    with Running(bootstrap, src, handler) as r:
+        [dlq] = read_all(bootstrap, src + ".dlq", expect=1)
+        outputs = read_all(bootstrap, out, expect=1)
+        assert wait_until(lambda: committed(bootstrap, r.settings.group_id, src, 1)[0] == 2, 10)
+    assert [m.key() for m in outputs] == [b"ok"]
+    assert dlq.key() == b"big" and dlq.value() == serde.serialize(SCHEMA, records[0][1])
+    assert header_dict(dlq.headers())[ERROR_PREFIX + "reason"] == "output_too_large"
+    assert calls["big"] == 1

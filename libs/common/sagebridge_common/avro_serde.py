@@ -11,7 +11,10 @@ Values are plain dicts: `decimal.Decimal` for decimals, tz-aware UTC `datetime` 
 `uuid.UUID`) so it compares equal to what producers put in and serialises to JSON/log lines as is.
 
 Decoding failures are PermanentError subclasses (the bytes will never get better); registry
-outages are TransientError (the message is fine, the registry is not).
+outages are TransientError (the message is fine, the registry is not). An unknown writer schema
+(a fingerprint not shipped with this code, an id the registry does not know) is the exception: in
+a rolling upgrade a newer producer writes before every consumer runs the new code, so it is a
+BudgetedError, retried for UNKNOWN_SCHEMA_RETRY_BUDGET_S before the record is dead-lettered.
 """
 from __future__ import annotations
 
@@ -23,13 +26,13 @@ from uuid import UUID
 import fastavro
 from fastavro.validation import validate as _fastavro_validate
 
-from .errors import PermanentError
+from .errors import BudgetedError, PermanentError
 from .schema_registry import SchemaRegistryClient
 from .schemas import SchemaCatalog, SchemaCatalogError, SchemaEntry, UnknownSchemaError, entry_from_json
 
 __all__ = [
     "ConfluentSerde", "MalformedPayloadError", "Serde", "SingleObjectSerde", "UnknownSchemaError",
-    "make_serde", "SINGLE_OBJECT_MARKER", "CONFLUENT_MAGIC",
+    "UnknownWriterSchemaError", "make_serde", "SINGLE_OBJECT_MARKER", "CONFLUENT_MAGIC",
 ]
 
 SINGLE_OBJECT_MARKER = b"\xc3\x01"
@@ -45,6 +48,16 @@ class MalformedPayloadError(PermanentError):
     """The bytes are not a valid encoding (wrong marker, truncated, corrupt). Dead-letter them."""
 
     reason = "malformed_payload"
+
+
+class UnknownWriterSchemaError(BudgetedError):
+    """The bytes name a writer schema this process cannot find. Usually a producer already running
+    a newer release; the record waits (holding its key) for the budget, then goes to the DLQ."""
+
+    reason = "unknown_schema"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, budget="unknown_schema", reason="unknown_schema")
 
 
 class SchemaResolutionFailed(PermanentError):
@@ -140,7 +153,10 @@ class SingleObjectSerde:
         """(writer record full name, value resolved into the newest version of that record)."""
         if len(data) < SINGLE_OBJECT_HEADER or data[:2] != SINGLE_OBJECT_MARKER:
             raise MalformedPayloadError(_bad_marker(data))
-        writer = self.catalog.entry_by_fingerprint(data[2:SINGLE_OBJECT_HEADER])
+        try:
+            writer = self.catalog.entry_by_fingerprint(data[2:SINGLE_OBJECT_HEADER])
+        except UnknownSchemaError as e:
+            raise UnknownWriterSchemaError(str(e)) from None
         reader = self.catalog.reader_entry_for(writer.full_name)
         return writer.full_name, _read_body(data, SINGLE_OBJECT_HEADER, writer, reader)
 
@@ -203,7 +219,10 @@ class ConfluentSerde:
     def _entry_from_registry(self, schema_id: int) -> SchemaEntry:
         """Prefer the catalogue's entry (same fingerprint); otherwise trust the registry's schema,
         e.g. one written by a newer producer than this code."""
-        schema_json = self.registry.get_schema(schema_id)
+        try:
+            schema_json = self.registry.get_schema(schema_id)
+        except UnknownSchemaError as e:
+            raise UnknownWriterSchemaError(f"unknown schema registry id {schema_id}: {e}") from e
         try:
             remote = entry_from_json(schema_json, origin=f"registry schema id {schema_id}")
         except SchemaCatalogError as e:

@@ -20,6 +20,9 @@ RETRIES = Counter("sagebridge_retries_total", "Handler retries", ["service", "to
 CONSUMER_LAG = Gauge("sagebridge_consumer_lag_messages", "Fetch high watermark minus committed offset",
                      ["service", "topic", "partition"])
 IN_FLIGHT = Gauge("sagebridge_inflight_records", "Records received and not yet committable", ["service"])
+RECORDS_DROPPED = Counter("sagebridge_records_dropped_total",
+                          "Records fetched for a partition no longer owned here (its new owner reads them)",
+                          ["service", "topic"])
 PAUSED = Gauge("sagebridge_partitions_paused", "Partitions paused for backpressure", ["service"])
 COMMITS = Counter("sagebridge_offset_commits_total", "Offset commits", ["service", "outcome"])
 CONNECTOR_REQUESTS = Counter("sagebridge_connector_requests_total", "Calls to external systems",

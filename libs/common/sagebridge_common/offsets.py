@@ -1,8 +1,12 @@
-"""Which offset of each partition is safe to commit.
+"""Which partitions this member owns, and which offset of each is safe to commit.
 
 Records finish out of order when different keys run concurrently, so the committable offset is the
 first offset that is not finished yet: the commit never passes an unfinished record (Parallel
-Consumer's rule). Records of a revoked partition belong to an old generation and are ignored.
+Consumer's rule). Each assignment of a partition is a new generation; work of an older generation
+is ignored, and each generation has a `revoked` event that is set the moment its revocation
+begins, so a record waiting out a backoff wakes at once instead of holding up the rebalance.
+Only assigned partitions are tracked: a record of a partition this member does not own (fetched
+before a revoke, returned after it) is refused, never given a fresh state to be committed from.
 """
 from __future__ import annotations
 
@@ -11,16 +15,19 @@ from collections import deque
 
 TopicPartitionKey = tuple[str, int]
 
+_GONE = threading.Event()
+_GONE.set()          # what `revoked_event` hands out for a generation that no longer exists
+
 
 class _PartitionState:
-    __slots__ = ("pending", "done", "committable", "generation", "closing")
+    __slots__ = ("pending", "done", "committable", "generation", "revoked")
 
     def __init__(self, generation: int) -> None:
-        self.closing = False
         self.pending: deque[int] = deque()
         self.done: set[int] = set()
         self.committable: int | None = None
         self.generation = generation
+        self.revoked = threading.Event()
 
 
 class OffsetTracker:
@@ -31,13 +38,30 @@ class OffsetTracker:
 
     def assign(self, tp: TopicPartitionKey) -> int:
         with self._lock:
+            old = self._parts.get(tp)
+            if old is not None:
+                old.revoked.set()
             self._generation += 1
             self._parts[tp] = _PartitionState(self._generation)
             return self._generation
 
+    def close(self, tp: TopicPartitionKey) -> None:
+        """Revocation has begun: running records may still finish, no new ones start, and records
+        sleeping before a retry wake up."""
+        with self._lock:
+            st = self._parts.get(tp)
+            if st:
+                st.revoked.set()
+
     def revoke(self, tp: TopicPartitionKey) -> None:
         with self._lock:
-            self._parts.pop(tp, None)
+            st = self._parts.pop(tp, None)
+            if st:
+                st.revoked.set()
+
+    def assigned(self) -> set[TopicPartitionKey]:
+        with self._lock:
+            return set(self._parts)
 
     def generation(self, tp: TopicPartitionKey) -> int | None:
         with self._lock:
@@ -48,22 +72,21 @@ class OffsetTracker:
         """False once the partition is being revoked: queued work for it must not start."""
         with self._lock:
             st = self._parts.get(tp)
-            return st is not None and st.generation == generation and not st.closing
+            return st is not None and st.generation == generation and not st.revoked.is_set()
 
-    def close(self, tp: TopicPartitionKey) -> None:
-        """Revocation has begun: running records may still finish, no new ones start."""
+    def revoked_event(self, tp: TopicPartitionKey, generation: int) -> threading.Event:
+        """Set when `generation` of `tp` starts being revoked (already set if it is gone)."""
         with self._lock:
             st = self._parts.get(tp)
-            if st:
-                st.closing = True
+            return st.revoked if st is not None and st.generation == generation else _GONE
 
-    def add(self, tp: TopicPartitionKey, offset: int) -> int:
-        """Registers a received record; returns the partition generation it belongs to."""
+    def add(self, tp: TopicPartitionKey, offset: int) -> int | None:
+        """Registers a received record; returns its partition generation, or None when this member
+        does not own the partition (or is giving it up), in which case the record must be dropped."""
         with self._lock:
             st = self._parts.get(tp)
-            if st is None:
-                self._generation += 1
-                st = self._parts[tp] = _PartitionState(self._generation)
+            if st is None or st.revoked.is_set():
+                return None
             st.pending.append(offset)
             return st.generation
 

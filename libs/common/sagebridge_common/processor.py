@@ -1,7 +1,7 @@
 """The consume → handle → produce → commit loop.
 
 A handler is a plain function `Event -> list[Output]` that may call external systems; it knows
-nothing of Kafka. The processor gives it three guarantees:
+nothing of Kafka. The processor gives it these guarantees:
 
 - ordering: records with the same key are handled one at a time, in offset order; different keys
   run concurrently up to `max_in_flight` (KeyedExecutor);
@@ -10,31 +10,35 @@ nothing of Kafka. The processor gives it three guarantees:
   an unfinished record (OffsetTracker). Commit ordering as in Quix Streams: outputs first, then offsets;
 - failure handling split as in Kafka Connect: the RetryPolicy decides whether to try again (transient
   errors wait with backoff, holding their key; when too much is held, partitions pause), and the
-  dead-letter reporter decides where a given-up record goes.
+  dead-letter reporter decides where a given-up record goes (record_completion.py);
+- ownership: a record runs only while this member owns its partition's generation. It is checked
+  before every attempt, a backoff wakes on revoke as well as on stop, and records fetched for a
+  partition no longer owned are dropped (the new owner reads them from the last commit);
+- no silent stall: whatever goes wrong in a worker is logged and either handled (retry, DLQ) or
+  stops the service before anything is committed past the record.
 """
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
+from contextlib import ExitStack
 from typing import Callable
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from . import metrics, tracing
-from .dead_letter import FailureContext, dead_letter_headers, dlq_topic
 from .errors import PermanentError, classify
 from .events import Event, Output
 from .kafka_clients import make_consumer
 from .keyed_executor import KeyedExecutor
 from .offsets import OffsetTracker
+from .record_completion import Completion, DeadLetterReporter, FailureOutputs, produce_failure
 from .retry import RetryPolicy, interruptible_sleep
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], list[Output]]
-FailureOutputs = Callable[[Event, Exception], list[Output]]
 
 
 class Processor:
@@ -44,18 +48,20 @@ class Processor:
         """`failure_outputs` builds records to publish when a record is dead-lettered (e.g. a
         `failed` result event), so downstream sees failures without reading the DLQ."""
         s = app.settings
-        self.failure_outputs = failure_outputs
         self.app = app
         self.topics = topics
         self.handler = handler
         self.stage = stage
         self.group_id = group_id or s.group_id
         self.max_buffered = s.max_buffered
-        self.policy = RetryPolicy(s.retry_initial_s, s.retry_max_s, s.unknown_error_max_attempts)
+        self.policy = RetryPolicy.from_settings(s)
         self.executor = KeyedExecutor(max_in_flight or s.max_in_flight, name=f"{stage}-worker")
         self.tracker = OffsetTracker()
+        self.dead_letters = DeadLetterReporter(app, group_id=self.group_id, stage=stage,
+                                               failure_outputs=failure_outputs)
         self._committed: dict[tuple[str, int], int] = {}
         self._last_commit_progress = time.monotonic()
+        self._last_retry = float("-inf")
         self._last_loop = time.monotonic()
         self._paused = False
         # Partition listeners (keyed state): `on_assign([(topic, partition), ...])` runs before a newly
@@ -71,18 +77,26 @@ class Processor:
         try:
             while not self.app.stop_event.is_set():
                 self._last_loop = time.monotonic()
-                msg = consumer.poll(0.05)
-                batch = [msg] if msg is not None else []
-                if msg is not None:
-                    batch += consumer.consume(num_messages=499, timeout=0)
-                for m in batch:
-                    self._dispatch(m)
+                self._fetch(consumer)
                 if time.monotonic() >= next_commit:
                     self._commit(consumer)
                     next_commit = time.monotonic() + interval
                 self._apply_backpressure(consumer)
         finally:
             self._shutdown(consumer)
+
+    def _fetch(self, consumer) -> None:
+        """One record, then at most what still fits under `max_buffered`. The first record is
+        dispatched before consume() runs, because consume() may serve a rebalance: a record
+        returned earlier belongs to the generation it was fetched in."""
+        msg = consumer.poll(0.05)
+        if msg is None:
+            return
+        self._dispatch(msg)
+        room = min(499, self.max_buffered - self.executor.load)
+        if room > 0:
+            for m in consumer.consume(num_messages=room, timeout=0):
+                self._dispatch(m)
 
     def _dispatch(self, msg: Message) -> None:
         err = msg.error()
@@ -95,12 +109,27 @@ class Processor:
             return
         tp = (msg.topic(), msg.partition())
         generation = self.tracker.add(tp, msg.offset())
+        if generation is None:     # not ours (any more): its new owner reads it from the last commit
+            metrics.RECORDS_DROPPED.labels(self.app.service, msg.topic()).inc()
+            log.debug("record of a partition not owned here dropped",
+                      extra={"topic": tp[0], "partition": tp[1], "offset": msg.offset()})
+            return
         metrics.EVENTS_CONSUMED.labels(self.app.service, msg.topic()).inc()
         key = (msg.topic(), msg.key() if msg.key() is not None else f"partition-{msg.partition()}")
-        self.executor.submit(key, lambda: self._process(msg, generation))
+        self.executor.submit(key, lambda: self._run_record(msg, generation))
         metrics.IN_FLIGHT.labels(self.app.service).set(self.tracker.outstanding())
 
     # -- one record ----------------------------------------------------------------------------
+    def _run_record(self, msg: Message, generation: int) -> None:
+        """The worker task: whatever escapes `_process` (a bug, a BaseException) is logged and
+        stops the service, instead of vanishing in the thread pool and stalling the partition."""
+        try:
+            self._process(msg, generation)
+        except BaseException as e:
+            log.critical("record processing failed unexpectedly; stopping", exc_info=True,
+                         extra={"topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset()})
+            self._stop_fatally(e)
+
     def _abandon(self, tp, generation: int) -> bool:
         """Stop work on a record: shutting down, or its partition moved to another consumer. It is
         not marked finished, so it will be redelivered from the last commit."""
@@ -111,30 +140,55 @@ class Processor:
         if self._abandon(tp, generation):
             return
         started = time.monotonic()
-        attempt, first_failure_ms = 0, 0
-        with tracing.process_span(msg.topic(), msg.headers(), **{"messaging.kafka.message.offset": msg.offset(),
-                                                                   "messaging.consumer.group.name": self.group_id}):
-            event: Event | None = None
-            while True:
-                attempt += 1
-                try:
-                    event = self._decode(msg)
-                    outputs = self.handler(event) if self._is_ours(event) else []
-                    self._observe_latency(msg.topic(), event)
-                    self.app.publish(outputs, lambda err: self._finished(tp, msg.offset(), generation, err))
-                    break
-                except Exception as exc:  # every failure is classified, none escapes the worker
-                    first_failure_ms = first_failure_ms or int(time.time() * 1000)
-                    if self._abandon(tp, generation):
-                        return
-                    if self.policy.should_retry(exc, attempt):
-                        self._log_retry(msg, exc, attempt)
-                        if not interruptible_sleep(self.policy.delay(exc, attempt), self.app.stop_event):
-                            return
-                        continue
-                    self._dead_letter(msg, exc, attempt, first_failure_ms, generation, event)
-                    break
+        where = {"topic": tp[0], "partition": tp[1], "offset": msg.offset()}
+        completion = Completion(lambda err: self._finished(tp, msg.offset(), generation, err), where)
+        with ExitStack() as stack:
+            self._enter_span(stack, msg, where)
+            self._attempts(msg, tp, generation, completion)
         metrics.PROCESSING_SECONDS.labels(self.app.service, msg.topic()).observe(time.monotonic() - started)
+
+    def _enter_span(self, stack: ExitStack, msg: Message, where: dict) -> None:
+        """Continues the producer's trace; a trace header that cannot be read only costs the link."""
+        attributes = {"messaging.kafka.message.offset": msg.offset(), "messaging.consumer.group.name": self.group_id}
+        try:
+            stack.enter_context(tracing.process_span(msg.topic(), msg.headers(), **attributes))
+        except Exception as e:
+            log.warning("unreadable trace context header; starting a new trace", extra={**where, "error": repr(e)[:200]})
+            stack.enter_context(tracing.process_span(msg.topic(), None, **attributes))
+
+    def _attempts(self, msg: Message, tp, generation: int, completion: Completion) -> None:
+        """Tries until the record is published or dead-lettered, or stops when the partition is
+        revoked or the service stops (ownership is checked before every attempt, and a backoff
+        wakes on either)."""
+        revoked = self.tracker.revoked_event(tp, generation)
+        attempt, first_failure, first_failure_ms = 0, None, 0
+        event: Event | None = None
+        while not self._abandon(tp, generation):
+            attempt += 1
+            try:
+                event = self._decode(msg)
+                outputs = self.handler(event) if self._is_ours(event) else []
+                self._observe_latency(msg.topic(), event)
+                self._publish(outputs, completion)
+                return
+            except Exception as exc:  # every failure is classified, none escapes the worker
+                if first_failure is None:
+                    first_failure, first_failure_ms = time.monotonic(), int(time.time() * 1000)
+                if self._abandon(tp, generation):
+                    return
+                if self.policy.should_retry(exc, attempt, time.monotonic() - first_failure):
+                    self._log_retry(msg, exc, attempt)
+                    if not interruptible_sleep(self.policy.delay(exc, attempt), revoked, self.app.stop_event):
+                        return
+                    continue
+                self.dead_letters.report(msg, exc, attempt, first_failure_ms, event, completion)
+                return
+
+    def _publish(self, outputs: list[Output], completion: Completion) -> None:
+        try:
+            self.app.publish(outputs, completion.expect(1))
+        except KafkaException as e:
+            raise produce_failure(e) from e
 
     def _decode(self, msg: Message) -> Event:
         value = msg.value()
@@ -151,49 +205,23 @@ class Processor:
         return self.app.serves(pair)
 
     def _finished(self, tp, offset: int, generation: int, err: Exception | None) -> None:
+        """Called once per record by its Completion."""
         if err is not None:
-            log.error("output not acknowledged; stopping before anything is committed past it",
-                      extra={"topic": tp[0], "partition": tp[1], "offset": offset, "error": str(err)})
-            self.app.fatal = err
-            self.app.stop_event.set()
+            log.error("record's outputs or dead-letter copy not acknowledged; stopping before anything is "
+                      "committed past it", extra={"topic": tp[0], "partition": tp[1], "offset": offset,
+                                                  "error": str(err)[:300]})
+            self._stop_fatally(err)
             return
         self.tracker.done(tp, offset, generation)
 
-    def _dead_letter(self, msg: Message, exc: Exception, attempts: int, first_failure_ms: int, generation: int,
-                     event: Event | None) -> None:
-        reason = getattr(exc, "reason", None) or classify(exc)
-        ctx = FailureContext(topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), group=self.group_id,
-                             service=self.app.service, stage=self.stage, attempts=attempts,
-                             first_failure_ms=first_failure_ms)
-        headers = dead_letter_headers(msg.headers(), ctx, exc, reason)
-        log.warning("record dead-lettered", extra={"topic": msg.topic(), "partition": msg.partition(),
-                                                   "offset": msg.offset(), "reason": reason,
-                                                   "error_class": type(exc).__name__, "error": str(exc)[:300]})
-        metrics.DLQ_RECORDS.labels(self.app.service, msg.topic(), reason).inc()
-        tp = (msg.topic(), msg.partition())
-        extra: list[Output] = []
-        if self.failure_outputs and event is not None:
-            try:
-                extra = self.failure_outputs(event, exc)
-            except Exception:
-                log.exception("failure_outputs hook failed; dead-lettering without them")
-        pending = [1 + (1 if extra else 0)]
-        lock = threading.Lock()
-
-        def one_done(err: Exception | None) -> None:
-            with lock:
-                pending[0] -= 1
-                last = pending[0] == 0
-            if err is not None or last:
-                self._finished(tp, msg.offset(), generation, err)
-
-        self.app.produce_raw(dlq_topic(msg.topic()), msg.key(), msg.value(), headers,
-                             lambda err, _m: one_done(None if err is None else Exception(str(err))))
-        if extra:
-            self.app.publish(extra, one_done)
+    def _stop_fatally(self, err: BaseException) -> None:
+        if self.app.fatal is None:
+            self.app.fatal = err
+        self.app.stop_event.set()
 
     def _log_retry(self, msg: Message, exc: Exception, attempt: int) -> None:
         kind = classify(exc)
+        self._last_retry = time.monotonic()
         metrics.RETRIES.labels(self.app.service, msg.topic(), kind).inc()
         level = logging.INFO if attempt < 3 else logging.WARNING
         log.log(level, "retrying record", extra={"topic": msg.topic(), "partition": msg.partition(),
@@ -237,10 +265,15 @@ class Processor:
             metrics.PAUSED.labels(self.app.service).set(0)
 
     def _on_assign(self, consumer, partitions: list[TopicPartition]) -> None:
+        """While paused, the new partitions are paused too. librdkafka forgets a pause of a
+        partition that is not assigned yet, so the (eager) assignment is made here first; the
+        client then skips its own assign() after this callback."""
         for p in partitions:
             self.tracker.assign((p.topic, p.partition))
         if self._paused:
+            consumer.assign(partitions)
             consumer.pause(partitions)
+            metrics.PAUSED.labels(self.app.service).set(len(partitions))
         log.info("partitions assigned", extra={"partitions": [f"{p.topic}[{p.partition}]" for p in partitions]})
         self._notify_listeners("on_assign", [(p.topic, p.partition) for p in partitions])
 
@@ -253,6 +286,8 @@ class Processor:
         for tp in tps:
             self.tracker.revoke(tp)
             self._committed.pop(tp, None)
+        if self._paused:
+            metrics.PAUSED.labels(self.app.service).set(len(self.tracker.assigned()))
         log.info("partitions revoked", extra={"partitions": sorted(f"{t}[{p}]" for t, p in tps)})
         self._notify_listeners("on_revoke", sorted(tps))
 
@@ -285,11 +320,13 @@ class Processor:
                     metrics.CONSUMER_LAG.labels(self.app.service, topic, pid).set(p["consumer_lag"])
 
     def liveness_check(self) -> tuple[bool, str]:
-        """Fails when the loop is wedged, or when commits stop advancing while work is held."""
+        """Fails when the loop is wedged, or when commits stop advancing while work is held and
+        nothing is being retried. A record retrying on schedule (a target down, a record lock
+        within its budget) is not stuck: a restart would only reset its retry budget."""
         now = time.monotonic()
         if now - self._last_loop > 60:
             return False, f"consumer loop silent for {now - self._last_loop:.0f}s"
-        stall = now - self._last_commit_progress
+        stall = now - max(self._last_commit_progress, self._last_retry)
         if self.tracker.outstanding() and stall > self.app.settings.liveness_stall_s:
             return False, f"no commit progress for {stall:.0f}s with {self.tracker.outstanding()} records held"
         return True, f"{self.tracker.outstanding()} records held"

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     retry_initial_s: float = Field(0.2, description="First backoff step for a failed record.")
     retry_max_s: float = Field(30.0, description="Backoff cap (Retry-After is honoured up to this).")
     unknown_error_max_attempts: int = Field(5, description="Attempts for unclassified errors before the DLQ.")
+    record_lock_retry_budget_s: float = Field(
+        600.0, ge=0, description="How long a record blocked by an ERP record lock is retried, from its first failure, before the DLQ.")
+    unknown_schema_retry_budget_s: float = Field(
+        900.0, ge=0, description="How long a record with an unknown schema fingerprint or registry id (a newer producer mid-upgrade) is retried before the DLQ.")
     liveness_stall_s: float = Field(300.0, description="/healthz fails when commits stop this long while records are held.")
 
     # Ops HTTP server (/metrics, /healthz, /readyz)

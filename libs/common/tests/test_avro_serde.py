@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sagebridge_common.avro_serde import (
-    ConfluentSerde, MalformedPayloadError, SingleObjectSerde, UnknownSchemaError, make_serde,
+    ConfluentSerde, MalformedPayloadError, SingleObjectSerde, UnknownSchemaError, UnknownWriterSchemaError,
+    make_serde,
 )
-from sagebridge_common.errors import PermanentError, TransientError
+from sagebridge_common.errors import PermanentError, TransientError, classify
 from sagebridge_common.schema_registry import SchemaRegistryClient
 from sagebridge_common.schemas import SchemaCatalog
 from sagebridge_sim.schema_registry import create_app
@@ -125,12 +126,14 @@ def test_naive_datetimes_and_epoch_millis_are_encoded_as_utc():
     assert out["ordered_at"] == T0 and out["updated_at"] == T0
 
 
-def test_unknown_fingerprint_is_a_permanent_unknown_schema_error():
+def test_unknown_fingerprint_is_retried_under_the_unknown_schema_budget():
+    """A newer producer during a rolling upgrade: retried for a while, not dead-lettered at once."""
     data = SingleObjectSerde(CATALOG).serialize("Order", order())
     forged = data[:2] + bytes.fromhex("0123456789abcdef") + data[10:]
-    with pytest.raises(UnknownSchemaError, match="0123456789abcdef") as e:
+    with pytest.raises(UnknownWriterSchemaError, match="0123456789abcdef") as e:
         SingleObjectSerde(CATALOG).deserialize(forged)
-    assert isinstance(e.value, PermanentError)
+    assert classify(e.value) == "budgeted" and e.value.budget == "unknown_schema"
+    assert e.value.reason == "unknown_schema"
 
 
 @pytest.mark.parametrize("cut", [1, 5, 20])
@@ -210,12 +213,13 @@ def test_same_schema_same_id_different_schema_new_id(registry):
     assert client.get_schema(first) == order_json
 
 
-def test_unknown_schema_id_is_unknown_schema_error(registry):
+def test_unknown_schema_id_is_retried_under_the_unknown_schema_budget(registry):
     url, _, _ = registry
     serde = ConfluentSerde(CATALOG, SchemaRegistryClient(url))
     body = SingleObjectSerde(CATALOG).serialize("Order", order())[10:]
-    with pytest.raises(UnknownSchemaError):
+    with pytest.raises(UnknownWriterSchemaError, match="999") as e:
         serde.deserialize(b"\x00" + struct.pack(">I", 999) + body)
+    assert classify(e.value) == "budgeted" and e.value.budget == "unknown_schema"
 
 
 def test_registry_unreachable_is_transient():

@@ -21,6 +21,7 @@ def test_quiet_partition_is_alive():
 
 def test_held_records_without_commit_progress_fail_liveness():
     p = processor(0.05)
+    p.tracker.assign(("t", 0))
     p.tracker.add(("t", 0), 7)
     assert p.liveness_check()[0]
     time.sleep(0.1)
