@@ -100,7 +100,7 @@ def send(bootstrap, serde, pair_id: str, order_id: str, version: str, status: di
              "payload": json.dumps({"order": order, "payment_transactions": []}), "fetched_at": now,
              "source_version": version}
     p = Producer({"bootstrap.servers": bootstrap})
-    p.produce(STOREFRONT_RAW, key=order_id.encode(), value=serde.serialize("sagebridge.v1.RawStorefrontEvent", value))
+    p.produce(STOREFRONT_RAW, key=order_id.encode(), value=serde.serialize("RawStorefrontEvent", value))
     assert p.flush(10) == 0
 
 

@@ -6,6 +6,10 @@ it would overwrite the newer canonical order with the older one. Ingest stamps e
 `source_version` (a zero-padded lastRenewDate stamp, then a hash of the record: versions of one
 entity sort as strings), and this gate keeps, per (pair, storefront, entity), the latest version
 mapped: older is dropped, equal is a repeat (the other path's copy) and dropped, newer is mapped.
+Within one stamp (lastRenewDate has one-second resolution) versions cannot be ordered: a change
+from declined to paid in the same second has two hashes under one stamp. So every hash seen under
+the latest stamp is kept: a hash not seen yet is a change and is mapped, a hash seen before is a
+repeat (a late copy of an earlier state of that second) and is dropped.
 Records from producers that predate `source_version` fall back to a payload digest: the same payload
 again is a repeat.
 
@@ -35,6 +39,12 @@ def entity_key(raw: dict) -> str:
     return "/".join((raw["metadata"]["pair_id"], raw["storefront"], raw["entity_type"], raw["entity_id"]))
 
 
+def split_version(version: str) -> tuple[str, str]:
+    """(stamp, rest): the leading digits are the zero-padded source stamp, the rest the record hash."""
+    digits = len(version) - len(version.lstrip("0123456789"))
+    return version[:digits], version[digits:].lstrip("-")
+
+
 def payload_digest(payload: str) -> str:
     return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
 
@@ -51,7 +61,11 @@ class VersionGate:
             return True
         version, last = raw.get("source_version") or "", recorded.get("version") or ""
         if version and last:
-            reason = "older" if version < last else "repeat" if version == last else None
+            (stamp, digest), (last_stamp, _d) = split_version(version), split_version(last)
+            if stamp != last_stamp:
+                reason = "older" if stamp < last_stamp else None
+            else:
+                reason = "repeat" if digest in recorded.get("hashes", [split_version(last)[1]]) else None
         else:
             reason = "repeat" if recorded.get("digest") == payload_digest(raw["payload"]) else None
         if reason is None:
@@ -69,4 +83,8 @@ class VersionGate:
         key = entity_key(raw)
         previous = view.get(key) or {}
         version = raw.get("source_version") or previous.get("version") or ""
-        return view.set(key, {"version": version, "digest": payload_digest(raw["payload"]), "offset": event.offset})
+        stamp, digest = split_version(version)
+        same_second = previous.get("hashes", []) if split_version(previous.get("version") or "")[0] == stamp else []
+        hashes = same_second + ([digest] if digest not in same_second else [])
+        return view.set(key, {"version": version, "hashes": hashes[-50:], "digest": payload_digest(raw["payload"]),
+                              "offset": event.offset})

@@ -68,6 +68,20 @@ def test_declined_then_paid_in_the_same_second_are_both_mapped():
     assert (first["status"], second["status"]) == ("declined", "paid")
 
 
+def test_within_one_second_hash_order_does_not_matter_and_a_late_copy_is_a_repeat():
+    """Hashes carry no order: the paid state may hash below the declined one. Both are mapped; a
+    late copy of the declined state (a poll snapshot read before the change) is then dropped."""
+    h = make_handler(PAIRS, fresh_state())
+    declined = raw_event(xcart_order(payment_status=DECLINED), offset=1, source_version="20241105154500-f0")
+    paid = raw_event(xcart_order(payment_status=PAID), offset=2, source_version="20241105154500-0a")
+    late_declined = raw_event(xcart_order(payment_status=DECLINED), offset=3, source_version="20241105154500-f0")
+    assert [o["status"] for o in orders(h(declined))] == ["declined"]
+    assert [o["status"] for o in orders(h(paid))] == ["paid"]
+    before = dropped("repeat")
+    assert h(late_declined) == []
+    assert dropped("repeat") == before + 1
+
+
 def test_a_redelivery_of_the_record_that_wrote_the_state_is_mapped_again():
     """Crash after the changelog was acknowledged but before the order was: the same offset comes
     back, and must still produce its order."""
