@@ -1,0 +1,89 @@
+"""The webhook's HTTP server: uvicorn on h11, with the limits an internet-facing endpoint needs.
+
+uvicorn bounds idle keep-alive connections (`timeout_keep_alive`) and concurrency
+(`limit_concurrency`, answered 503), but it has no deadline on reading a request head: its keep-alive
+timer is armed only after a response and cancelled by every byte received, so a client that sends
+nothing, or a header a byte a second, holds its connection forever (slowloris). `HeadDeadlineProtocol`
+adds that deadline to uvicorn's h11 protocol: whenever the connection is open with no request being
+handled (just accepted, after a response, or while the rest of an unread body trickles in), the next
+request head must be complete within `header_timeout_s`, else a partial head is answered 408 and the
+connection closed. Reading the body is bounded in the ASGI app (WEBHOOK_READ_TIMEOUT_S).
+
+It is pinned to h11 (uvicorn's `auto` picks httptools when installed) because the deadline reads
+h11's connection state; uvicorn's own error logs go through the root JSON logger (`log_config=None`).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+_TIMEOUT_BODY = json.dumps({"error": "request head not received in time"}, separators=(",", ":")).encode()
+_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+                     b"content-length: " + str(len(_TIMEOUT_BODY)).encode() + b"\r\nconnection: close\r\n\r\n"
+                     + _TIMEOUT_BODY)
+
+
+class HeadDeadlineProtocol(H11Protocol):
+    """uvicorn's H11Protocol plus a deadline on each request head (see the module docstring)."""
+
+    header_timeout_s: float = 10.0
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._sync_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._sync_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._sync_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def _sync_deadline(self) -> None:
+        """Armed while waiting on the client with no request in hand; a request in hand is the app's
+        to time (body read timeout, broker ack timeout)."""
+        idle = (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing()
+        if idle and self._deadline is None:
+            self._deadline = self.loop.call_later(self.header_timeout_s, self._expire)
+        elif not idle and self._deadline is not None:
+            self._cancel_deadline()
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        partial_head = self.conn.their_state is h11.IDLE and bool(self.conn.trailing_data[0])
+        if partial_head:
+            self.transport.write(_TIMEOUT_RESPONSE)
+        self.transport.close()
+
+
+def protocol_with(header_timeout_s: float) -> type[HeadDeadlineProtocol]:
+    """A protocol class for one server (uvicorn instantiates the class per connection)."""
+    return type("HeadDeadlineProtocol", (HeadDeadlineProtocol,), {"header_timeout_s": header_timeout_s})
+
+
+def make_server(asgi_app, settings) -> uvicorn.Server:
+    """The webhook server from IngestSettings (host, port and the WEBHOOK_* limits)."""
+    config = uvicorn.Config(
+        asgi_app, host=settings.http_host, port=settings.http_port, lifespan="on",
+        http=protocol_with(settings.webhook_header_timeout_s),
+        timeout_keep_alive=settings.webhook_keepalive_timeout_s,   # type: ignore[arg-type]  (call_later takes floats)
+        limit_concurrency=settings.webhook_max_connections,
+        log_config=None, log_level="warning", access_log=False)
+    return uvicorn.Server(config)
