@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
+
+from .config import IngestSettings
 
 _TIMEOUT_BODY = json.dumps({"error": "request head not received in time"}, separators=(",", ":")).encode()
 _TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
@@ -28,43 +32,49 @@ _TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application
 
 
 class HeadDeadlineProtocol(H11Protocol):
-    """uvicorn's H11Protocol plus a deadline on each request head (see the module docstring)."""
+    """uvicorn's H11Protocol plus a deadline on each request head (see the module docstring).
+
+    A request pays only for noting the time it starts waiting; one timer per server checks every
+    connection a few times a second, instead of a timer armed and cancelled per request."""
 
     header_timeout_s: float = 10.0
-    _deadline: asyncio.TimerHandle | None = None
+    _waiting_since: float | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._sync_deadline()
+        self._note_waiting()
+        if self.server_state not in _SWEPT:
+            _SWEPT.add(self.server_state)
+            self._sweep(self.loop, self.server_state.connections, min(0.5, self.header_timeout_s / 4))
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        self._sync_deadline()
+        self._note_waiting()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._sync_deadline()
+        self._note_waiting()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_deadline()
-        super().connection_lost(exc)
+    def _note_waiting(self) -> None:
+        """Waiting on the client with no request in hand; a request in hand is the app's to time
+        (body read timeout, broker ack timeout)."""
+        if self.cycle is None or self.cycle.response_complete:
+            if self._waiting_since is None:
+                self._waiting_since = self.loop.time()
+        else:
+            self._waiting_since = None
 
-    def _sync_deadline(self) -> None:
-        """Armed while waiting on the client with no request in hand; a request in hand is the app's
-        to time (body read timeout, broker ack timeout)."""
-        idle = (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing()
-        if idle and self._deadline is None:
-            self._deadline = self.loop.call_later(self.header_timeout_s, self._expire)
-        elif not idle and self._deadline is not None:
-            self._cancel_deadline()
-
-    def _cancel_deadline(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+    @classmethod
+    def _sweep(cls, loop: asyncio.AbstractEventLoop, connections: set, interval: float) -> None:
+        now = loop.time()
+        for conn in list(connections):
+            if isinstance(conn, HeadDeadlineProtocol) and conn._waiting_since is not None \
+                    and now - conn._waiting_since >= conn.header_timeout_s:
+                conn._expire()
+        loop.call_later(interval, cls._sweep, loop, connections, interval)
 
     def _expire(self) -> None:
-        self._deadline = None
+        self._waiting_since = None
         if self.transport.is_closing():
             return
         partial_head = self.conn.their_state is h11.IDLE and bool(self.conn.trailing_data[0])
@@ -73,12 +83,15 @@ class HeadDeadlineProtocol(H11Protocol):
         self.transport.close()
 
 
+_SWEPT: "weakref.WeakSet[ServerState]" = weakref.WeakSet()
+
+
 def protocol_with(header_timeout_s: float) -> type[HeadDeadlineProtocol]:
     """A protocol class for one server (uvicorn instantiates the class per connection)."""
     return type("HeadDeadlineProtocol", (HeadDeadlineProtocol,), {"header_timeout_s": header_timeout_s})
 
 
-def make_server(asgi_app, settings) -> uvicorn.Server:
+def make_server(asgi_app, settings: IngestSettings) -> uvicorn.Server:
     """The webhook server from IngestSettings (host, port and the WEBHOOK_* limits)."""
     config = uvicorn.Config(
         asgi_app, host=settings.http_host, port=settings.http_port, lifespan="on",

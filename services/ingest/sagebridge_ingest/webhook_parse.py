@@ -39,9 +39,12 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_no_constant)   # built once, not per call
+
+
 def _loads(body: bytes) -> object:
     try:
-        return json.loads(body.decode("utf-8"), object_pairs_hook=_object, parse_constant=_no_constant)
+        return _DECODER.decode(body.decode("utf-8"))
     except _DuplicateKey:
         raise Refusal(400, "body repeats a JSON key") from None
     except RecursionError:
