@@ -286,6 +286,27 @@ def test_connections_beyond_the_cap_get_503(webhook):
         webhook["accepted"].append(r.json()["event_id"])
 
 
+def test_broker_that_does_not_acknowledge_gets_503(monkeypatch):
+    """Nothing listens on the broker address: the delivery waits for the ack up to the (here shortened)
+    ack timeout and is answered 503, which the store retries."""
+    import sagebridge_ingest.webhook as webhook_module
+    monkeypatch.setattr(webhook_module, "_ACK_TIMEOUT_S", 1.0)
+    pair = unique("pair")
+    s = IngestSettings(kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", pair_id=pair, webhook_secret=SECRET,
+                       ops_port=0, http_host="127.0.0.1", http_port=free_port(), **LIMITS)
+    app = Application(s, configure_logging=False)
+    before = REGISTRY.get_sample_value("sagebridge_webhook_requests_total", {"storefront": "xcart", "status": "503"})
+    try:
+        with serving(create_webhook_app(app), s):
+            r = httpx.post(f"http://127.0.0.1:{s.http_port}/webhooks/xcart/{pair}", content=GOOD,
+                           headers=signed(GOOD), timeout=30)
+    finally:
+        app.close(timeout=1)
+    assert r.status_code == 503 and r.json()["error"]
+    assert REGISTRY.get_sample_value("sagebridge_webhook_requests_total",
+                                     {"storefront": "xcart", "status": "503"}) == before + 1
+
+
 VECTOR_SECRET = "vector-secret-0123456789"
 VECTOR_TIMESTAMP = 1764547200
 VECTOR_BODY = b'{"event":"order.created","order_id":42,"order_number":"00042"}'

@@ -100,7 +100,8 @@ class DeliveryBridge:
 class Deadlines:
     """Cancels tasks whose deadline has passed. One timer per loop checks them a few times a second
     while any are pending, so a request pays a dict insert and delete instead of a timer of its own
-    (`asyncio.timeout` costs several microseconds per request, a visible share of this endpoint)."""
+    (`asyncio.timeout` costs several microseconds per use, a visible share of this endpoint, which
+    bounds both the body read and the broker's ack)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, interval: float = 0.25) -> None:
         self.loop = loop
@@ -239,7 +240,11 @@ class WebhookApp:
             # RFC 9112 §6.1: such a message may be rejected and must not be forwarded; the framing is
             # ambiguous (request smuggling), so the connection is not reused either.
             raise Refusal(400, "both Content-Length and Transfer-Encoding", close=True)
-        raw = await self._read_within(receive, int(declared) if declared else None)
+        try:
+            raw = await self._bounded(read_body(receive, int(declared) if declared else None, self.limit),
+                                      self.read_timeout)
+        except TimeoutError:
+            raise Refusal(408, f"body not received within {self.read_timeout:g}s", close=True) from None
         timestamp, signature = headers.get(_TIMESTAMP_HEADER), headers.get(_SIGNATURE_HEADER)
         problem = signing.refusal(route.secret, timestamp.decode("latin-1") if timestamp else None, raw,
                                   signature.decode("latin-1") if signature else None, time.time(), self.tolerance)
@@ -247,17 +252,19 @@ class WebhookApp:
             raise Refusal(401, problem)
         return parse_notification(raw)
 
-    async def _read_within(self, receive: Receive, declared: int | None) -> bytes:
+    async def _bounded(self, awaitable: Awaitable, timeout: float) -> Any:
+        """`await awaitable`, or TimeoutError after `timeout` seconds (see Deadlines for why not
+        asyncio.timeout)."""
         task = asyncio.current_task()
         loop = task.get_loop()
         deadlines = self._deadlines.get(loop) or self._deadlines.setdefault(loop, Deadlines(loop))
-        deadlines.start(task, self.read_timeout)
+        deadlines.start(task, timeout)
         try:
-            return await read_body(receive, declared, self.limit)
+            return await awaitable
         except asyncio.CancelledError:
             if not deadlines.finish(task) or task.uncancel() > 0:   # someone else cancels too (shutdown)
                 raise
-            raise Refusal(408, f"body not received within {self.read_timeout:g}s", close=True) from None
+            raise TimeoutError(f"not done within {timeout:g}s") from None
         finally:
             deadlines.finish(task)
 
@@ -266,8 +273,7 @@ class WebhookApp:
         bridge = self._bridges.get(loop) or self._bridges.setdefault(loop, DeliveryBridge(loop))
         fut: asyncio.Future = loop.create_future()
         self.app.publish([output], lambda err: bridge.resolve(fut, err))
-        async with asyncio.timeout(_ACK_TIMEOUT_S):
-            await fut
+        await self._bounded(fut, _ACK_TIMEOUT_S)
 
 
 def routes_from_settings(settings) -> dict[str, PairRoute]:
