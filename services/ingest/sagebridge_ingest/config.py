@@ -33,6 +33,6 @@ class IngestSettings(Settings):
     webhook_header_timeout_s: float = Field(
         10.0, description="A request head must arrive within this after the connection opens or the last answer, else closed.")
     webhook_keepalive_timeout_s: float = Field(5.0, description="Idle keep-alive webhook connections are closed after this.")
-    webhook_max_connections: int = Field(1000, description="Open webhook connections beyond this get 503.")
+    webhook_max_connections: int = Field(1000, description="Once this many webhook connections are open (the new one included), requests get 503.")
     http_host: str = Field("0.0.0.0", description="Webhook server bind address.")
     http_port: int = Field(8080, description="Webhook server port.")

@@ -6,8 +6,13 @@ timer is armed only after a response and cancelled by every byte received, so a 
 nothing, or a header a byte a second, holds its connection forever (slowloris). `HeadDeadlineProtocol`
 adds that deadline to uvicorn's h11 protocol: whenever the connection is open with no request being
 handled (just accepted, after a response, or while the rest of an unread body trickles in), the next
-request head must be complete within `header_timeout_s`, else a partial head is answered 408 and the
-connection closed. Reading the body is bounded in the ASGI app (WEBHOOK_READ_TIMEOUT_S).
+request head must be complete within `header_timeout_s` (checked a few times a second), else a
+partial head is answered 408 and the connection closed; a connection that sent nothing is just
+closed. Reading the body is bounded in the ASGI app (WEBHOOK_READ_TIMEOUT_S).
+
+Granian (a maintained Rust server) has a header-read timeout of its own, but it runs its own worker
+processes, while this endpoint must share the service process with the Kafka producer; subclassing
+uvicorn's protocol is the smaller change.
 
 It is pinned to h11 (uvicorn's `auto` picks httptools when installed) because the deadline reads
 h11's connection state; uvicorn's own error logs go through the root JSON logger (`log_config=None`).
