@@ -4,7 +4,8 @@ Setup: embedded tansu broker, the topic catalogue, the simulators (ingest's read
 X-Cart) and the ingest service with polling off and its fetch stage off (`FETCH_ENABLED=false`):
 the webhook pods of a deployment, with the fetcher behind them running as its own deployment.
 One fixed body `{"event":"order.created","order_id":<id>}` signed with the stack's webhook secret
-is POSTed by wrk (`bench/lua/post_signed.lua`).
+is POSTed by wrk (`bench/lua/post_signed.lua`); it is signed afresh (timestamp and signature) before
+each wrk run, so every run stays inside ingest's WEBHOOK_TIMESTAMP_TOLERANCE_S.
 
 Both servers get the same wrk parameters (warm-up, then the measured run). CPU seconds of every
 process (and of wrk) are sampled from /proc around each measured run.
@@ -37,7 +38,7 @@ from common import (cpu_seconds, BENCH_DIR, Sims, foreign_load, leftover_process
                     topic_record_count, write_json)
 from sagebridge_common.avro_serde import SingleObjectSerde
 from sagebridge_common.schemas import SchemaCatalog
-from sagebridge_common.signing import sign
+from sagebridge_common.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from sagebridge_common.topics import INGEST_NOTIFICATIONS
 from sagebridge_devstack.processes import free_port
 from sagebridge_devstack.processes import wait_for_port as wait_port
@@ -48,8 +49,15 @@ LUA = BENCH_DIR / "lua" / "post_signed.lua"
 TARGET_RATIO = 0.7
 
 
-def run_wrk(url: str, body: bytes, signature: str, threads: int, connections: int, duration: int) -> dict:
-    env = {**os.environ, "BENCH_BODY": body.decode(), "BENCH_SIGNATURE": signature}
+def signed_headers(secret: str, body: bytes) -> dict[str, str]:
+    ts = int(time.time())
+    return {TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: sign(secret, ts, body)}
+
+
+def run_wrk(url: str, body: bytes, secret: str, threads: int, connections: int, duration: int) -> dict:
+    headers = signed_headers(secret, body)
+    env = {**os.environ, "BENCH_BODY": body.decode(), "BENCH_TIMESTAMP": headers[TIMESTAMP_HEADER],
+           "BENCH_SIGNATURE": headers[SIGNATURE_HEADER]}
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(LUA), url]
     res = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=duration + 60)
     line = next((l for l in res.stdout.splitlines() if l.startswith("WRKJSON ")), None)
@@ -62,8 +70,9 @@ def run_wrk(url: str, body: bytes, signature: str, threads: int, connections: in
 
 
 class BareServer:
-    """uvicorn, one worker, same server flags as ingest's embedded server (ingest builds
-    `uvicorn.Config(app, host, port, log_level="warning", access_log=False)`, default loop/http)."""
+    """uvicorn, one worker, default loop and http (h11 here: httptools is not installed), like
+    ingest's embedded server, which adds its limits on top (webhook_http.make_server: an h11
+    subclass with a request-head deadline, keep-alive timeout, connection cap)."""
 
     def __init__(self, log_path, otel_sdk: bool = False) -> None:
         self.port = free_port()
@@ -95,14 +104,14 @@ def children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def measured(url: str, body: bytes, signature: str, args, pids: dict[str, int], connections: int | None = None,
+def measured(url: str, body: bytes, secret: str, args, pids: dict[str, int], connections: int | None = None,
              threads: int | None = None, duration: int | None = None) -> dict:
     """Warm-up, then the measured wrk run, with the CPU% of each process during the measured run."""
     t, c, d = threads or args.threads, connections or args.connections, duration or args.duration
-    run_wrk(url, body, signature, t, c, args.warmup)
+    run_wrk(url, body, secret, t, c, args.warmup)
     before = {n: cpu_seconds(p) for n, p in pids.items()}
     wrk_before, started = children_cpu(), time.monotonic()
-    r = run_wrk(url, body, signature, t, c, d)
+    r = run_wrk(url, body, secret, t, c, d)
     elapsed = time.monotonic() - started
     r["cpu_percent"] = {n: round(100 * (cpu_seconds(p) - before[n]) / elapsed, 1) for n, p in pids.items()}
     r["cpu_percent"]["wrk"] = round(100 * (children_cpu() - wrk_before) / elapsed, 1)
@@ -154,9 +163,9 @@ def main() -> int:
             sims = Sims(stack)
             order = sims.order()          # a real order, so the fetch stage behind the webhook succeeds
             body = json.dumps({"event": "order.created", "order_id": order["id"]}, separators=(",", ":")).encode()
-            signature = sign(stack.webhook_secret, body)
+            secret = stack.webhook_secret
             r = httpx.post(stack.webhook_url, content=body,
-                           headers={"Content-Type": "application/json", "X-Sagebridge-Signature": signature})
+                           headers={"Content-Type": "application/json", **signed_headers(secret, body)})
             if r.status_code != 202:
                 raise RuntimeError(f"ingest refused the benchmark body: {r.status_code} {r.text}")
             pids = {"ingest": stack.services["ingest"].proc.pid, "xcart-sim": stack.simulators["xcart"].proc.pid,
@@ -167,16 +176,16 @@ def main() -> int:
                 server.start()
                 try:
                     url = f"http://127.0.0.1:{server.port}/webhooks/xcart/{stack.pair_id}"
-                    runs[label] = measured(url, body, signature, args, pids | {"bare": server.proc.pid})
+                    runs[label] = measured(url, body, secret, args, pids | {"bare": server.proc.pid})
                 finally:
                     server.stop()
                 print(f"{label}: {runs[label]['rps']:.0f} req/s", file=sys.stderr)
 
             bare_run("bare FastAPI 202", bares[0])
-            runs["ingest webhook"] = measured(stack.webhook_url, body, signature, args, pids)
+            runs["ingest webhook"] = measured(stack.webhook_url, body, secret, args, pids)
             print(f"ingest webhook: {runs['ingest webhook']['rps']:.0f} req/s", file=sys.stderr)
             if diagnostics:
-                runs["diag: ingest, 1 connection"] = measured(stack.webhook_url, body, signature, args, pids,
+                runs["diag: ingest, 1 connection"] = measured(stack.webhook_url, body, secret, args, pids,
                                                               connections=1, threads=1, duration=5)
 
             record_count = topic_record_count(stack.bootstrap, INGEST_NOTIFICATIONS)

@@ -1,9 +1,11 @@
 -- wrk script for bench/webhook_ingest.py: POSTs one fixed, pre-signed body on every request.
--- The body and its signature come from the environment (the benchmark computes the HMAC with
--- sagebridge_common.signing.sign, so the script needs no crypto).
+-- The body, its timestamp and its signature come from the environment (the benchmark computes the
+-- HMAC of "<timestamp>.<body>" with sagebridge_common.signing.sign before each run, so the script
+-- needs no crypto; a run must stay shorter than ingest's WEBHOOK_TIMESTAMP_TOLERANCE_S).
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Sagebridge-Timestamp"] = os.getenv("BENCH_TIMESTAMP")
 wrk.headers["X-Sagebridge-Signature"] = os.getenv("BENCH_SIGNATURE")
 
 -- One machine-readable line at the end; latencies are in microseconds.

@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request, Response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sagebridge_common.signing import SIGNATURE_HEADER, verify
+from sagebridge_common.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from sagebridge_sim.serve import BackgroundServer, free_port
 from sagebridge_sim.xcart import XCartStore, create_app
 from sagebridge_sim.xcart.app import parse_time, path_template
@@ -491,8 +491,9 @@ def test_push_delivers_signed_events(admin, receiver):
     made = make_order(admin)
     assert wait_for(lambda: any(e["order_id"] == made["id"] for e in _events(receiver)))
     body, headers = _raw_event(receiver, made["id"], "order.created")
-    assert verify(secret, body, headers[SIGNATURE_HEADER.lower()])
-    assert not verify("other-secret", body, headers[SIGNATURE_HEADER.lower()])
+    signed = (headers[TIMESTAMP_HEADER.lower()], body, headers[SIGNATURE_HEADER.lower()], time.time(), 300)
+    assert verify(secret, *signed)
+    assert not verify("other-secret", *signed)
     assert headers["content-type"] == "application/json"
     event = next(e for e in _events(receiver) if e["order_id"] == made["id"])
     assert event["event"] == "order.created" and event["order_number"] == made["order_number"]

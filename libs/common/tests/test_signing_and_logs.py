@@ -4,16 +4,32 @@ import logging
 from sagebridge_common import signing
 from sagebridge_common.log_json import JsonFormatter, scrub
 
+NOW = 1_764_547_200
 
-def test_signature_verifies_only_the_exact_body():
+
+def test_signature_covers_the_timestamp_and_the_exact_body():
     body = b'{"event":"order.created","order_id":7}'
-    sig = signing.sign("s3cret", body)
+    sig = signing.sign("s3cret", NOW, body)
     assert sig.startswith("sha256=") and len(sig) == 7 + 64
-    assert signing.verify("s3cret", body, sig)
-    assert not signing.verify("s3cret", body + b" ", sig)
-    assert not signing.verify("other", body, sig)
-    assert not signing.verify("s3cret", body, None)
-    assert not signing.verify("", body, signing.sign("", body))   # an unset secret accepts nothing
+    assert signing.verify("s3cret", str(NOW), body, sig, NOW, 300)
+    assert not signing.verify("s3cret", str(NOW), body + b" ", sig, NOW, 300)
+    assert not signing.verify("s3cret", str(NOW + 1), body, sig, NOW, 300)     # timestamp is signed
+    assert not signing.verify("other", str(NOW), body, sig, NOW, 300)
+    assert not signing.verify("s3cret", str(NOW), body, None, NOW, 300)
+    assert not signing.verify("", str(NOW), body, signing.sign("", NOW, body), NOW, 300)   # unset secret: nothing
+    assert sig != signing.sign("s3cret", NOW + 1, body)
+
+
+def test_timestamp_must_be_an_integer_within_the_tolerance():
+    body = b"{}"
+    sig = signing.sign("k", NOW, body)
+    assert signing.verify("k", str(NOW), body, sig, NOW + 300, 300)
+    assert signing.verify("k", str(NOW), body, sig, NOW - 300, 300)
+    assert not signing.verify("k", str(NOW), body, sig, NOW + 301, 300)
+    assert not signing.verify("k", str(NOW), body, sig, NOW - 301, 300)
+    for bad in (None, "", "1764547200.0", "-1764547200", "0x6930", "١٧٦٤٥٤٧٢٠٠", "9" * 30):
+        assert signing.refusal("k", bad, body, sig, NOW, 300) is not None, bad
+    assert "tolerance" in signing.refusal("k", str(NOW), body, sig, NOW + 301, 300)
 
 
 def test_logs_are_json_without_secrets_or_card_numbers():
@@ -25,3 +41,15 @@ def test_logs_are_json_without_secrets_or_card_numbers():
     assert "4111" not in line["msg"]
     assert line["sage300_password"] == "[redacted]"
     assert scrub({"headers": {"Authorization": "Basic abc"}}) == {"headers": {"Authorization": "[redacted]"}}
+
+
+def test_tracebacks_are_inside_the_json_line_and_scrubbed():
+    try:
+        raise ValueError("card 4111 1111 1111 1111 declined")
+    except ValueError:
+        import sys
+        rec = logging.LogRecord("t", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    text = JsonFormatter("svc").format(rec)
+    assert "\n" not in text
+    line = json.loads(text)
+    assert "Traceback" in line["exc"] and "ValueError" in line["exc"] and "4111" not in line["exc"]

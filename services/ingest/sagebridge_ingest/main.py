@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import sys
 
-import uvicorn
-
 from sagebridge_common.app import Application
 from sagebridge_common.topics import INGEST_NOTIFICATIONS
 
@@ -12,6 +10,7 @@ from .config import IngestSettings
 from .fetcher import make_fetch_handler
 from .poller import OrderPoller
 from .webhook import create_webhook_app
+from .webhook_http import make_server
 from .xcart.api import XCartClient
 
 
@@ -29,8 +28,7 @@ def build(settings: IngestSettings) -> Application:
             client, storefront=settings.storefront, instance=settings.store_instance, pair_id=settings.pair_id),
             stage="fetch")
     if settings.webhook_enabled:
-        server = uvicorn.Server(uvicorn.Config(create_webhook_app(app), host=settings.http_host,
-                                               port=settings.http_port, log_level="warning", access_log=False))
+        server = make_server(create_webhook_app(app), settings)
         app.background("webhook-http", server.run, stop=lambda: setattr(server, "should_exit", True))
     return app
 

@@ -1,13 +1,15 @@
-"""`POST /webhooks/xcart/{pair}`: the push-module endpoint, as a plain ASGI application.
+"""`POST /webhooks/{storefront}/{pair}`: the push-module endpoint, as a plain ASGI application.
 
-The request path does as little as possible: size check, HMAC check on the raw bytes, JSON shape
-check, then one produce with acks=all; 202 only once the broker has the notification. Fetching the
-full order happens behind it (fetcher.py), so a slow store API never slows or fails a delivery.
-Every refusal happens before anything is produced.
+The request path does as little as possible: route lookup, size and time limits, timestamped HMAC
+check on the raw bytes, strict JSON shape check, then one produce with acks=all; 202 only once the
+broker has the notification. Fetching the full order happens behind it (fetcher.py), so a slow store
+API never slows or fails a delivery. Every refusal happens before anything is produced, and an
+unexpected exception is logged through the JSON logger and answered 500 with a JSON body.
 
-It is one route, so it is written against ASGI directly rather than a framework: FastAPI's routing,
-dependency and middleware layers cost more CPU per delivery than everything this endpoint does
-(bench/webhook_ingest.py measures it against a bare FastAPI endpoint).
+It is one route per pair, so it is written against ASGI directly rather than a framework: FastAPI's
+routing, dependency and middleware layers cost more CPU per delivery than everything this endpoint
+does (bench/webhook_ingest.py measures it against a bare FastAPI endpoint). Everything a route needs
+(its path, key, counters) is computed once, so a request costs one dict lookup to route.
 """
 from __future__ import annotations
 
@@ -15,18 +17,24 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections import deque
-from typing import Any, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Mapping
 
 from sagebridge_common import metrics, signing
 from sagebridge_common.events import Output, new_metadata, utcnow
 from sagebridge_common.topics import INGEST_NOTIFICATIONS
 
+from .webhook_parse import Refusal, parse_notification
+
 log = logging.getLogger(__name__)
 NOTIFICATION_SCHEMA = "sagebridge.v1.StorefrontNotification"
-ROUTE_PREFIX = "/webhooks/xcart/"
-_EVENTS = {"order.created", "order.updated", "order.status_changed"}
+ROUTE_PREFIX = "/webhooks/"
+STATUSES = (202, 400, 401, 404, 405, 408, 413, 500, 503)
+UNROUTED = "unrouted"        # the metric's storefront label for paths that name no pair we serve
 _SIGNATURE_HEADER = signing.SIGNATURE_HEADER.lower().encode()
+_TIMESTAMP_HEADER = signing.TIMESTAMP_HEADER.lower().encode()
 _ACK_TIMEOUT_S = 30.0
 
 Scope = dict[str, Any]
@@ -34,25 +42,21 @@ Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
 
 
-class Refusal(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+@dataclass(frozen=True)
+class PairRoute:
+    """What one integration pair's push module is: its storefront kind, store instance and secret."""
+    storefront: str
+    instance: str
+    secret: str
 
 
-def parse_notification(body: bytes) -> dict:
-    try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise Refusal(400, "body is not valid JSON")
-    if not isinstance(doc, dict):
-        raise Refusal(400, "body must be a JSON object")
-    event, order_id = doc.get("event"), doc.get("order_id")
-    if event not in _EVENTS:
-        raise Refusal(400, f"unknown event {str(event)[:40]!r}")
-    if isinstance(order_id, bool) or not isinstance(order_id, (int, str)) or not str(order_id).isdigit():
-        raise Refusal(400, "order_id must be a positive integer")
-    return {"event": event, "order_id": str(int(order_id))}
+@dataclass(frozen=True)
+class _Route:
+    pair_id: str
+    storefront: str
+    instance: str
+    secret: str
+    counters: Mapping[int, Any]
 
 
 def notification_output(note: dict, *, storefront: str, instance: str, pair_id: str) -> Output:
@@ -93,6 +97,45 @@ class DeliveryBridge:
                 fut.set_exception(err) if err else fut.set_result(None)
 
 
+class Deadlines:
+    """Cancels tasks whose deadline has passed. One timer per loop checks them a few times a second
+    while any are pending, so a request pays a dict insert and delete instead of a timer of its own
+    (`asyncio.timeout` costs several microseconds per use, a visible share of this endpoint, which
+    bounds both the body read and the broker's ack)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float = 0.25) -> None:
+        self.loop = loop
+        self.interval = interval
+        self._due: dict[asyncio.Task, float] = {}
+        self._expired: set[asyncio.Task] = set()
+        self._sweeping = False
+
+    def start(self, task: asyncio.Task, timeout: float) -> None:
+        self._due[task] = self.loop.time() + timeout
+        if not self._sweeping:
+            self._sweeping = True
+            self.loop.call_later(min(self.interval, timeout), self._sweep)
+
+    def finish(self, task: asyncio.Task) -> bool:
+        """Stops watching `task`; True when its deadline passed and it was cancelled for that."""
+        self._due.pop(task, None)
+        if task in self._expired:
+            self._expired.discard(task)
+            return True
+        return False
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        for task, at in list(self._due.items()):
+            if at <= now:
+                del self._due[task]
+                self._expired.add(task)
+                task.cancel()
+        self._sweeping = bool(self._due)
+        if self._sweeping:
+            self.loop.call_later(self.interval, self._sweep)
+
+
 async def read_body(receive: Receive, declared: int | None, limit: int) -> bytes:
     if declared is not None and declared > limit:
         raise Refusal(413, f"body over {limit} bytes")
@@ -100,7 +143,7 @@ async def read_body(receive: Receive, declared: int | None, limit: int) -> bytes
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise Refusal(400, "client disconnected")
+            raise Refusal(400, "client disconnected", close=True)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -110,35 +153,57 @@ async def read_body(receive: Receive, declared: int | None, limit: int) -> bytes
             return b"".join(chunks)
 
 
-async def respond(send: Send, status: int, body: dict) -> None:
-    payload = json.dumps(body, separators=(",", ":")).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+_JSON = (b"content-type", b"application/json")
+_CLOSE = (b"connection", b"close")
+
+
+async def respond(send: Send, status: int, body: dict | bytes, close: bool = False) -> None:
+    payload = body if type(body) is bytes else json.dumps(body, separators=(",", ":")).encode()
+    headers = [_JSON, (b"content-length", str(len(payload)).encode())]
+    if close:
+        headers.append(_CLOSE)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
 
 class WebhookApp:
-    """`app` is the service's Application; its settings name the pair and hold the secret."""
+    """Serves `routes` (pair id -> PairRoute) for `app`, the service's Application, which produces.
 
-    def __init__(self, app) -> None:
+    Limits (from `app.settings`): bodies over `webhook_max_body_bytes` get 413, a body not received
+    within `webhook_read_timeout_s` of the request head gets 408, a timestamp further than
+    `webhook_timestamp_tolerance_s` from our clock gets 401."""
+
+    def __init__(self, app, routes: Mapping[str, PairRoute]) -> None:
         self.app = app
         s = app.settings
-        self.pair_id = s.pair_id
-        self.instance = s.store_instance
         self.limit = s.webhook_max_body_bytes
-        self.secret = s.webhook_secret.get_secret_value()
-        self.counters = {status: metrics.WEBHOOK_REQUESTS.labels("xcart", str(status))
-                         for status in (202, 400, 401, 404, 405, 413, 503)}
+        self.read_timeout = s.webhook_read_timeout_s
+        self.tolerance = s.webhook_timestamp_tolerance_s
+        self.routes = {f"{ROUTE_PREFIX}{r.storefront}/{pair}": _Route(pair, r.storefront, r.instance, r.secret,
+                                                                     self._counters(r.storefront, STATUSES))
+                       for pair, r in routes.items()}
+        self.unrouted = self._counters(UNROUTED, (404, 500))
         self._bridges: dict[asyncio.AbstractEventLoop, DeliveryBridge] = {}
+        self._deadlines: dict[asyncio.AbstractEventLoop, Deadlines] = {}
+
+    @staticmethod
+    def _counters(storefront: str, statuses: tuple[int, ...]) -> dict[int, Any]:
+        """Created up front so every possible answer shows in /metrics from the start, at 0."""
+        return {status: metrics.WEBHOOK_REQUESTS.labels(storefront, str(status)) for status in statuses}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             return await self._lifespan(receive, send)
         if scope["type"] != "http":
             return
-        status, body = await self._handle(scope, receive)
-        self.counters[status].inc()
-        await respond(send, status, body)
+        route = self.routes.get(scope["path"])
+        try:
+            status, body, close = await self._handle(route, scope, receive)
+        except Exception:
+            log.exception("webhook request failed", extra={"path": scope.get("path", "")[:200]})
+            status, body, close = 500, {"error": "internal error"}, True
+        (route.counters if route else self.unrouted)[status].inc()
+        await respond(send, status, body, close)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -149,38 +214,73 @@ class WebhookApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, dict]:
+    async def _handle(self, route: _Route | None, scope: Scope, receive: Receive) -> tuple[int, dict | bytes, bool]:
         try:
-            path = scope["path"]
-            if not path.startswith(ROUTE_PREFIX) or path[len(ROUTE_PREFIX):] != self.pair_id:
-                raise Refusal(404, "unknown integration pair" if path.startswith(ROUTE_PREFIX) else "not found")
-            if scope["method"] != "POST":
-                raise Refusal(405, "use POST")
-            headers = dict(scope["headers"])
-            declared = headers.get(b"content-length")
-            raw = await read_body(receive, int(declared) if declared and declared.isdigit() else None, self.limit)
-            signature = headers.get(_SIGNATURE_HEADER)
-            if not signing.verify(self.secret, raw, signature.decode("latin-1") if signature else None):
-                raise Refusal(401, "bad or missing signature")
-            note = parse_notification(raw)
+            note = await self._accept(route, scope, receive)
         except Refusal as r:
-            return r.status, {"error": str(r)}
-        output = notification_output(note, storefront="xcart", instance=self.instance, pair_id=self.pair_id)
+            return r.status, {"error": str(r)}, r.close
+        output = notification_output(note, storefront=route.storefront, instance=route.instance,
+                                     pair_id=route.pair_id)
         try:
             await self._publish(output)
         except Exception as e:
             log.error("notification not acknowledged by the broker", extra={"error": str(e)[:300]})
-            return 503, {"error": "could not record the notification; retry later"}
-        return 202, {"accepted": True, "event_id": output.value["metadata"]["event_id"]}
+            return 503, {"error": "could not record the notification; retry later"}, False
+        return 202, b'{"accepted":true,"event_id":"%s"}' % output.value["metadata"]["event_id"].encode(), False
+
+    async def _accept(self, route: _Route | None, scope: Scope, receive: Receive) -> dict:
+        """The notification, or a Refusal; nothing here produces."""
+        if route is None:
+            raise Refusal(404, "no such webhook (unknown storefront or integration pair)")
+        if scope["method"] != "POST":
+            raise Refusal(405, "use POST")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None and b"transfer-encoding" in headers:
+            # RFC 9112 §6.1: such a message may be rejected and must not be forwarded; the framing is
+            # ambiguous (request smuggling), so the connection is not reused either.
+            raise Refusal(400, "both Content-Length and Transfer-Encoding", close=True)
+        try:
+            raw = await self._bounded(read_body(receive, int(declared) if declared else None, self.limit),
+                                      self.read_timeout)
+        except TimeoutError:
+            raise Refusal(408, f"body not received within {self.read_timeout:g}s", close=True) from None
+        timestamp, signature = headers.get(_TIMESTAMP_HEADER), headers.get(_SIGNATURE_HEADER)
+        problem = signing.refusal(route.secret, timestamp.decode("latin-1") if timestamp else None, raw,
+                                  signature.decode("latin-1") if signature else None, time.time(), self.tolerance)
+        if problem:
+            raise Refusal(401, problem)
+        return parse_notification(raw)
+
+    async def _bounded(self, awaitable: Awaitable, timeout: float) -> Any:
+        """`await awaitable`, or TimeoutError after `timeout` seconds (see Deadlines for why not
+        asyncio.timeout)."""
+        task = asyncio.current_task()
+        loop = task.get_loop()
+        deadlines = self._deadlines.get(loop) or self._deadlines.setdefault(loop, Deadlines(loop))
+        deadlines.start(task, timeout)
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if not deadlines.finish(task) or task.uncancel() > 0:   # someone else cancels too (shutdown)
+                raise
+            raise TimeoutError(f"not done within {timeout:g}s") from None
+        finally:
+            deadlines.finish(task)
 
     async def _publish(self, output: Output) -> None:
         loop = asyncio.get_running_loop()
         bridge = self._bridges.get(loop) or self._bridges.setdefault(loop, DeliveryBridge(loop))
         fut: asyncio.Future = loop.create_future()
         self.app.publish([output], lambda err: bridge.resolve(fut, err))
-        async with asyncio.timeout(_ACK_TIMEOUT_S):
-            await fut
+        await self._bounded(fut, _ACK_TIMEOUT_S)
 
 
-def create_webhook_app(app) -> WebhookApp:
-    return WebhookApp(app)
+def routes_from_settings(settings) -> dict[str, PairRoute]:
+    """One pair per deployment for now: PAIR_ID, STOREFRONT, STORE_INSTANCE, WEBHOOK_SECRET."""
+    return {settings.pair_id: PairRoute(settings.storefront, settings.store_instance,
+                                        settings.webhook_secret.get_secret_value())}
+
+
+def create_webhook_app(app, routes: Mapping[str, PairRoute] | None = None) -> WebhookApp:
+    return WebhookApp(app, routes if routes is not None else routes_from_settings(app.settings))

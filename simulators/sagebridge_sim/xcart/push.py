@@ -6,9 +6,16 @@ hint: ingest always fetches the order from the API. Delivery happens on a worker
 queue so placing an order never waits on the receiver; failed deliveries are retried a few times
 with backoff and then logged and dropped (X-Cart keeps no outbox), which is exactly why the hub
 must also poll `lastRenewDate`.
+
+The signature is written here from the documented scheme (README, "The X-Cart push webhook"), not
+imported from the hub: the push module is a separate PHP program, and a simulator that shared the
+hub's code would agree with any scheme, right or wrong. Each attempt is signed afresh with the
+current time, as Stripe's retries are, so a delayed retry is not refused as a replay.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import queue
@@ -20,9 +27,10 @@ from typing import Any
 
 import httpx
 
-from sagebridge_common.signing import SIGNATURE_HEADER, sign
-
 log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Sagebridge-Signature"
+TIMESTAMP_HEADER = "X-Sagebridge-Timestamp"
 
 _STOP = object()
 
@@ -32,6 +40,17 @@ class _Delivery:
     url: str
     secret: str
     body: bytes
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """`sha256=` + hex HMAC-SHA256, keyed with the pair's secret, of `<timestamp>.<raw body>`."""
+    return "sha256=" + hmac.new(secret.encode(), b"%d." % timestamp + body, hashlib.sha256).hexdigest()
+
+
+def signed_headers(secret: str, body: bytes, now: float) -> dict[str, str]:
+    """`now` is the wall clock, not the simulated one: the receiver checks it against its own clock."""
+    ts = int(now)
+    return {"Content-Type": "application/json", TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: signature(secret, ts, body)}
 
 
 def event_body(event: str, order: dict[str, Any], occurred_at: float) -> bytes:
@@ -115,10 +134,9 @@ class PushNotifier:
                 self._deliver(client, item)
 
     def _deliver(self, client: httpx.Client, d: _Delivery) -> None:
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(d.secret, d.body)}
         for attempt in range(1, self.attempts + 1):
             self._count("attempts")
-            outcome = self._post_once(client, d, headers)
+            outcome = self._post_once(client, d, signed_headers(d.secret, d.body, time.time()))
             if outcome == "ok":
                 self._count("delivered")
                 return
