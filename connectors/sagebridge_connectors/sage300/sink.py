@@ -91,6 +91,9 @@ class Sage300Sink:
         self.guards = DuplicatePoGuards(self._read_guard, self.cfg.guard_ttl_s, clock)
         self._unknown = _Memory()      # reference -> clock() when its last POST's outcome became unknown
         self._seen = _Memory()         # reference -> Sage order number, for orders known to exist
+        # exported at 0 from start, so the first mismatch is an increase the alert can see
+        self._mismatches = metrics.ERP_TOTAL_MISMATCH.labels(CONNECTOR, pair.pair)
+        self._mismatches.inc(0)
 
     # -- the contract ------------------------------------------------------------------------
     def ensure_order(self, order: dict[str, Any]) -> WriteOutcome:
@@ -199,7 +202,7 @@ class Sage300Sink:
         shown = "none returned" if erp_total is None else format(erp_total, "f")
         message = (f"Sage 300 order {number} total {shown} differs from the store total {format(store_total, 'f')} "
                    f"(tolerance {TOTAL_TOLERANCE})")
-        metrics.ERP_TOTAL_MISMATCH.labels(CONNECTOR, self.pair.pair).inc()
+        self._mismatches.inc()
         log.warning("ERP total differs from the store total", extra={"order_number": order["order_number"],
                                                                        "erp_document": number, "erp_total": shown,
                                                                        "store_total": format(store_total, "f")})
