@@ -240,7 +240,7 @@ def main() -> int:
             r = one_run(setting, mif, n, guard)
             runs.append(r)
             print(f"{r['setting_label']}, MAX_IN_FLIGHT={mif}, guard {guard}: "
-                  f"{r['throughput']['orders_per_s']:.1f} orders/s, {r['sage_calls_per_order']:.2f} Sage calls/order",
+                  f"{r['throughput']['orders_per_s'] or 0:.1f} orders/s, {r['sage_calls_per_order']:.2f} Sage calls/order",
                   file=sys.stderr)
 
     rows, speedups = [], {}
