@@ -207,3 +207,20 @@ def test_other_entities_are_refused_clearly(make_pair):
         with pytest.raises(PermanentError) as e:
             call({})
         assert e.value.reason == "not_supported" and "does not write" in str(e.value)
+
+
+def test_two_orders_with_one_reference_make_the_guard_be_read_again(sage, make_pair):
+    """A reference this process already saw in Sage goes through the lookup, not a blind POST; a
+    lookup that finds two orders means a POST got through where the guard should have refused."""
+    sink = Sage300Sink(make_pair())
+    order = canonical_order(number(), customer="1200")
+    reference = "XC1-" + order["order_number"]
+    assert sink.ensure_order(order).outcome == "created" and sink.guards.cached("1200") is True
+    httpx.post(f"{sage.url}/Sage300WebApi/v1.0/-/SAMINC/OE/OEOrders", auth=("WEBAPI", "pw-for-tests"),
+               json={"CustomerNumber": "1200", "OrderReference": reference, "PurchaseOrderNumber": "OTHER-PO",
+                     "OrderDetails": [{"LineType": "Item", "Item": "WIDGET-1", "QuantityOrdered": 1,
+                                       "OrderUnitPrice": 1}]}).raise_for_status()
+    before = api_calls(sage)
+    assert sink.ensure_order(order).outcome == "already_present"
+    assert api_calls(sage) - before == 1                   # the lookup only: no POST for a known reference
+    assert sink.guards.cached("1200") is None
