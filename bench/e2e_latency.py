@@ -11,7 +11,7 @@ A few warm-up orders go through first (consumer groups joined, connections open;
 Then one order is created every 20 ms (50/s) for `--duration` s with the X-Cart admin API, on an
 absolute schedule (order i is due at t0 + i*20 ms, so a late POST never shifts the rest).
 Latency of an order = Sage `received_at_ms` of its POST − X-Cart `created_at_ms` (same clock).
-Every order must arrive exactly once (OrderReference = X-Cart order number).
+Every order must arrive exactly once (OrderReference = the pair's prefix XC1- + X-Cart order number).
 
     .venv/bin/python bench/e2e_latency.py [--rate 50 --duration 30 --paths webhook,poll]
 """
@@ -92,10 +92,11 @@ def run_path(path: str, args) -> dict:
         left = leftover_processes(str(work))
 
     created = {m["order_number"]: m["created_at_ms"] for m in made}
-    refs = Counter(o["OrderReference"] for o in orders if o["OrderReference"] in created)
+    refs = Counter(o["OrderReference"].removeprefix("XC1-") for o in orders
+                   if o["OrderReference"].removeprefix("XC1-") in created)
     first_received: dict[str, int] = {}
     for o in orders:
-        ref = o["OrderReference"]
+        ref = o["OrderReference"].removeprefix("XC1-")
         if ref in created:
             first_received[ref] = min(first_received.get(ref, o["received_at_ms"]), o["received_at_ms"])
     latencies = [first_received[n] - created[n] for n in created if n in first_received]

@@ -9,15 +9,19 @@ starts, the Sage latency fault is set, then erp-writer starts with `MAX_IN_FLIGH
 `StackConfig(service_env=...)`. Throughput comes from the Sage `received_at_ms` of the order POSTs:
 steady state, excluding the first second after the first POST.
 
-Each order costs two Sage calls: a lookup GET (`OrderReference eq ...`, the idempotency check) and
-the POST. Hence two fault settings, both run at both concurrency levels:
-  (i)  latency on every request: `{"latency_ms": 100}` → 200 ms of Sage time per order,
-       target ≥ 0.8 × 16 / 0.2 s = 64 orders/s at 16 in flight;
+Without the duplicate-PO guard each order costs two Sage calls: a lookup GET (`OrderReference eq
+...`, the idempotency check) and the POST. With the guard (the web customer's CheckForDuplicatePOs =
+Error, so Sage itself refuses a repeated PO number) it costs the POST alone, plus one read of the
+customer's option per TTL. Two fault settings, run at both concurrency levels without the guard and
+at 16 in flight with it:
+  (i)  latency on every request: `{"latency_ms": 100}` → 200 ms of Sage time per order without the
+       guard (target ≥ 0.8 × 16 / 0.2 s = 64 orders/s at 16 in flight), 100 ms with it (128/s);
   (ii) latency on the POST only: `{"latency_ms": 100, "methods": ["POST"]}` → 100 ms per order,
        target ≥ 0.8 × 16 / 0.1 s = 128 orders/s at 16 in flight.
+"Sage calls/order" counts every Web API request the simulator saw (OE orders and AR customers).
 Fresh broker and Sage database per run, so lookups never hit.
 
-    .venv/bin/python bench/erp_writer_throughput.py [--n16 800 --n1 100]
+    .venv/bin/python bench/erp_writer_throughput.py [--n16 800 --n1 100] [--guard off,on]
 """
 from __future__ import annotations
 
@@ -48,10 +52,11 @@ ORDER_SCHEMA = "sagebridge.v2.Order"
 SAGE_LATENCY_MS = 100
 SETTINGS = {
     "i": {"label": "(i) latency on every request", "faults": {"latency_ms": SAGE_LATENCY_MS},
-          "sage_s_per_order": 2 * SAGE_LATENCY_MS / 1000},
+          "sage_calls_per_order": {"off": 2, "on": 1}},
     "ii": {"label": "(ii) latency on the POST only", "faults": {"latency_ms": SAGE_LATENCY_MS, "methods": ["POST"]},
-           "sage_s_per_order": SAGE_LATENCY_MS / 1000},
+           "sage_calls_per_order": {"off": 1, "on": 1}},
 }
+PREFIX = "XC1-"         # the shipped pair's reference_prefix
 
 
 def D(text: str) -> Decimal:
@@ -153,11 +158,13 @@ def writer_timing(stack: Stack) -> dict:
             "handler_ms": mean("sagebridge_processing_duration_seconds", topic=ORDERS)}
 
 
-def one_run(setting: str, max_in_flight: int, n: int) -> dict:
+def one_run(setting: str, max_in_flight: int, n: int, guard: str = "off") -> dict:
     spec = SETTINGS[setting]
-    with temp_work_dir(f"erpw-{setting}-{max_in_flight}") as work:
+    sage_s_per_order = spec["sage_calls_per_order"][guard] * SAGE_LATENCY_MS / 1000
+    with temp_work_dir(f"erpw-{setting}-{max_in_flight}-{guard}") as work:
         cfg = StackConfig(work_dir=work, partitions=4, poll_enabled=False,
-                          service_env={"erp-writer": {"MAX_IN_FLIGHT": str(max_in_flight)}})
+                          service_env={"erp-writer": {"MAX_IN_FLIGHT": str(max_in_flight),
+                                                      "PAIRS_PATH": str(BENCH_DIR.parent / "pairs")}})
         stack = Stack(cfg)
         sims = None
         try:
@@ -170,13 +177,16 @@ def one_run(setting: str, max_in_flight: int, n: int) -> dict:
             prefix = f"B{setting.upper()}{max_in_flight}{uuid.uuid4().hex[:4].upper()}"
             numbers = produce_orders(stack.bootstrap, n, prefix, stack.pair_id)
             sims.sage_reset()
+            sims.http.post(f"{stack.sage_url}/_sim/customers/WEBCUST", json={
+                "CheckForDuplicatePOs": "Error" if guard == "on" else "None"}).raise_for_status()
             sims.sage_faults(reset=True, **spec["faults"])
             get_ms = probe_get_ms(stack, sims)
+            calls_before = sum(r["count"] for r in sims.sage_stats()["requests"])
             sage_pid = stack.simulators["sage300"].proc.pid
             sage_cpu0, t_start = cpu_seconds(sage_pid), time.monotonic()
             stack.start_service("erp-writer")
             writer_pid = stack.services["erp-writer"].proc.pid
-            expected_s = n * spec["sage_s_per_order"] / max_in_flight
+            expected_s = n * sage_s_per_order / max_in_flight
             wait_until(lambda: int(sims.sage_stats()["orders"]) >= n, timeout=max(60, 4 * expected_s + 30),
                        interval=0.5, message=f"{n} orders in Sage 300")
             elapsed = time.monotonic() - t_start
@@ -192,16 +202,17 @@ def one_run(setting: str, max_in_flight: int, n: int) -> dict:
             stack.stop()
         left = leftover_processes(str(work))
 
-    wanted = set(numbers)
+    wanted = {PREFIX + number for number in numbers}
     refs = Counter(o["OrderReference"] for o in orders)
     received = [o["received_at_ms"] for o in orders if o["OrderReference"] in wanted]
     requests = {f"{r['method']} {r['resource']} {r['status']}": r["count"] for r in stats["requests"]}
     rate = steady_rate(received)
-    target = 0.8 * 16 / spec["sage_s_per_order"] if max_in_flight == 16 else None
-    ideal = max_in_flight / spec["sage_s_per_order"]
+    target = 0.8 * 16 / sage_s_per_order if max_in_flight == 16 else None
+    ideal = max_in_flight / sage_s_per_order
+    calls = sum(r["count"] for r in stats["requests"]) - calls_before      # the writer's requests only
     gaps = [b - a for a, b in zip(sorted(received), sorted(received)[1:])]
-    return {"setting": setting, "setting_label": spec["label"], "faults": spec["faults"],
-            "max_in_flight": max_in_flight, "orders": n, "probe_lookup_get_ms": get_ms, "writer_mean_ms": timing, "throughput": rate,
+    return {"setting": setting, "setting_label": spec["label"], "faults": spec["faults"], "guard": guard,
+            "sage_calls": calls, "sage_calls_per_order": calls / n, "max_in_flight": max_in_flight, "orders": n, "probe_lookup_get_ms": get_ms, "writer_mean_ms": timing, "throughput": rate,
             "ideal_orders_per_s": ideal, "target_orders_per_s": target,
             "target_ok": None if target is None else (rate["orders_per_s"] or 0) >= target,
             "efficiency_vs_ideal": (rate["orders_per_s"] or 0) / ideal,
@@ -216,42 +227,49 @@ def main() -> int:
     ap.add_argument("--n16", type=int, default=800, help="orders for the MAX_IN_FLIGHT=16 runs")
     ap.add_argument("--n1", type=int, default=100, help="orders for the MAX_IN_FLIGHT=1 runs")
     ap.add_argument("--settings", default="i,ii")
+    ap.add_argument("--guard", default="off,on", help="duplicate-PO guard runs: off (1 and 16 in flight), on (16)")
     args = ap.parse_args()
     load = foreign_load()
+    guards = [g.strip() for g in args.guard.split(",") if g.strip()]
 
     runs = []
     for setting in [s.strip() for s in args.settings.split(",") if s.strip()]:
-        for mif, n in ((16, args.n16), (1, args.n1)):
-            r = one_run(setting, mif, n)
+        plan = ([(16, args.n16, "off"), (1, args.n1, "off")] if "off" in guards else []) + \
+               ([(16, args.n16, "on")] if "on" in guards else [])
+        for mif, n, guard in plan:
+            r = one_run(setting, mif, n, guard)
             runs.append(r)
-            print(f"{r['setting_label']}, MAX_IN_FLIGHT={mif}: {r['throughput']['orders_per_s']:.1f} orders/s",
+            print(f"{r['setting_label']}, MAX_IN_FLIGHT={mif}, guard {guard}: "
+                  f"{r['throughput']['orders_per_s'] or 0:.1f} orders/s, {r['sage_calls_per_order']:.2f} Sage calls/order",
                   file=sys.stderr)
 
     rows, speedups = [], {}
     for r in runs:
         t = r["throughput"]
-        calls = sum(v for k, v in r["sage_requests"].items() if k.startswith(("GET OE/OEOrders", "POST OE/OEOrders")))
-        rows.append([r["setting_label"], r["max_in_flight"], r["orders"], t["orders_per_s"], r["ideal_orders_per_s"],
-                     r["target_orders_per_s"], r["target_ok"], round(100 * r["efficiency_vs_ideal"]),
-                     round(calls / r["orders"], 2), r["probe_lookup_get_ms"],
+        rows.append([r["setting_label"], r["guard"], r["max_in_flight"], r["orders"], t["orders_per_s"],
+                     r["ideal_orders_per_s"], r["target_orders_per_s"], r["target_ok"],
+                     round(100 * r["efficiency_vs_ideal"]), round(r["sage_calls_per_order"], 3), r["probe_lookup_get_ms"],
                      r["writer_mean_ms"]["find_order_ms"], r["writer_mean_ms"]["create_order_ms"],
                      r["writer_mean_ms"]["handler_ms"], r["cpu_percent_during_run"]["erp-writer"],
                      r["cpu_percent_during_run"]["sage300-sim"], r["arrived"] == r["orders"] and not r["duplicates"]])
     for setting in SETTINGS:
-        by = {r["max_in_flight"]: r["throughput"]["orders_per_s"] for r in runs if r["setting"] == setting}
+        by = {r["max_in_flight"]: r["throughput"]["orders_per_s"] for r in runs
+              if r["setting"] == setting and r["guard"] == "off"}
         if by.get(16) and by.get(1):
             speedups[setting] = by[16] / by[1]
     print(table(f"erp-writer throughput, Sage 300 latency {SAGE_LATENCY_MS} ms (steady state: Sage POST "
                 f"received_at, first second excluded)",
-                ["Sage fault", "in flight", "orders", "orders/s", "ideal/s", "target/s", "target ok",
+                ["Sage fault", "PO guard", "in flight", "orders", "orders/s", "ideal/s", "target/s", "target ok",
                  "% of ideal", "Sage calls/order", "GET probe ms", "GET ms", "POST ms", "handler ms", "writer CPU%", "sage CPU%", "all once"], rows, 1))
     print()
     srows = [[SETTINGS[s]["label"], round(v, 1), 16] for s, v in speedups.items()]
     print(table("Speedup, MAX_IN_FLIGHT=16 over MAX_IN_FLIGHT=1", ["Sage fault", "speedup x", "ideal x"], srows))
-    checks = [[f"{r['setting_label']}, {r['max_in_flight']} in flight: every order exactly once",
+    checks = [[f"{r['setting_label']}, guard {r['guard']}, {r['max_in_flight']} in flight: every order exactly once",
                f"{r['arrived']}/{r['orders']}, {r['duplicates']} dupes, {r['stray_orders']} stray",
                "all, once", r["arrived"] == r["orders"] and not r["duplicates"] and not r["stray_orders"]]
               for r in runs]
+    checks += [[f"{r['setting_label']}, guard on: Sage calls per order", round(r["sage_calls_per_order"], 3),
+                "≤ 1.05", r["sage_calls_per_order"] <= 1.05] for r in runs if r["guard"] == "on"]
     checks.append(["processes left behind", sum(len(r["leftover_processes"]) for r in runs), "0",
                    not any(r["leftover_processes"] for r in runs)])
     if load["warning"]:

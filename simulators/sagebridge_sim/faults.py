@@ -1,7 +1,8 @@
 """Fault injection shared by every simulator.
 
 Tests and benchmarks need the external systems to misbehave on request: slow answers, 5xx, 429 with
-Retry-After, and outage windows. A `FaultInjector` holds the current fault plan; the ASGI middleware
+Retry-After, outage windows, and writes that commit late (the client gives up waiting, the write
+lands anyway: what makes a lost answer an unknown outcome rather than a failure). A `FaultInjector` holds the current fault plan; the ASGI middleware
 applies it to every request except the simulator's own `/_sim/` admin paths, so a test can always
 reconfigure or inspect a simulator that is "down".
 """
@@ -29,6 +30,11 @@ class FaultPlan:
     outage_until: float = 0.0          # epoch seconds; until then every request gets outage_status
     outage_status: int = 503
     methods: list[str] = field(default_factory=list)  # restrict faults (latency too) to these methods; [] = all
+    # Writes are held this long after the request arrived, then committed, then answered: a client
+    # whose timeout is shorter sees no answer although the write lands. Applied by each simulator's
+    # write handlers (`commit_delay`), after validation and before the commit.
+    commit_late_ms: float = 0.0
+    commit_late_count: int = 0         # if > 0, only the next N writes commit late; 0 = every write
 
 
 class FaultInjector:
@@ -75,6 +81,20 @@ class FaultInjector:
                 self.injected += 1
                 return delay, p.error_status, retry
             return delay, None, {}
+
+    def commit_delay(self, method: str) -> float:
+        """Seconds a write handler waits before committing (0.0 = commit at once)."""
+        with self._lock:
+            p = self.plan
+            if not p.commit_late_ms or (p.methods and method.upper() not in p.methods):
+                return 0.0
+            delay = p.commit_late_ms / 1000.0
+            if p.commit_late_count > 0:
+                p.commit_late_count -= 1
+                if p.commit_late_count == 0:
+                    p.commit_late_ms = 0.0
+            self.injected += 1
+            return delay
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -82,6 +83,16 @@ def raw(db_path):
     conn = pyodbc.connect(f"DRIVER={{SQLite3}};Database={db_path}", autocommit=True)  # no stale snapshot
     yield conn.cursor()
     conn.close()
+
+
+def wait_for(check, what: str, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def post_order(api: httpx.Client, ref: str, **extra) -> dict:
@@ -224,8 +235,53 @@ def test_customer_with_duplicate_po_check_refuses_a_repeated_po(api):
     po = f"PO-{uuid.uuid4().hex[:8]}"
     body = {**order_body("PO-CHECK"), "CustomerNumber": "1200", "PurchaseOrderNumber": po}
     assert api.post("/OE/OEOrders", json=body).status_code == 201
-    assert_error(api.post("/OE/OEOrders", json=body), 409, "RecordDuplicate")
+    text = assert_error(api.post("/OE/OEOrders", json=body), 400, "RecordInvalid")
+    assert text == f"Purchase order number {po} has already been used for customer 1200."
     assert api.post("/OE/OEOrders", json={**body, "CustomerNumber": "WEBCUST"}).status_code == 201
+    refs = [o["OrderReference"] for o in loads(api.get("/OE/OEOrders", params={
+        "$filter": f"PurchaseOrderNumber eq '{po}'"}))["value"]]
+    assert refs == ["PO-CHECK", "PO-CHECK"]                    # one per customer, the refused one not stored
+
+
+@pytest.mark.parametrize("option", ["Warning", "None"])
+def test_duplicate_po_warning_or_none_accepts_the_repeat(api, server, option):
+    http = httpx.Client(base_url=server.url, timeout=10)
+    changed = http.post("/_sim/customers/1200", json={"CheckForDuplicatePOs": option})
+    try:
+        assert changed.status_code == 200 and changed.json()["CheckForDuplicatePOs"] == option
+        assert loads(api.get("/AR/ARCustomers('1200')"))["CheckForDuplicatePOs"] == option
+        po = f"PO-{uuid.uuid4().hex[:8]}"
+        body = {**order_body("PO-WARN"), "CustomerNumber": "1200", "PurchaseOrderNumber": po}
+        assert [api.post("/OE/OEOrders", json=body).status_code for _ in range(2)] == [201, 201]
+    finally:
+        http.post("/_sim/customers/1200", json={"CheckForDuplicatePOs": "Error"}).raise_for_status()
+    assert_error(http.post("/_sim/customers/NOBODY", json={"CheckForDuplicatePOs": "Error"}), 404, "RecordNotFound")
+    assert_error(http.post("/_sim/customers/1200", json={"CheckForDuplicatePOs": "Maybe"}), 400, "InvalidPayload")
+
+
+def test_duplicate_po_check_holds_for_concurrent_posts(api, server, injector):
+    """The check runs at commit time with the insert: two POSTs held together cannot both pass it."""
+    injector.configure(commit_late_ms=300)
+    po = f"PO-{uuid.uuid4().hex[:8]}"
+    body = {**order_body("PO-RACE"), "CustomerNumber": "1200", "PurchaseOrderNumber": po}
+    url = f"{server.url}/Sage300WebApi/v1.0/-/SAMINC/OE/OEOrders"
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(lambda _: httpx.post(url, json=body, auth=(USER, PASSWORD), headers=JSON_CT,
+                                                         timeout=10).status_code, range(4)))
+    assert statuses == [201, 400, 400, 400]
+
+
+def test_commit_late_stores_the_order_after_the_client_gave_up(api, server, injector):
+    injector.configure(commit_late_ms=3000, commit_late_count=1)
+    ref = f"LATE-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(httpx.ReadTimeout):
+        api.post("/OE/OEOrders", json=order_body(ref), timeout=0.5)
+    find = {"$filter": f"OrderReference eq '{ref}'"}
+    assert loads(api.get("/OE/OEOrders", params=find))["value"] == []        # not committed yet
+    wait_for(lambda: loads(api.get("/OE/OEOrders", params=find))["value"], "the late commit")
+    assert len(loads(api.get("/OE/OEOrders", params=find))["value"]) == 1
+    assert injector.snapshot()["commit_late_ms"] == 0                          # the count ran out
+    assert post_order(api, f"{ref}-next")["OrderReference"] == f"{ref}-next"  # later writes commit at once
 
 
 # ----- OEOrders GET --------------------------------------------------------------------------------

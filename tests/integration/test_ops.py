@@ -22,7 +22,7 @@ def metrics(stack, service: str) -> dict[str, list]:
 
 def test_metrics_have_bounded_labels_and_count_the_flow(stack, sims):
     made = sims.order()
-    wait_until(lambda: any(o["OrderReference"] == made["order_number"] for o in sims.sage_orders()))
+    wait_until(lambda: any(o["OrderReference"] == "XC1-" + made["order_number"] for o in sims.sage_orders()))
     writer = metrics(stack, "erp-writer")
     consumed = {s.labels["topic"]: s.value for s in writer["sagebridge_events_consumed"] if s.name.endswith("_total")}
     assert consumed.get("commerce.orders.v1", 0) >= 1
@@ -102,4 +102,4 @@ def test_sigterm_exits_cleanly_within_10s_and_restarts(stack, sims):
         assert took < 10, f"{name} took {took:.1f}s"
         stack.start_service(name)
     made = sims.order()
-    wait_until(lambda: any(o["OrderReference"] == made["order_number"] for o in sims.sage_orders()), 60)
+    wait_until(lambda: any(o["OrderReference"] == "XC1-" + made["order_number"] for o in sims.sage_orders()), 60)

@@ -15,8 +15,13 @@ from sagebridge_common.topics import ERP_RESULTS, INGEST_NOTIFICATIONS, ORDERS, 
 from .conftest import read_all, wait_until
 
 
+PREFIX = "XC1-"          # the shipped pair's reference_prefix: Sage references are XC1-<store number>
+
+
 def sage_refs(sims, numbers: set[str]) -> Counter:
-    return Counter(o["OrderReference"] for o in sims.sage_orders() if o["OrderReference"] in numbers)
+    """Sage orders per store order number."""
+    refs = {PREFIX + n: n for n in numbers}
+    return Counter(refs[o["OrderReference"]] for o in sims.sage_orders() if o["OrderReference"] in refs)
 
 
 def decoded(serde, messages, **match):
@@ -45,10 +50,10 @@ def test_order_flows_field_by_field(sims, stack, bootstrap, serde):
     number = made["order_number"]
     [sage] = wait_until(lambda: [o for o in json.loads(
         sims.http.get(f"{stack.sage_url}/_sim/orders").content, parse_float=Decimal)
-        if o["OrderReference"] == number], message="the Sage 300 order")
+        if o["OrderReference"] == PREFIX + number], message="the Sage 300 order")
 
     assert sage["CustomerNumber"] == "WEBCUST"                       # template default web customer
-    assert sage["PurchaseOrderNumber"] == number
+    assert sage["PurchaseOrderNumber"] == PREFIX + number
     assert sage["ShipViaCode"] == "UPSGRD"
     assert sage["ShipToName"] == "Kim Park" and sage["ShipToCity"] == "Boston"
     assert sage["ShipToZipPostalCode"] == "02101" and sage["ShipToCountry"] == "US"
@@ -65,7 +70,7 @@ def test_order_flows_field_by_field(sims, stack, bootstrap, serde):
     # one Sage order although both the poll and the webhook path delivered the order
     time.sleep(2)
     assert sage_refs(sims, {number})[number] == 1
-    results = decoded(serde, read_all(bootstrap, ERP_RESULTS, idle=1.0), reference=number)
+    results = decoded(serde, read_all(bootstrap, ERP_RESULTS, idle=1.0), reference=PREFIX + number)
     outcomes = Counter(v["outcome"] for _m, v in results)
     assert outcomes["created"] == 1 and set(outcomes) <= {"created", "already_present"}
     created = [v for _m, v in results if v["outcome"] == "created"][0]
@@ -98,7 +103,7 @@ def test_unknown_sku_goes_to_dlq_and_others_flow(sims, bootstrap, serde):
     _n, original = serde.deserialize(dlq[0].value())                 # the original canonical order, intact
     assert original["lines"][0]["sku"] == "NO-SUCH-SKU"
     assert sage_refs(sims, {bad["order_number"]}) == Counter()
-    failed = decoded(serde, read_all(bootstrap, ERP_RESULTS, idle=1.0), reference=bad["order_number"])
+    failed = decoded(serde, read_all(bootstrap, ERP_RESULTS, idle=1.0), reference=PREFIX + bad["order_number"])
     assert failed and all(v["outcome"] == "failed" for _m, v in failed)
 
 

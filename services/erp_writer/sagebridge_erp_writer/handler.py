@@ -1,40 +1,55 @@
-"""erp_writer's handler: canonical order → at most one Sage 300 sales order, and a result event.
+"""erp_writer's handler: canonical order → the pair's ErpSink → a WriteResult on erp.results.v1.
 
-Idempotent by lookup: the storefront order number is in OrderReference, so a redelivered event (a
-crash between the POST and the offset commit) finds the order and reports `already_present`
-instead of creating a second one. Same-key records never run concurrently (the processor's
-per-key ordering), so lookup-then-create cannot race itself.
+The handler only routes: each order goes to the sink of its pair (metadata.pair_id), and the sink
+decides how to make the write exactly-once for its ERP (`ErpSink.ensure_order`). Same-key records
+never run concurrently (the processor's per-key ordering), so a sink's lookup-then-create cannot
+race itself.
 """
 from __future__ import annotations
 
+from typing import Any, Mapping
+
+from sagebridge_common.contracts import ErpSink, WriteOutcome
+from sagebridge_common.errors import PermanentError
 from sagebridge_common.events import Event, Output, derived_metadata
 from sagebridge_common.topics import ERP_RESULTS
-
-from .sage300.oe_order import order_payload
-from .sage300.web_api import Sage300Client
 
 RESULT_SCHEMA = "sagebridge.v1.WriteResult"
 
 
-def result(order: dict, outcome: str, document: str | None = None, message: str | None = None) -> Output:
-    value = {"metadata": derived_metadata(order["metadata"], f"erp.order.{outcome}"), "target_system": "sage300",
-             "entity_type": "order", "source_entity_id": order["order_id"], "reference": order["order_number"],
+def result(order: dict, target: str, reference: str, outcome: str, document: str | None = None,
+           message: str | None = None) -> Output:
+    value = {"metadata": derived_metadata(order["metadata"], f"erp.order.{outcome}"), "target_system": target,
+             "entity_type": "order", "source_entity_id": order["order_id"], "reference": reference,
              "outcome": outcome, "target_document_id": document, "message": message, "attempts": 1}
     return Output(ERP_RESULTS, order["order_id"], RESULT_SCHEMA, value)
 
 
-def make_handler(client: Sage300Client, *, shipping_charge_code: str):
+def make_handler(sinks: Mapping[str, ErpSink], pairs: Mapping[str, Any]):
+    """`sinks` and `pairs` by pair id."""
+
+    def route(order: dict) -> tuple[ErpSink, str]:
+        pair_id = order["metadata"]["pair_id"]
+        if pair_id not in sinks:
+            raise PermanentError(f"no ERP sink for pair {pair_id!r} (serving {', '.join(sorted(sinks))})",
+                                 reason="unknown_pair")
+        return sinks[pair_id], pairs[pair_id].reference(order["order_number"])
+
     def handle(event: Event) -> list[Output]:
         order = event.value
+        sink, reference = route(order)
         if not order["ready_for_erp"]:
-            return [result(order, "skipped", message=f"status {order['status']} is not exported")]
-        existing = client.find_order_by_reference(order["order_number"])
-        if existing:
-            return [result(order, "already_present", str(existing.get("OrderNumber")))]
-        created = client.create_order(order_payload(order, shipping_charge_code=shipping_charge_code))
-        return [result(order, "created", str(created.get("OrderNumber")))]
+            return [result(order, sink.kind, reference, "skipped", message=f"status {order['status']} is not exported")]
+        done: WriteOutcome = sink.ensure_order(order)
+        return [result(order, sink.kind, reference, done.outcome, done.document_id, done.message)]
 
     def on_failure(event: Event, exc: Exception) -> list[Output]:
-        return [result(event.value, "failed", message=str(exc)[:500])]
+        order = event.value
+        pair_id = order["metadata"]["pair_id"]
+        if pair_id in sinks:
+            target, reference = sinks[pair_id].kind, pairs[pair_id].reference(order["order_number"])
+        else:
+            target, reference = "unknown", order["order_number"]
+        return [result(order, target, reference, "failed", message=str(exc)[:500])]
 
     return handle, on_failure

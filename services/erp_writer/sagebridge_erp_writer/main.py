@@ -1,25 +1,26 @@
-"""Entry point: `sagebridge-erp-writer`."""
+"""Entry point: `sagebridge-erp-writer`. Serves every pair under PAIRS_PATH (or PAIR_ID's), one
+ERP sink per pair, built by the connector the pair file's `erp.kind` names."""
 from __future__ import annotations
 
 import sys
 
+from sagebridge_common import registry
 from sagebridge_common.app import Application
+from sagebridge_common.pairs import load_pairs
 from sagebridge_common.topics import ORDERS
 
 from .config import ErpWriterSettings
 from .handler import make_handler
-from .sage300.web_api import Sage300Client
 
 
 def build(settings: ErpWriterSettings) -> Application:
-    if settings.erp != "sage300":
-        raise SystemExit(f"ERP {settings.erp!r} is not supported by this build yet")
-    app = Application(settings)
-    client = Sage300Client(settings.sage300_base_url, settings.sage300_company, settings.sage300_user,
-                           settings.sage300_password.get_secret_value(), settings.sage300_timeout_s,
-                           max_connections=settings.max_in_flight * 2)
-    app.health.readiness["sage300"] = client.ping
-    handle, on_failure = make_handler(client, shipping_charge_code=settings.sage300_shipping_charge_code)
+    pairs = load_pairs(settings.pairs_path, settings.pair_id)
+    sinks = {pair_id: registry.build("erp_sink", pair) for pair_id, pair in pairs.items()}
+    app = Application(settings, pairs=pairs)
+    for pair_id, sink in sinks.items():
+        name = sink.kind if sink.kind not in app.health.readiness else f"{sink.kind}:{pair_id}"
+        app.health.readiness[name] = sink.ping
+    handle, on_failure = make_handler(sinks, pairs)
     app.processor([ORDERS], handle, stage="erp-write", failure_outputs=on_failure)
     return app
 

@@ -1,54 +1,40 @@
-"""The Sage 300 connector against the Sage 300 simulator over real HTTP: lookups, creates, and the
-classification of every kind of failure."""
+"""The Sage 300 Web API client against the simulator over real HTTP: lookups, creates, the
+customer's duplicate-PO option, and the classification of every kind of failure (through the
+shared HTTP base and the Sage error-body parser)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from datetime import date
 from decimal import Decimal
 
+import httpx
 import pytest
 
-from sagebridge_common.errors import PermanentError, TransientError
-from sagebridge_erp_writer.sage300.oe_order import order_payload
-from sagebridge_erp_writer.sage300.web_api import Sage300Client, Sage300UnexpectedResponse
-from sagebridge_sim.faults import FaultInjector
-from sagebridge_sim.sage300 import Sage300Database, create_app
-from sagebridge_sim.serve import BackgroundServer
+from sagebridge_common.errors import BudgetedError, OutcomeUnknownError, PermanentError, TransientError, classify
+from sagebridge_connectors.sage300.errors import DuplicatePoRefused, make_error_for, parse_error_body
+from sagebridge_connectors.sage300.config import DEFAULT_DUPLICATE_PO_CODES, DEFAULT_DUPLICATE_PO_MESSAGE
+from sagebridge_connectors.sage300.oe_order import order_payload
+from sagebridge_connectors.sage300.web_api import Sage300Client
 
-PASSWORD = "pw-for-tests"
-
-
-@pytest.fixture(scope="module")
-def sage(tmp_path_factory):
-    db = Sage300Database(str(tmp_path_factory.mktemp("sage") / "sage.sqlite"))
-    db.create_schema()
-    db.seed_demo()
-    injector = FaultInjector()
-    with BackgroundServer(create_app(db, password=PASSWORD, injector=injector)) as server:
-        yield server, injector
+from .conftest import canonical_order
 
 
 @pytest.fixture
-def client(sage):
-    server, injector = sage
-    injector.configure(reset=True)
-    c = Sage300Client(server.url, "SAMINC", "WEBAPI", PASSWORD, timeout=5)
+def client(sage, make_pair):
+    sage.injector.configure(reset=True)
+    c = Sage300Client(make_pair().erp)
     yield c
     c.close()
+    sage.injector.configure(reset=True)
 
 
-def order(number="WEB-1", sku="WIDGET-1"):
-    return {"order_id": "1", "order_number": number, "ordered_at": datetime(2024, 11, 5, 15, 0, tzinfo=timezone.utc),
-            "currency": "USD", "customer": {"erp_customer_id": "WEBCUST", "email": "a@b.com"},
-            "billing_address": {"name": "Ann Lee", "line1": "1 Main", "line2": None, "city": "NYC", "region": "NY",
-                                "postal_code": "10001", "country": "US", "phone": "555"},
-            "shipping_address": None, "ship_via_code": "UPSGRD", "notes": None, "shipping_method": "UPS Ground",
-            "discount_total": Decimal("1.0000"), "tax_total": Decimal("0.8800"), "shipping_total": Decimal("5.0000"),
-            "lines": [{"sku": sku, "name": "Widget", "location_code": "1", "quantity": Decimal("3.0000"),
-                       "unit_price": Decimal("19.9900")}]}
+def payload(number="WEB-1", sku="WIDGET-1", customer="WEBCUST"):
+    return order_payload(canonical_order(number, sku, customer), reference=number, order_date=date(2024, 11, 5),
+                         shipping_charge_code="FRT")
 
 
 def test_payload_is_exact_decimal_text():
-    body = order_payload(order(), shipping_charge_code="FRT")
+    body = payload()
     line, misc = body["OrderDetails"]
     assert (line["QuantityOrdered"], line["OrderUnitPrice"]) == ("3", "19.99")
     assert misc == {"LineType": "Miscellaneous", "MiscellaneousChargesCode": "FRT", "ExtendedAmount": "5",
@@ -58,55 +44,132 @@ def test_payload_is_exact_decimal_text():
     assert list(body)[0] == "CustomerNumber"        # Sage applies properties in order: customer first
 
 
-def test_create_then_lookup_finds_it(client):
-    assert client.find_order_by_reference("WEB-LOOKUP") is None
-    created = client.create_order(order_payload(order("WEB-LOOKUP"), shipping_charge_code="FRT"))
-    found = client.find_order_by_reference("WEB-LOOKUP")
-    assert found and found["OrderNumber"] == created["OrderNumber"]
-    assert Decimal(str(found["OrderTotal"])) == Decimal("3") * Decimal("19.99") + 5 - 1 + Decimal("0.88")
+def test_payload_refuses_a_reference_longer_than_the_po_number():
+    with pytest.raises(ValueError, match="22"):
+        order_payload(canonical_order(), reference="X" * 23, order_date=date(2024, 1, 1), shipping_charge_code="FRT")
+
+
+def test_create_then_lookup_finds_it_with_an_exact_total(client):
+    assert client.find_orders_by_reference("WEB-LOOKUP") == []
+    created = client.create_order(payload("WEB-LOOKUP"))
+    [found] = client.find_orders_by_reference("WEB-LOOKUP")
+    assert found["OrderNumber"] == created["OrderNumber"]
+    assert created["OrderTotal"] == Decimal("3") * Decimal("19.99") + 5 - 1 + Decimal("0.88")
+    assert isinstance(created["OrderTotal"], Decimal)
 
 
 def test_reference_with_a_quote_is_escaped(client):
-    client.create_order(order_payload(order("O'BRIEN-7"), shipping_charge_code="FRT"))
-    assert client.find_order_by_reference("O'BRIEN-7")["OrderReference"] == "O'BRIEN-7"
+    client.create_order(payload("O'BRIEN-7"))
+    assert client.find_orders_by_reference("O'BRIEN-7")[0]["OrderReference"] == "O'BRIEN-7"
+
+
+def test_duplicate_po_check_is_read_by_name(client):
+    assert client.duplicate_po_check("1200") == "Error"
+    assert client.duplicate_po_check("WEBCUST") == "None"
+    with pytest.raises(PermanentError) as e:
+        client.duplicate_po_check("NOBODY")
+    assert e.value.reason == "sage300_RecordNotFound"
+
+
+def test_duplicate_po_refusal_is_recognised_and_names_the_po(client):
+    client.create_order(payload("PO-DUP-1", customer="1200"))
+    with pytest.raises(DuplicatePoRefused) as e:
+        client.create_order(payload("PO-DUP-1", customer="1200"))
+    assert e.value.po == "PO-DUP-1" and classify(e.value) == "permanent"
 
 
 def test_unknown_item_is_permanent(client):
     with pytest.raises(PermanentError) as e:
-        client.create_order(order_payload(order("WEB-BAD", sku="NOPE-1"), shipping_charge_code="FRT"))
+        client.create_order(payload("WEB-BAD", sku="NOPE-1"))
     assert e.value.reason == "sage300_RecordInvalid" and "NOPE-1" in str(e.value)
+    assert not isinstance(e.value, DuplicatePoRefused)
 
 
 def test_rate_limit_is_transient_with_retry_after(client, sage):
-    sage[1].configure(rate_limit_count=1, retry_after_s=2)
+    sage.injector.configure(rate_limit_count=1, retry_after_s=2)
     with pytest.raises(TransientError) as e:
-        client.find_order_by_reference("X")
-    assert e.value.retry_after == 2
+        client.find_orders_by_reference("X")
+    assert e.value.retry_after == 2 and e.value.reason == "sage300_TooManyRequests"
 
 
-def test_outage_is_transient(client, sage):
-    sage[1].configure(outage_seconds=5, outage_status=503)
-    with pytest.raises(TransientError):
-        client.create_order(order_payload(order("WEB-OUT"), shipping_charge_code="FRT"))
-    sage[1].configure(reset=True)
-    assert client.find_order_by_reference("WEB-OUT") is None      # nothing was created during the outage
-
-
-def test_bad_credentials_hold_records_rather_than_dead_letter(sage):
-    c = Sage300Client(sage[0].url, "SAMINC", "WEBAPI", "wrong", timeout=5)
+def test_outage_is_transient_and_creates_nothing(client, sage):
+    sage.injector.configure(outage_seconds=5, outage_status=503)
     with pytest.raises(TransientError) as e:
-        c.find_order_by_reference("X")
+        client.create_order(payload("WEB-OUT"))
+    assert classify(e.value) == "transient"               # 503: refused before Sage saw it
+    sage.injector.configure(reset=True)
+    assert client.find_orders_by_reference("WEB-OUT") == []
+
+
+def test_500_on_a_post_is_an_unknown_outcome_but_on_a_get_transient(client, sage):
+    sage.injector.configure(error_status=500, error_count=2)
+    with pytest.raises(OutcomeUnknownError):
+        client.create_order(payload("WEB-500"))
+    with pytest.raises(TransientError) as e:
+        client.find_orders_by_reference("WEB-500")
+    assert classify(e.value) == "transient"
+
+
+def test_a_post_answered_after_the_timeout_is_an_unknown_outcome(sage, make_pair):
+    sage.injector.configure(commit_late_ms=2500, commit_late_count=1)
+    c = Sage300Client(make_pair(timeout_s=0.5).erp)
+    try:
+        with pytest.raises(OutcomeUnknownError):
+            c.create_order(payload("WEB-LATE"))
+    finally:
+        c.close()
+        sage.injector.configure(reset=True)
+
+
+def test_bad_credentials_hold_records_rather_than_dead_letter(make_pair):
+    c = Sage300Client(make_pair(password="wrong").erp)
+    with pytest.raises(TransientError) as e:
+        c.find_orders_by_reference("X")
     assert e.value.reason == "sage300_Unauthorized"
 
 
-def test_answer_without_error_body_is_unknown(sage):
-    c = Sage300Client(sage[0].url, "SAMINC", "WEBAPI", PASSWORD, timeout=5)
-    c._http.headers.pop("Content-Type")            # Sage answers a 500 with no JSON body
-    with pytest.raises(Sage300UnexpectedResponse):
-        c.find_order_by_reference("X")
+def test_iis_500_without_an_error_body_falls_back_to_the_status_table(client):
+    client._http._http.headers.pop("Content-Type")            # Sage answers a plain-text 500
+    with pytest.raises(TransientError) as e:
+        client.find_orders_by_reference("X")
+    assert e.value.reason == "sage300_500"
 
 
-def test_unreachable_is_transient():
-    c = Sage300Client("http://127.0.0.1:9", "SAMINC", "WEBAPI", PASSWORD, timeout=1)
-    with pytest.raises(TransientError):
-        c.find_order_by_reference("X")
+def test_unreachable_is_transient(make_pair):
+    c = Sage300Client(make_pair(base_url="http://127.0.0.1:9").erp)
+    with pytest.raises(TransientError) as e:
+        c.find_orders_by_reference("X")
+    assert classify(e.value) == "transient"
+
+
+def sage_answer(status: int, code: str, text: str) -> httpx.Response:
+    body = json.dumps({"error": {"code": code, "message": {"lang": "en-US", "value": text}}})
+    return httpx.Response(status, content=body, headers={"Content-Type": "application/json", "Retry-After": "3"})
+
+
+@pytest.mark.parametrize("status,code,write,kind", [
+    (400, "General", True, "budgeted"), (500, "General", False, "budgeted"),
+    (401, "SessionError", False, "transient"), (400, "DBLinkError", True, "transient"),
+    (500, "InternalServerError", True, "outcome_unknown"), (500, "InternalServerError", False, "transient"),
+    (400, "RecordInvalid", True, "permanent"), (409, "RecordDuplicate", True, "permanent"),
+    (400, "InvalidPayload", True, "permanent"), (429, "TooManyRequests", True, "transient"),
+])
+def test_error_bodies_classify(status, code, write, kind):
+    err = make_error_for(DEFAULT_DUPLICATE_PO_CODES, DEFAULT_DUPLICATE_PO_MESSAGE)(
+        sage_answer(status, code, "Something."), "create_order", write)
+    assert classify(err) == kind and err.reason == f"sage300_{code}"
+    if isinstance(err, BudgetedError):
+        assert err.budget == "record_lock" and err.retry_after == 3
+
+
+def test_duplicate_po_recognition_is_configurable():
+    refusal = sage_answer(400, "General", "PO number XC1-9 already exists for customer WEBCUST.")
+    default = make_error_for(DEFAULT_DUPLICATE_PO_CODES, DEFAULT_DUPLICATE_PO_MESSAGE)
+    assert isinstance(default(refusal, "create_order", True), BudgetedError)       # not recognised by default
+    custom = make_error_for(("General",), r"PO number (?P<po>\S+) already exists")(refusal, "create_order", True)
+    assert isinstance(custom, DuplicatePoRefused) and custom.po == "XC1-9"
+
+
+def test_non_sage_bodies_are_not_parsed():
+    assert parse_error_body(httpx.Response(500, content=b"500 - Internal server error.")) is None
+    assert parse_error_body(httpx.Response(400, json={"error": "nope"})) is None

@@ -22,15 +22,28 @@ Content-Type):
       option or $filter), InvalidEntityKey (bad `(key)`), RecordInvalid (business rule: unknown
       customer/item/location/misc charge/ship-via, inactive records, currency mismatch)
   401 Unauthorized · 404 RecordNotFound (key not found), ResourceNotFound (company/resource)
-  405 MethodNotAllowed · 409 RecordDuplicate (existing customer key; repeated PO number when the
-      customer has CheckForDuplicatePOs = Error) · 429 TooManyRequests (faults, with Retry-After)
+  405 MethodNotAllowed · 409 RecordDuplicate (existing customer key) · 429 TooManyRequests (faults,
+      with Retry-After)
   500 InternalServerError · 503 InternalServerError body (fault outages, with Retry-After)
+
+Duplicate PO numbers: the customer option CheckForDuplicatePOs (ARCUS.SWCHKDUPPO, Sage AOM: 0 None,
+1 Warning, 2 Error). At 2 a second order with a PO number the customer already used is refused; at 1
+it is accepted (desktop O/E shows a warning, the Web API has no channel for one); at 0 accepted.
+Sage documents neither the code nor the text of the refusal. RecordDuplicate is documented for an
+insert with an existing *key*, and a PO number is no key of OEORDH, so the refusal is the
+business-rule code: 400 `RecordInvalid`, "Purchase order number <po> has already been used for
+customer <id>." The check runs at commit time, atomically with the insert, so two concurrent POSTs
+cannot both pass it.
+
+Fault `commit_late_ms` (faults.py): an order POST is validated, held, then committed and answered;
+a client that timed out meanwhile never learns the order exists.
 
 Money and quantities are Decimal end to end: request JSON is parsed with `parse_float=Decimal`, and
 responses write Decimals as exact JSON numbers (parse them with `parse_float=Decimal` to keep them).
 
 Admin (no auth, never faulted): `GET /_sim/orders`, `GET /_sim/stats`, `POST /_sim/reset`,
-`GET|POST /_sim/faults`.
+`GET|POST /_sim/faults`, `POST /_sim/customers/{id}` (change ARCustomers properties, e.g.
+`{"CheckForDuplicatePOs": "Error"}`, as an administrator would in A/R Customers).
 """
 from __future__ import annotations
 
@@ -432,7 +445,6 @@ def build_order(db: Sage300Database, payload: Any) -> tuple[dict, dict, list[dic
     _apply_ship_via(db, header, payload)
     _apply_location(db, header, payload)
     _apply_currency(header, payload, customer)
-    _check_duplicate_po(db, header, customer)
     details = _build_lines(db, payload.get("OrderDetails"), header["LOCATION"] or _first_location(db))
     header["INVNETWTX"] = order_total(details, header.get("INVDISCAMT", Decimal(0)), header.get("TAMOUNT1", Decimal(0)))
     return header, rows["OEORDH1"], details
@@ -495,12 +507,16 @@ def _apply_currency(header: dict[str, Any], payload: dict[str, Any], customer: d
     header["ORSOURCURR"] = customer["CODECURN"]
 
 
-def _check_duplicate_po(db: Sage300Database, header: dict[str, Any], customer: dict[str, Any]) -> None:
-    """ARCUS.SWCHKDUPPO = 2 (Error): a PO number already used by this customer is refused."""
+def check_duplicate_po(db: Sage300Database, header: dict[str, Any]) -> None:
+    """ARCUS.SWCHKDUPPO = 2 (Error): a PO number already used by this customer is refused. Reads the
+    option at commit time (an administrator may have changed it since the order was validated)."""
     po = header.get("PONUMBER", "").strip()
-    if customer["SWCHKDUPPO"] == 2 and po and db.order_rows({"CUSTOMER": customer["IDCUST"], "PONUMBER": po}):
-        raise SageError(409, "RecordDuplicate",
-                        f"Purchase order number {po} has already been used for customer {customer['IDCUST']}.")
+    if not po:
+        return
+    customer = db.get("ARCUS", {"IDCUST": header["CUSTOMER"]})
+    if customer and customer["SWCHKDUPPO"] == 2 and db.order_rows({"CUSTOMER": customer["IDCUST"], "PONUMBER": po}):
+        raise record_invalid(f"Purchase order number {po} has already been used for customer "
+                             f"{customer['IDCUST'].strip()}.")
 
 
 def _first_location(db: Sage300Database) -> str:
@@ -578,6 +594,7 @@ class SimState:
     order_posts: int = 0
     received_ms: dict[int, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    commit_lock: threading.Lock = field(default_factory=threading.Lock)   # duplicate-PO check + insert
 
     def count_request(self, method: str, resource: str, status: int) -> None:
         with self.lock:
@@ -734,7 +751,12 @@ def post_order(sim: SimState, request: Request, resource: Resource, payload: Any
     with sim.lock:
         sim.order_posts += 1
     header, header1, details = build_order(sim.db, payload)
-    orduniq = sim.db.create_order(header, header1, details, user=sim.user)
+    late = sim.injector.commit_delay(request.method)
+    if late:
+        time.sleep(late)        # a worker thread: the client may time out, the commit still happens
+    with sim.commit_lock:
+        check_duplicate_po(sim.db, header)
+        orduniq = sim.db.create_order(header, header1, details, user=sim.user)
     with sim.lock:
         sim.received_ms[orduniq] = received_ms
     return _created(sim, request, resource, orduniq, str(orduniq))
@@ -752,6 +774,19 @@ def post_customer(sim: SimState, request: Request, resource: Resource, payload: 
             raise SageError(409, "RecordDuplicate", f"Customer {number} already exists.")
         sim.db.insert(cur, "ARCUS", row, user=sim.user)
     return _created(sim, request, resource, number, f"'{number}'")
+
+
+def update_customer(sim: SimState, number: str, payload: Any) -> dict[str, Any]:
+    """Admin: change writable ARCustomers properties of one customer."""
+    resource = sim.resources[("AR", "ARCUSTOMERS")]
+    payload = _require_object(payload, "The request body")
+    _reject_unknown(payload, resource.writable - {"CustomerNumber"}, "ARCustomers")
+    changes = resource.row_from_payload(payload)
+    with sim.db.transaction() as cur:
+        if sim.db.get("ARCUS", {"IDCUST": number}, cur) is None:
+            raise SageError(404, "RecordNotFound", f"ARCustomers('{number}') was not found.")
+        sim.db.update(cur, "ARCUS", {"IDCUST": number}, changes, user=sim.user)
+    return _load_by_key(sim, resource, number)
 
 
 def _created(sim: SimState, request: Request, resource: Resource, key: Any, key_text: str) -> Response:
@@ -835,6 +870,13 @@ def install_sim_routes(app: FastAPI, sim: SimState) -> None:
     @app.post("/_sim/reset")
     async def sim_reset():
         return SageJSON(await run_in_threadpool(reset, sim))
+
+    @app.post("/_sim/customers/{number}")
+    async def sim_customer(number: str, request: Request):
+        try:
+            return SageJSON(await run_in_threadpool(update_customer, sim, number, _parse_json(await request.body())))
+        except SageError as err:
+            return error_response(err)
 
 
 _STATS_PATH = re.compile(r"^/Sage300WebApi/v1\.0/-/[^/]+/([^/]+)/([A-Za-z$]+)")

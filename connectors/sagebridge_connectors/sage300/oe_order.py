@@ -1,8 +1,10 @@
 """Canonical Order → Sage 300 OE/OEOrders POST body.
 
 Only the API's shape lives here; every business choice (customer, location, ship-via, payment code)
-was already made by transform from the pair's mapping template. Property order matters to Sage (the
-view applies fields in order), so the header goes before the details, customer first.
+was already made by transform from the pair's mapping template; the reference (the pair's prefix +
+the store's number), the local order date and the shipping charge code come from the pair.
+Property order matters to Sage (the view applies fields in order: SDK Developer Reference §4), so
+the header goes before the details, customer first.
 
 Unconfirmed in Sage's public docs (the Sage300-SDK Web API references), and accepted by our simulator:
 `OrderDiscountAmount` (→ OEORDH.INVDISCAMT) and `TaxAmount1` (→ TAMOUNT1, the storefront's tax as an
@@ -10,10 +12,10 @@ override). Shipping goes in as a Miscellaneous line with the configured charge c
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-REFERENCE_MAX = 60      # OEORDH.REFERENCE char(60)
-PO_MAX = 22             # OEORDH.PONUMBER char(22)
+from .config import PO_MAX, REFERENCE_MAX
 
 
 def _num(d: Decimal) -> str:
@@ -30,14 +32,18 @@ def _address(prefix: str, a: dict | None) -> dict:
             f"{prefix}Country": a["country"][:30]}
 
 
-def order_payload(order: dict, *, shipping_charge_code: str) -> dict:
+def order_payload(order: dict, *, reference: str, order_date: date, shipping_charge_code: str) -> dict:
+    """`reference` goes whole into OrderReference and PurchaseOrderNumber: the caller has checked it
+    fits (a cut reference could match another order's)."""
+    if len(reference) > min(PO_MAX, REFERENCE_MAX):
+        raise ValueError(f"reference {reference!r} is longer than PONUMBER's {PO_MAX} characters")
     ship = order.get("shipping_address") or order.get("billing_address")
     body: dict = {
         "CustomerNumber": order["customer"]["erp_customer_id"],
-        "OrderDate": order["ordered_at"].date().isoformat(),
-        "OrderReference": order["order_number"][:REFERENCE_MAX],
-        "PurchaseOrderNumber": order["order_number"][:PO_MAX],
-        "OrderDescription": f"Web order {order['order_number']}"[:60],
+        "OrderDate": order_date.isoformat(),
+        "OrderReference": reference,
+        "PurchaseOrderNumber": reference,
+        "OrderDescription": f"Web order {reference}"[:60],
         "OrderSourceCurrency": order["currency"],
     }
     if order.get("ship_via_code"):

@@ -1,0 +1,18 @@
+"""Sage 300 connector: the `erp:` block model (`kind: sage300`) and the ErpSink (OE orders over the
+Web API). Importing it registers both with `sagebridge_common.registry`."""
+from __future__ import annotations
+
+from sagebridge_common import registry
+
+from .config import Sage300Config
+from .sink import Sage300Sink
+
+registry.register_config("erp", "sage300", Sage300Config)
+
+
+@registry.register("erp_sink", "sage300")
+def erp_sink(pair) -> Sage300Sink:
+    return Sage300Sink(pair)
+
+
+__all__ = ["Sage300Config", "Sage300Sink"]

@@ -1,0 +1,58 @@
+"""The `erp:` block of a pair whose ERP is Sage 300 (`kind: sage300`).
+
+Field lengths and option values come from Sage's Application Object Model (OEORDH.PONUMBER is
+char(22), OEORDH.REFERENCE char(60); ARCUS.SWCHKDUPPO 0 = None, 1 = Warning, 2 = Error).
+"""
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, SecretStr, field_validator
+
+from sagebridge_common.pairs import ConnectorConfig
+
+PO_MAX = 22             # OEORDH.PONUMBER char(22)
+REFERENCE_MAX = 60      # OEORDH.REFERENCE char(60)
+
+# How the simulator words the refusal; Sage does not document the code or text of this refusal.
+DEFAULT_DUPLICATE_PO_CODES = ("RecordInvalid", "RecordDuplicate", "General")
+DEFAULT_DUPLICATE_PO_MESSAGE = r"(?i)purchase order (?:number )?(?P<po>\S+?)\.? has already been used"
+
+
+class Sage300Config(ConnectorConfig):
+    base_url: str = Field(description="Sage 300 server; the Web API is under /Sage300WebApi.")
+    company: str = Field(description="Company org id in the Web API path (e.g. SAMINC).")
+    user: str = Field(description="Sage 300 user with Web API rights.")
+    password: SecretStr = Field(SecretStr(""), description="That user's password (secret; empty when "
+                                                           "security is off for the system database).")
+    timeout_s: float = Field(30.0, gt=0, description="Timeout of one Web API call.")
+    max_concurrency: int = Field(16, ge=1, description="Web API calls in flight at once for this pair.")
+    settle_delay_s: float = Field(10.0, ge=0, description=(
+        "After an order POST whose answer was lost, wait this long since that attempt before looking the "
+        "order up and posting again: it must exceed the time Sage can take to commit an order it is still "
+        "working on, or the lookup can miss an order that is about to appear."))
+    duplicate_po_guard: bool = Field(True, description=(
+        "Post without a lookup for customers whose CheckForDuplicatePOs is Error (Sage then refuses a "
+        "repeated PO number itself); false = always look up first."))
+    guard_ttl_s: float = Field(300.0, gt=0, description="Re-read a customer's CheckForDuplicatePOs after this long.")
+    duplicate_po_codes: tuple[str, ...] = Field(DEFAULT_DUPLICATE_PO_CODES, description=(
+        "Sage error codes that can carry the duplicate-PO refusal (with duplicate_po_message)."))
+    duplicate_po_message: str = Field(DEFAULT_DUPLICATE_PO_MESSAGE, description=(
+        "Regex on the error message that marks the duplicate-PO refusal; a named group `po`, when "
+        "present, must equal the PO number that was sent."))
+    order_number_max_length: int = Field(10, ge=1, description=(
+        "Longest store order number expected (X-Cart numbers are integers); reference_prefix plus this "
+        "must fit PONUMBER's 22 characters, checked at start."))
+
+    @field_validator("duplicate_po_message")
+    @classmethod
+    def _regex_compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as e:
+            raise ValueError(f"not a valid regular expression: {e}") from None
+        return v
+
+    @property
+    def api_root(self) -> str:
+        return f"{self.base_url.rstrip('/')}/Sage300WebApi/v1.0/-/{self.company}/"
