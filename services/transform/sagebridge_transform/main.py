@@ -9,14 +9,12 @@ from sagebridge_common.pair_file import PairFileError
 from sagebridge_common.pairs import PairConfig, load_pairs
 from sagebridge_common.topics import STOREFRONT_RAW, TRANSFORM_VERSIONS_CHANGELOG
 
-from . import pending_connectors
 from .config import TransformSettings
 from .handler import make_handler
 
 
 def load_served_pairs(settings: TransformSettings) -> dict[str, PairConfig]:
     """The validated pair files: a wrong key, type or missing value stops the service here."""
-    pending_connectors.register_missing()
     return load_pairs(settings.pairs_path, settings.pair_id)
 
 
