@@ -29,3 +29,8 @@ CONNECTOR_SECONDS = Histogram("sagebridge_connector_request_duration_seconds", "
 WEBHOOK_REQUESTS = Counter("sagebridge_webhook_requests_total", "Webhook deliveries by answer",
                            ["storefront", "status"])
 POLLED_RECORDS = Counter("sagebridge_polled_records_total", "Records found by storefront polling", ["storefront", "entity"])
+SOURCE_RECORDS = Counter("sagebridge_source_records_total", "Changes a source runner delivered or dead-lettered",
+                         ["service", "source", "outcome"])
+SOURCE_CYCLE_FAILURES = Counter("sagebridge_source_cycle_failures_total",
+                                "Source polls that failed as a whole (source down), retried with backoff",
+                                ["service", "source"])

@@ -42,6 +42,7 @@ ERP_RESULTS = "erp.results.v1"
 STOREFRONT_RESULTS = "storefront.results.v1"
 INGEST_NOTIFICATIONS = "sagebridge.ingest.notifications.v1"
 INGEST_STATE = "sagebridge.ingest.state.v1"
+SOURCE_DLQ = "sagebridge.source.dlq.v1"     # changes a source runner could not fetch (no service-specific DLQ)
 
 _RETAIN = {"retention.ms": WEEK_MS}
 _COMPACT = {"cleanup.policy": "compact"}
@@ -61,6 +62,7 @@ BASE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(STOREFRONT_RESULTS, configs=_RETAIN, consumed=False),
     TopicSpec(INGEST_NOTIFICATIONS, configs=_RETAIN),
     TopicSpec(INGEST_STATE, partitions=1, configs=_COMPACT, consumed=False),
+    TopicSpec(SOURCE_DLQ, partitions=1, configs={"retention.ms": MONTH_MS}, consumed=False),
 )
 
 
