@@ -57,10 +57,15 @@ def _key(row: dict) -> str:
     return f"{row['id']}@{version_of(row)}"
 
 
+def _stamp_of_key(key: str) -> int:
+    return int(key.partition("@")[2][:12])
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Position in the feed: every row renewed before `stamp` is read; in `stamp` itself, the
-    versions in `seen` are. `closed`: all of `stamp` is read and the store is past it."""
+    versions in `seen` are. `closed`: all of `stamp` is read and the store is past it. With an
+    overlap, `seen` also holds the versions read in the `overlap` seconds before `stamp`."""
     stamp: int
     seen: frozenset[str] = field(default_factory=frozenset)
     closed: bool = False
@@ -78,11 +83,21 @@ class Cursor:
             return cls(int(d.get("watermark", 0)))
         return cls(int(d["stamp"]), frozenset(d.get("seen", ())), bool(d.get("closed", False)))
 
-    def is_new(self, row: dict) -> bool:
+    def is_new(self, row: dict, overlap: int = 0) -> bool:
         s = stamp_of(row)
-        if self.closed:
-            return s > self.stamp
-        return s > self.stamp or (s == self.stamp and _key(row) not in self.seen)
+        if s > self.stamp:
+            return True
+        if s < self.stamp - overlap or (self.closed and not overlap):
+            return False
+        return _key(row) not in self.seen
+
+    def advanced(self, top: int, keys: set[str], overlap: int, closed: bool = False) -> "Cursor":
+        """The cursor after reading `keys` up to `top`: seen versions outside the window are dropped.
+        It never moves back (an overlap read can end below the cursor)."""
+        if top < self.stamp or (top == self.stamp and self.closed):
+            top, closed = self.stamp, self.closed or closed
+        keep = frozenset(k for k in self.seen | keys if _stamp_of_key(k) >= top - overlap)
+        return Cursor(top, keep if (overlap or not closed) else frozenset(), closed)
 
 
 def to_change(row: dict) -> Change:
@@ -90,33 +105,45 @@ def to_change(row: dict) -> Change:
     return Change("order", str(row["id"]), version_of(row), datetime.fromtimestamp(s, timezone.utc), listing=row)
 
 
-def _changes(rows: list[dict], cur: Cursor) -> list[Change]:
+def _changes(rows: list[dict], cur: Cursor, overlap: int) -> list[Change]:
     # carts share the order table and have no order number (reference: X-Cart 5.5 order resource)
-    return [to_change(r) for r in rows if r.get("order_number") and cur.is_new(r)]
+    return [to_change(r) for r in rows if r.get("order_number") and cur.is_new(r, overlap)]
 
 
 class OrderFeed:
-    def __init__(self, client: XCartClient, *, start_stamp: int = 0, last_renew_filter: bool = True) -> None:
+    """`overlap_s`: every page also re-reads this many seconds before the cursor, for a row that
+    became visible late (its transaction committed after later rows were read, with the stamp it
+    was given before); versions already read there are dropped. When that window alone fills a
+    page, the page starts at the cursor instead."""
+
+    def __init__(self, client: XCartClient, *, start_stamp: int = 0, last_renew_filter: bool = True,
+                 overlap_s: int = 0) -> None:
         self.client = client
         self.start_stamp = start_stamp
         self.last_renew_filter = last_renew_filter
+        self.overlap = max(0, int(overlap_s))
 
     def page(self, cursor: str | None, limit: int) -> ChangePage:
         cur = Cursor.load(cursor, self.start_stamp)
         size = max(1, min(limit, 100))
         if not self.last_renew_filter:
             return self._page_without_filter(cur, size)
+        if self.overlap and cur.stamp > 0:
+            rows = self.client.list_orders(renewed={"after": cur.stamp - self.overlap}, size=size)
+            if len(rows) < size or max(stamp_of(r) for r in rows) > cur.stamp:
+                return self._page_of(rows, cur, size)
         rows = self.client.list_orders(renewed={"strictly_after" if cur.closed else "after": cur.stamp}, size=size)
+        return self._page_of(rows, cur, size)
+
+    def _page_of(self, rows: list[dict], cur: Cursor, size: int) -> ChangePage:
         if not rows:
             return ChangePage([], cur.dump())
         stamps = [stamp_of(r) for r in rows]
         top, full = max(stamps), len(rows) >= size
         if full and min(stamps) == top:
             return self._one_second(cur, top, size)
-        at_top = {_key(r) for r, s in zip(rows, stamps) if s == top}
-        if top == cur.stamp and not cur.closed:
-            at_top |= cur.seen
-        return ChangePage(_changes(rows, cur), Cursor(top, frozenset(at_top)).dump(), has_more=full)
+        changes = _changes(rows, cur, self.overlap)
+        return ChangePage(changes, cur.advanced(top, {_key(r) for r in rows}, self.overlap).dump(), has_more=full)
 
     def _one_second(self, cur: Cursor, second: int, size: int) -> ChangePage:
         """Every row of one second holding at least a page of them (see the module docstring)."""
@@ -133,11 +160,11 @@ class OrderFeed:
         for page in range(last - 1, 0, -1):
             found.update((_key(r), r) for r in self.client.list_orders(renewed=window, page=page, size=size))
         rows = [r for r in found.values() if stamp_of(r) == second]
-        changes = _changes(rows, cur)
+        changes = _changes(rows, cur, self.overlap)
+        keys = {_key(r) for r in rows}
         if past:      # nothing can enter this second any more
-            return ChangePage(changes, Cursor(second, closed=True).dump(), has_more=True)
-        seen = frozenset(found) | (cur.seen if cur.stamp == second and not cur.closed else frozenset())
-        return ChangePage(changes, Cursor(second, seen).dump(), has_more=False)
+            return ChangePage(changes, cur.advanced(second, keys, self.overlap, closed=True).dump(), has_more=True)
+        return ChangePage(changes, cur.advanced(second, keys, self.overlap).dump(), has_more=False)
 
     def _page_without_filter(self, cur: Cursor, size: int) -> ChangePage:
         """X-Cart 5.5.0 has no lastRenewDate filter: newest first until the cursor's second is
@@ -148,14 +175,13 @@ class OrderFeed:
         while True:
             rows = self.client.list_orders(descending=True, page=page, size=size)
             found.update((_key(r), r) for r in rows)
-            if len(rows) < size or (rows and stamp_of(rows[-1]) < cur.stamp):
+            if len(rows) < size or (rows and stamp_of(rows[-1]) < cur.stamp - self.overlap):
                 break
             page += 1
-        rows = sorted((r for r in found.values() if stamp_of(r) >= cur.stamp), key=lambda r: (stamp_of(r), r["id"]))
+        low = cur.stamp - self.overlap
+        rows = sorted((r for r in found.values() if stamp_of(r) >= low), key=lambda r: (stamp_of(r), r["id"]))
         if not rows:
             return ChangePage([], cur.dump())
-        top = stamp_of(rows[-1])
-        at_top = {_key(r) for r in rows if stamp_of(r) == top}
-        if top == cur.stamp and not cur.closed:
-            at_top |= cur.seen
-        return ChangePage(_changes(rows, cur), Cursor(top, frozenset(at_top)).dump())
+        top = max(cur.stamp, stamp_of(rows[-1]))
+        return ChangePage(_changes(rows, cur, self.overlap),
+                          cur.advanced(top, {_key(r) for r in rows}, self.overlap).dump())

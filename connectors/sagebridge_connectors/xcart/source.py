@@ -19,7 +19,8 @@ class XCartSource:
         self.client = client or XCartClient(config.base_url, config.token.get_secret_value(), config.timeout_s,
                                             max_concurrency=config.max_concurrency)
         start = int(config.start_at.timestamp()) if config.start_at else 0
-        self.feed = OrderFeed(self.client, start_stamp=start, last_renew_filter=config.last_renew_filter)
+        self.feed = OrderFeed(self.client, start_stamp=start, last_renew_filter=config.last_renew_filter,
+                              overlap_s=config.overlap_s)
 
     def streams(self) -> list[str]:
         return ["order"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from .conftest import drain
 
 
@@ -10,7 +12,8 @@ def _versions(changes):
     return Counter((c.entity_id, c.version) for c in changes)
 
 
-def test_a_slow_store_edited_and_growing_during_the_walk_loses_no_order(sim):
+@pytest.mark.parametrize("overlap", [0, 2])
+def test_a_slow_store_edited_and_growing_during_the_walk_loses_no_order(sim, overlap):
     """The incident: each list call takes 2.5 s of store time, old orders just read are edited
     and new ones placed between page calls. Offset paging skipped the rows that slid from page 2
     to page 1, and a watermark at the newest stamp kept them behind it for good."""
@@ -21,7 +24,7 @@ def test_a_slow_store_edited_and_growing_during_the_walk_loses_no_order(sim):
         made += [sim.order() for _ in range(50)]
     sim.at(base + 100)
     sim.listing.configure({"clock_step_s": 2.5, "edit_returned": 5, "create_per_call": 2, "calls": 8})
-    source = sim.source(page_size=50)
+    source = sim.source(page_size=50, overlap_s=overlap)
     changes, cursor = drain(source, polls=2)
     assert len(sim.listing.snapshot()["calls"]) > 8      # the faults ran out during the walk
     tail, cursor = drain(source, cursor)                 # the orders placed after the last faulted call
@@ -71,7 +74,8 @@ def test_a_change_within_the_cursor_second_is_exported(sim):
     assert source.fetch(again[0]).payload["order"]["payment_status"]["code"] == "P"
 
 
-def test_more_than_a_page_in_one_second_is_read_whole_while_rows_leave_it(sim):
+@pytest.mark.parametrize("overlap", [0, 2])
+def test_more_than_a_page_in_one_second_is_read_whole_while_rows_leave_it(sim, overlap):
     second = 1_900_300_000
     sim.at(second)
     ids = [sim.order() for _ in range(130)]
@@ -79,10 +83,26 @@ def test_more_than_a_page_in_one_second_is_read_whole_while_rows_leave_it(sim):
     later = sim.order()
     # while that second is walked, each call moves two of the rows it answered out of it
     sim.listing.configure({"edit_returned": 2, "calls": 6})
-    changes, _ = drain(sim.source(page_size=50), polls=2)
+    changes, _ = drain(sim.source(page_size=50, overlap_s=overlap), polls=2)
     versions = _versions(changes)
     assert {oid for oid, _v in versions} == {str(i) for i in ids + [later]}
     assert max(versions.values()) == 1
+
+
+@pytest.mark.parametrize("overlap,caught", [(0, False), (2, True)])
+def test_the_overlap_catches_an_order_that_became_visible_late(sim, overlap, caught):
+    """A save stamps lastRenewDate before its transaction commits; a row committed after later
+    rows were read carries an older stamp than the cursor."""
+    sim.at(1_900_350_005)
+    sim.order()
+    source = sim.source(overlap_s=overlap)
+    _, cursor = drain(source)
+    sim.at(1_900_350_004)
+    late = sim.order()
+    changes, cursor = drain(source, cursor)
+    assert [c.entity_id for c in changes] == ([str(late)] if caught else [])
+    again, _ = drain(source, cursor)
+    assert again == []                                   # read once, not again on the next poll
 
 
 def test_first_start_honours_start_at(sim):
@@ -112,3 +132,11 @@ def test_without_the_server_filter_the_walk_stops_at_the_cursor():
         assert [c.entity_id for c in changes] == [str(i) for i in new]
     finally:
         sim.stop()
+
+
+def test_the_old_pollers_saved_watermark_is_resumed():
+    from sagebridge_connectors.xcart.feed import Cursor
+    assert Cursor.load('{"v": 1, "watermark": 1730828882, "seen": ["9"]}', 0) == Cursor(1730828882)
+    assert Cursor.load(None, 77) == Cursor(77)
+    c = Cursor(5, frozenset({"9@000000000005-ab"}), closed=True)
+    assert Cursor.load(c.dump(), 0) == c
