@@ -80,10 +80,10 @@ class Poller:
                                   retry_max_s=0.5, pair_id=pair_id)
         self.app = Application(settings, configure_logging=False)
         ids = {"storefront": "xcart", "instance": "default", "pair_id": pair_id}
-        self.runner = SourceRunner(self.app, store.source(**block), pair_id=pair_id, name="default",
-                                   interval_s=0.2, page_size=block.get("page_size", 100), max_record_attempts=3,
-                                   outputs=poll_outputs(**ids), dead_letter=dead_letter_notification(**ids),
-                                   state_topic=state_topic)
+        self.runner: SourceRunner = self.app.source(
+            store.source(**block), pair_id=pair_id, name="default", interval_s=0.2,
+            page_size=block.get("page_size", 100), max_record_attempts=3, outputs=poll_outputs(**ids),
+            dead_letter=dead_letter_notification(**ids), state_topic=state_topic)
         self.thread = threading.Thread(target=self.runner.run, daemon=True)
         self.thread.start()
 
@@ -165,11 +165,12 @@ def test_a_store_outage_is_retried_and_reported_not_dead_lettered(env):
     wait_until(lambda: first in raw.ids(), timeout=60, message="first order")
     store.injector.configure(outage_seconds=600)
     during = store.order()
-    wait_until(lambda: not p.runner.readiness_check()[0], timeout=30, message="readiness to report the outage")
-    assert "503" in p.runner.readiness_check()[1]
+    check = f"source:{p.runner.name}"
+    wait_until(lambda: not p.app.health.ready()[0], timeout=30, message="/readyz to report the outage")
+    assert "503" in p.app.health.ready()[1][check]["detail"]
     store.injector.configure(reset=True)
     wait_until(lambda: during in raw.ids(), timeout=60, message="the order placed during the outage")
-    assert p.runner.readiness_check()[0] and dlq.poll() == []
+    assert p.app.health.ready()[1][check]["ok"] and dlq.poll() == []
 
 
 def test_two_replicas_one_poller_and_a_takeover_from_the_saved_cursor(env):

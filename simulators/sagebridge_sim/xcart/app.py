@@ -1,17 +1,17 @@
 """X-Cart 5.5 (API Platform) REST API simulator: the HTTP layer.
 
-Follows `/work/shared/reference/xcart.md` sections 1b, 3, 4 and 6: `X-Auth-Token` with a read and a
-read/write token, `/api/orders` filters on `lastRenewDate`/`date` (values as PHP's `\\DateTime` parses them:
-`@<unix>`, ISO-8601; see `php_dates`),
+Follows X-Cart's 5.5.1 admin API docs (developer.x-cart.com/api/5.5.1/admin): `X-Auth-Token` with a read and a
+read/write token, `/api/orders` filters on `lastRenewDate`/`date` (unix seconds or ISO-8601),
 `page`/`itemsPerPage` (max 100, larger values clamped)/`pagination=false`, and Hydra (JSON-LD) versus
 plain JSON chosen by `Accept` or a `.json`/`.jsonld` suffix. Faults come from the shared
 `FaultInjector`; `/_sim/...` admin routes are never faulted and need no token.
 
-Unconfirmed points (reference section 7) and the choice made here:
+Points X-Cart's docs and its 5.5.0 source leave unsettled, and the choice made here:
 - `lastRenewDate[...]` filtering exists in 5.5.1 docs but not in the 5.5.0 source:
   on by default, `last_renew_filter=False` makes the sim ignore it like 5.5.0 would.
-- A date filter value PHP cannot parse (bare Unix digits included) is ignored, as API Platform's
-  DateFilter does, not a 400: the caller then gets the unfiltered list.
+- A date filter value PHP's `\\DateTime` cannot parse is ignored, as API Platform's DateFilter does,
+  not a 400: the caller then gets the unfiltered list. Unix seconds are written `@1730828882`; bare
+  digits are not a PHP date string and are ignored too (`php_dates`).
 - Every status PUT saves the order, so it bumps `lastRenewDate` even if the code is unchanged.
 """
 from __future__ import annotations
