@@ -3,6 +3,7 @@ against the X-Cart simulator over HTTP. Orders survive a moving store, bad rows,
 a replica taking over."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -138,6 +139,25 @@ def test_a_moving_store_loses_no_order_and_repeats_no_version(env):
     assert max(versions.values()) == 1, [k for k, n in versions.items() if n > 1][:3]
     latest = {(oid, version_of(store.store.get_order(int(oid)))) for oid in everything}
     assert latest <= set(versions)
+
+
+def test_declined_then_paid_in_one_second_is_exported_and_every_filter_was_applied(env):
+    poller, raw, _dlq = env
+    store = Store(1_500_000)
+    second = 1_960_000_000
+    store.store.clock_offset = second + 0.1 - time.time()
+    oid = store.order(payment_code="D")
+    p = poller(store)
+    wait_until(lambda: oid in raw.ids(), timeout=60, message="the declined order")
+    pages = p.runner.pages
+    wait_until(lambda: p.runner.pages > pages, timeout=30, message="a poll after it")   # cursor now in that second
+    store.store.clock_offset = second + 0.1 - time.time()
+    store.store.set_status(int(oid), "payment", "P")                  # same second, new state
+    wait_until(lambda: len([k for k in raw.versions() if k[0] == oid]) == 2, timeout=60, message="the paid state")
+    states = [json.loads(v["payload"])["order"]["payment_status"]["code"] for v, _h in raw.poll()]
+    assert states == ["D", "P"] and {v["trigger"] for v, _h in raw.poll()} == {"poll"}
+    calls = store.listing.snapshot()["calls"]
+    assert calls and all(c["filters_applied"] and not c["filters_ignored"] for c in calls)
 
 
 def test_a_record_that_keeps_failing_goes_to_the_dlq_and_polling_moves_on(env):

@@ -83,7 +83,8 @@ class SourceRunner:
             while not self._stopping():
                 self._beat = time.monotonic()
                 gen = self.ownership.wait_owned(0.5)
-                if gen is None:
+                if gen is None:          # a standby has nothing to report
+                    failures, self._failing_since = 0, None
                     continue
                 try:
                     self._cycle(gen)
