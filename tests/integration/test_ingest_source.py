@@ -11,7 +11,10 @@ from collections import Counter
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
+from sagebridge_common import topics
 from sagebridge_common.app import Application
+from sagebridge_common.kafka_clients import make_admin
+from sagebridge_common.settings import Settings
 from sagebridge_common.dead_letter import ERROR_PREFIX, header_dict
 from sagebridge_common.source_runner import SourceRunner
 from sagebridge_common.topics import INGEST_NOTIFICATIONS, STOREFRONT_RAW
@@ -99,7 +102,8 @@ class Poller:
 
 @pytest.fixture
 def env(bootstrap, serde):
-    create_topics(bootstrap, [STOREFRONT_RAW, NOTIFY_DLQ], partitions=3)
+    # the shared topics exactly as the `stack` fixture creates them (catalogue, 4 partitions)
+    topics.apply(make_admin(Settings(kafka_bootstrap_servers=bootstrap)), topics.catalogue(4))
     state = unique("state")
     create_topics(bootstrap, [state], partitions=1)
     pair = unique("pair")
