@@ -4,13 +4,13 @@ from __future__ import annotations
 import sys
 
 import uvicorn
+from pydantic import ConfigDict
 
 from sagebridge_common import registry
 from sagebridge_common.app import Application
 from sagebridge_common.pair_file import read_pair_file
 from sagebridge_common.pairs import ConnectorConfig, load_pairs, pair_files
 from sagebridge_common.topics import INGEST_NOTIFICATIONS
-from pydantic import ConfigDict
 
 from .config import IngestSettings
 from .fetcher import make_fetch_handler

@@ -5,7 +5,7 @@ import pytest
 
 from sagebridge_common.errors import PermanentError, TransientError
 from sagebridge_common.times import parse_iso8601
-from sagebridge_connectors.xcart.api import XCartClient, php_time
+from sagebridge_connectors.xcart.api import XCartClient
 
 
 def test_full_order_has_payment_transactions(sim):
