@@ -76,7 +76,7 @@ def examples() -> dict[str, dict]:
         "RawStorefrontEvent": {
             "metadata": metadata("storefront.order.fetched"), "storefront": "xcart", "entity_type": "order",
             "entity_id": "10042", "trigger": "webhook", "payload": json.dumps({"orderid": 10042, "total": "59.72"}),
-            "fetched_at": T0, "source_version": "20241129140307-9f1c2b7e"},
+            "fetched_at": T0, "source_version": "001730821330-9f86d081884c7d65"},
         "Order": order(),
         "WriteResult": {
             "metadata": metadata("erp.write.result", "sage300"), "target_system": "sage300",

@@ -263,29 +263,76 @@ def test_last_renew_strictly_after_vs_after(api, admin):
     set_clock(admin, 1_000_020)
     c = make_order(admin)["id"]
     tb = last_renew(admin, b)
-    asc = {"order[lastRenewDate]": "asc", "lastRenewDate[before]": tb + 100}   # window: this test only
-    assert _ids(api, {"lastRenewDate[after]": tb, **asc}) == [b, c]
-    assert _ids(api, {"lastRenewDate[strictly_after]": tb, **asc}) == [c]
-    assert _ids(api, {"lastRenewDate[after]": tb - 10, "lastRenewDate[strictly_before]": tb, **asc}) == [a]
-    assert _ids(api, {"lastRenewDate[after]": tb - 10, "lastRenewDate[before]": tb + 100,
+    asc = {"order[lastRenewDate]": "asc", "lastRenewDate[before]": f"@{tb + 100}"}   # window: this test only
+    assert _ids(api, {"lastRenewDate[after]": f"@{tb}", **asc}) == [b, c]
+    assert _ids(api, {"lastRenewDate[strictly_after]": f"@{tb}", **asc}) == [c]
+    assert _ids(api, {"lastRenewDate[after]": f"@{tb - 10}", "lastRenewDate[strictly_before]": f"@{tb}", **asc}) == [a]
+    assert _ids(api, {"lastRenewDate[after]": f"@{tb - 10}", "lastRenewDate[before]": f"@{tb + 100}",
                       "order[lastRenewDate]": "desc"}) == [c, b, a]
-    # ISO-8601 watermark, and the same with an un-encoded '+' arriving as a space
+    assert _ids(api, {"lastRenewDate[after]": f"@{tb}", "lastRenewDate[before]": f"@{tb}"}) == [b]   # one second
+    # ISO-8601 with the '+' percent-encoded (httpx does) is honoured
     iso = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(tb))
     assert _ids(api, {"lastRenewDate[strictly_after]": iso, **asc}) == [c]
-    assert _ids(api, {"lastRenewDate[strictly_after]": iso.replace("+", " "), **asc}) == [c]
     # an edit moves an old order to the end of the feed
     set_clock(admin, 1_000_030)
     admin.post(f"/_sim/orders/{a}/touch").raise_for_status()
-    assert _ids(api, {"lastRenewDate[strictly_after]": tb, **asc}) == [c, a]
+    assert _ids(api, {"lastRenewDate[strictly_after]": f"@{tb}", **asc}) == [c, a]
     # creation date does not move
-    assert _ids(api, {"date[strictly_after]": tb, **asc}) == [c]
+    assert _ids(api, {"date[strictly_after]": f"@{tb}", **asc}) == [c]
+
+
+def test_a_filter_php_cannot_parse_is_dropped_like_api_platform_does(api, admin):
+    """Bare Unix digits and an un-encoded '+' (arriving as a space) are not \\DateTime strings:
+    API Platform's DateFilter ignores such a filter, so the whole collection comes back."""
+    set_clock(admin, 1_100_000)
+    tb = last_renew(admin, make_order(admin)["id"])
+    everything = len(_ids(api, {"pagination": "false"}))
+    assert everything >= 2
+    assert _ids(api, {"lastRenewDate[strictly_after]": f"@{tb}", "pagination": "false"}) == []
+    iso_space = time.strftime("%Y-%m-%dT%H:%M:%S 0000", time.gmtime(tb))
+    for bad in (str(tb), iso_space, "yesterday-ish"):
+        assert len(_ids(api, {"lastRenewDate[strictly_after]": bad, "pagination": "false"})) == everything, bad
+    log = admin.get("/_sim/listing").json()["calls"]
+    assert log[-1]["filters_ignored"] == ["lastRenewDate[strictly_after]"] and log[-1]["filters_applied"] == []
+    assert log[-4]["filters_applied"] == ["lastRenewDate[strictly_after]"] and log[-4]["rows"] == 0
+
+
+def test_orders_cannot_be_sorted_by_id(api, admin):
+    """The 5.5 order resource declares `order[date]` and `order[lastRenewDate]` only; an unknown
+    order property is ignored, so clients cannot page by id."""
+    set_clock(admin, 1_200_000)
+    ids = [make_order(admin)["id"] for _ in range(3)]
+    window = {"date[after]": f"@{last_renew(admin, ids[0])}", "date[before]": f"@{last_renew(admin, ids[-1])}"}
+    assert _ids(api, {**window, "order[id]": "desc"}) == ids
+
+
+def test_listing_faults_move_the_store_between_list_calls(api, admin):
+    set_clock(admin, 1_300_000)
+    ids = [make_order(admin)["id"] for _ in range(4)]
+    t0, t3 = last_renew(admin, ids[0]), last_renew(admin, ids[3])
+    window = {"lastRenewDate[after]": f"@{t0}", "order[lastRenewDate]": "asc", "itemsPerPage": 2}
+    admin.post("/_sim/listing", json={"reset": True, "clock_step_s": 5, "edit_returned": 1,
+                                      "create_per_call": 1, "calls": 1}).raise_for_status()
+    assert _ids(api, window) == ids[:2]
+    state = admin.get("/_sim/listing").json()
+    assert len(state["created"]) == 1
+    assert last_renew(admin, ids[0]) >= t3 + 5                    # edited after the answer, 5 s later
+    assert _ids(api, {**window, "itemsPerPage": 10}) == [ids[1], ids[2], ids[3], ids[0], state["created"][0]]
+    assert last_renew(admin, ids[1]) <= t3                        # `calls: 1`: the second call changed nothing
+    admin.post("/_sim/listing", json={"reset": True, "broken_json": [ids[1]],
+                                      "transactions_status": {str(ids[2]): 500}}).raise_for_status()
+    with pytest.raises(ValueError):
+        api.get(f"/api/orders/{ids[1]}", headers=JSON).json()
+    assert api.get(f"/api/orders/{ids[2]}/payment_transactions", headers=JSON).status_code == 500
+    admin.post("/_sim/listing", json={"reset": True}).raise_for_status()
+    assert api.get(f"/api/orders/{ids[1]}", headers=JSON).json()["id"] == ids[1]
 
 
 def test_last_renew_filter_can_be_disabled_like_550():
     store, server = start_sim(last_renew_filter=False)
     try:
         store.create_order({"items": [ITEM]})
-        r = httpx.get(f"{server.url}/api/orders", params={"lastRenewDate[after]": 4_000_000_000},
+        r = httpx.get(f"{server.url}/api/orders", params={"lastRenewDate[after]": "@4000000000"},
                       headers={"X-Auth-Token": READ, **JSON})
         assert len(r.json()) == 1
     finally:
@@ -297,7 +344,7 @@ def test_status_filters(api, admin):
     paid = make_order(admin, payment_code="P", shipping_code="N")["id"]
     queued = make_order(admin, payment_code="Q", shipping_code="S")["id"]
     t0 = last_renew(admin, paid)
-    since = {"date[after]": t0 - 1, "date[before]": t0 + 100}
+    since = {"date[after]": f"@{t0 - 1}", "date[before]": f"@{t0 + 100}"}
     assert _ids(api, {**since, "paymentStatus.code": "Q"}) == [queued]
     assert _ids(api, {**since, "shippingStatus.code": "N"}) == [paid]
     assert _ids(api, [*since.items(), ("paymentStatus.code[]", "P"), ("paymentStatus.code[]", "Q")]) == [paid, queued]
@@ -310,7 +357,7 @@ def test_paging(api, admin):
     ids = admin.post("/_sim/orders/bulk", json={"count": 150, "template": {"items": [ITEM]}}).json()
     assert len(ids) == 150
     t0 = last_renew(admin, ids[0])
-    base = {"lastRenewDate[after]": t0, "lastRenewDate[before]": t0 + 100, "order[lastRenewDate]": "asc"}
+    base = {"lastRenewDate[after]": f"@{t0}", "lastRenewDate[before]": f"@{t0 + 100}", "order[lastRenewDate]": "asc"}
     assert len(_ids(api, base)) == 30                                     # default page size
     assert _ids(api, {**base, "itemsPerPage": 500}) == ids[:100]          # clamped to 100
     assert _ids(api, {**base, "itemsPerPage": 40, "page": 2}) == ids[40:80]
@@ -541,8 +588,14 @@ def test_push_never_blocks_order_creation():
 
 # ---- helpers and entry point ----------------------------------------------------------------
 
-def test_parse_time_accepts_unix_and_iso():
-    assert parse_time("1730821330") == 1730821330
+def test_parse_time_reads_what_php_datetime_reads():
+    assert parse_time("@1730821330") == 1730821330
+    assert parse_time("@-5") == -5
+    assert parse_time("1730821330") is None                  # bare digits: not a \\DateTime string
+    assert parse_time("2024-11-05 15:42:10") == 1730821330   # Y-m-d H:i:s, store zone (UTC)
+    assert parse_time("2024-11-05T15:42:10 0000") is None    # '+' sent un-encoded arrives as a space
+    assert parse_time("2024-11-05T15:42:10.250+00:00") == 1730821330.25
+    assert parse_time("2024-11-05T16:42:10+01") == 1730821330
     assert parse_time("2024-11-05T15:42:10+0000") == 1730821330
     assert parse_time("2024-11-05T15:42:10Z") == 1730821330
     assert parse_time("2024-11-05T16:42:10+01:00") == 1730821330

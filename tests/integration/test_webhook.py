@@ -57,7 +57,7 @@ def serving(asgi_app, settings: IngestSettings):
 def webhook(bootstrap):
     create_topics(bootstrap, [INGEST_NOTIFICATIONS], partitions=3)
     pair, push_pair = unique("pair"), unique("pushpair")
-    s = IngestSettings(kafka_bootstrap_servers=bootstrap, pair_id=pair, webhook_secret=SECRET, ops_port=0,
+    s = IngestSettings(kafka_bootstrap_servers=bootstrap, pair_id=pair, ops_port=0,
                        http_host="127.0.0.1", http_port=free_port(), **LIMITS)
     app = Application(s, configure_logging=False)
     routes = {pair: PairRoute("xcart", "default", SECRET), push_pair: PairRoute("xcart", "push", PUSH_SECRET)}
@@ -292,12 +292,12 @@ def test_broker_that_does_not_acknowledge_gets_503(monkeypatch):
     import sagebridge_ingest.webhook as webhook_module
     monkeypatch.setattr(webhook_module, "_ACK_TIMEOUT_S", 1.0)
     pair = unique("pair")
-    s = IngestSettings(kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", pair_id=pair, webhook_secret=SECRET,
+    s = IngestSettings(kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", pair_id=pair,
                        ops_port=0, http_host="127.0.0.1", http_port=free_port(), **LIMITS)
     app = Application(s, configure_logging=False)
     before = REGISTRY.get_sample_value("sagebridge_webhook_requests_total", {"storefront": "xcart", "status": "503"})
     try:
-        with serving(create_webhook_app(app), s):
+        with serving(create_webhook_app(app, {pair: PairRoute("xcart", "default", SECRET)}), s):
             r = httpx.post(f"http://127.0.0.1:{s.http_port}/webhooks/xcart/{pair}", content=GOOD,
                            headers=signed(GOOD), timeout=30)
     finally:

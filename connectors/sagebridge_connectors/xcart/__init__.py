@@ -1,19 +1,18 @@
-"""Placeholder: the `storefront:` block model for `kind: xcart`, so services can load the shipped
-pair file before the X-Cart connector package lands. That package owns this file and replaces it
-(on a merge, take its version)."""
+"""X-Cart 5.5 (API Platform) storefront connector: the `storefront:` block model (`config.py`), the
+API client (`api.py`), the keyset change feed (`feed.py`) and the `StorefrontSource` (`source.py`)."""
 from __future__ import annotations
 
-from pydantic import SecretStr
-
 from sagebridge_common import registry
-from sagebridge_common.pairs import ConnectorConfig
+
+from .config import XCartStorefrontConfig
+from .source import XCartSource
+
+registry.register_config("storefront", "xcart", XCartStorefrontConfig)
 
 
-class XcartConfig(ConnectorConfig):
-    instance: str = "default"
-    base_url: str
-    token: SecretStr = SecretStr("")
-    webhook_secret: SecretStr = SecretStr("")
+@registry.register("storefront_source", "xcart")
+def storefront_source(pair) -> XCartSource:
+    return XCartSource(pair.storefront)
 
 
-registry.register_config("storefront", "xcart", XcartConfig)
+__all__ = ["XCartSource", "XCartStorefrontConfig"]

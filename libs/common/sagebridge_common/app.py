@@ -139,10 +139,12 @@ class Application:
         """`publish`, returning once the broker acknowledged every output (raises otherwise)."""
         _wait_for_ack(lambda done: self.publish(outputs, done), timeout)
 
-    def produce_raw_sync(self, topic: str, key: bytes | None, value: bytes | None, timeout: float = 30.0) -> None:
+    def produce_raw_sync(self, topic: str, key: bytes | None, value: bytes | None, timeout: float = 30.0,
+                         headers=None) -> None:
         """`produce_raw` of one record, returning once the broker acknowledged it."""
         _wait_for_ack(lambda done: self.produce_raw(
-            topic, key, value, None, lambda err, _m: done(None if err is None else DeliveryError(str(err)))), timeout)
+            topic, key, value, headers, lambda err, _m: done(None if err is None else DeliveryError(str(err)))),
+            timeout)
 
     def _serve_deliveries(self) -> None:
         while not self._closed.is_set():
@@ -175,6 +177,16 @@ class Application:
         self._processors.append(proc)
         self.health.liveness[f"processor:{stage}"] = proc.liveness_check
         return proc
+
+    def source(self, source, **options):
+        """Polls a change source (`contracts.ChangeSource`) as a background task: one owner per
+        pair and source across replicas, cursor kept in Kafka (`source_runner.SourceRunner`)."""
+        from .source_runner import SourceRunner
+        runner = SourceRunner(self, source, **options)
+        self.background(f"source:{runner.name}", runner.run, stop=runner.stop)
+        self.health.liveness[f"source:{runner.name}"] = runner.liveness_check
+        self.health.readiness[f"source:{runner.name}"] = runner.readiness_check
+        return runner
 
     def background(self, name: str, target: Callable[[], None], stop: Callable[[], None] | None = None) -> None:
         """A long-running task (poller, HTTP server) that must return soon after `stop_event` is set."""

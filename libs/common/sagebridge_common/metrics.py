@@ -34,3 +34,8 @@ WEBHOOK_REQUESTS = Counter("sagebridge_webhook_requests_total", "Webhook deliver
 POLLED_RECORDS = Counter("sagebridge_polled_records_total", "Records found by storefront polling", ["storefront", "entity"])
 ERP_TOTAL_MISMATCH = Counter("sagebridge_erp_total_mismatch_total",
                              "ERP documents created whose total differs from the storefront's", ["connector", "pair"])
+SOURCE_RECORDS = Counter("sagebridge_source_records_total", "Changes a source runner delivered or dead-lettered",
+                         ["service", "source", "outcome"])
+SOURCE_CYCLE_FAILURES = Counter("sagebridge_source_cycle_failures_total",
+                                "Source polls that failed as a whole (source down), retried with backoff",
+                                ["service", "source"])

@@ -45,6 +45,7 @@ INGEST_STATE = "sagebridge.ingest.state.v1"
 REDRIVE_STATE = "sagebridge.redrive.state.v1"
 # Keyed-state changelogs (keyed_state.py): compacted, one partition per partition of their input.
 TRANSFORM_VERSIONS_CHANGELOG = "sagebridge.transform.versions.changelog.v1"   # input: STOREFRONT_RAW
+SOURCE_DLQ = "sagebridge.source.dlq.v1"     # changes a source runner could not fetch (no service-specific DLQ)
 
 _RETAIN = {"retention.ms": WEEK_MS}
 _COMPACT = {"cleanup.policy": "compact"}
@@ -66,6 +67,7 @@ BASE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(INGEST_STATE, partitions=1, configs=_COMPACT, consumed=False),
     TopicSpec(REDRIVE_STATE, partitions=1, configs=_COMPACT, consumed=False),
     TopicSpec(TRANSFORM_VERSIONS_CHANGELOG, configs=_COMPACT, consumed=False),
+    TopicSpec(SOURCE_DLQ, partitions=1, configs={"retention.ms": MONTH_MS}, consumed=False),
 )
 
 

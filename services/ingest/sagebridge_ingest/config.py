@@ -1,9 +1,11 @@
-"""Ingest settings (on top of the shared runtime settings)."""
+"""Ingest settings (on top of the shared runtime settings).
+
+What a store is and how it is polled lives in the pair file's `storefront:` block (the X-Cart
+connector's model); the environment says which roles this deployment runs.
+"""
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from sagebridge_common.settings import Settings
 
@@ -11,21 +13,11 @@ from sagebridge_common.settings import Settings
 class IngestSettings(Settings):
     service_name: str = "ingest"
     kafka_linger_ms: float = Field(1.0, description="Ingest answers a webhook only after the ack: batch for 1 ms at most.")
-    storefront: str = Field("xcart", description="Storefront kind (xcart).")
-    store_instance: str = Field("default", description="Names the store in event metadata.")
-    xcart_base_url: str = Field("http://127.0.0.1:8081", description="X-Cart store base URL (the API is under /api).")
-    xcart_token: SecretStr = Field(SecretStr(""), description="X-Cart API token (read token is enough; secret).")
-    xcart_timeout_s: float = Field(10.0, description="Timeout of one X-Cart API call.")
-    poll_enabled: bool = Field(True, description="Poll orders by lastRenewDate (X-Cart has no native webhooks).")
-    poll_interval_s: float = Field(2.0, description="Seconds between polls.")
-    poll_page_size: int = Field(100, description="itemsPerPage for polling (X-Cart caps it at 100).")
-    poll_start_at: datetime | None = Field(
-        None, description="First start only (no saved watermark): ignore orders renewed before this UTC time; unset = all.")
-    xcart_last_renew_filter: bool = Field(
-        True, description="Store supports lastRenewDate[...] (5.5.1+); false walks newest-first to the watermark (5.5.0).")
+    poll_enabled: bool = Field(True, description="Poll each pair's storefront for changes (X-Cart has no native webhooks).")
+    source_record_max_attempts: int = Field(
+        5, ge=1, description="Fetch attempts for one polled record (the store answering otherwise) before it goes to the DLQ.")
     webhook_enabled: bool = Field(True, description="Serve POST /webhooks/{storefront}/{pair} for the push module.")
     fetch_enabled: bool = Field(True, description="Run the fetcher behind the webhook (can run in its own deployment).")
-    webhook_secret: SecretStr = Field(SecretStr(""), description="HMAC-SHA256 key of the pair's push module (secret); empty refuses all.")
     webhook_max_body_bytes: int = Field(1024 * 1024, description="Larger bodies get 413.")
     webhook_timestamp_tolerance_s: int = Field(
         300, description="A push whose X-Sagebridge-Timestamp is further than this from our clock gets 401 (replays).")

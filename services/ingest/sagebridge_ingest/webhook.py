@@ -276,11 +276,11 @@ class WebhookApp:
         await self._bounded(fut, _ACK_TIMEOUT_S)
 
 
-def routes_from_settings(settings) -> dict[str, PairRoute]:
-    """One pair per deployment for now: PAIR_ID, STOREFRONT, STORE_INSTANCE, WEBHOOK_SECRET."""
-    return {settings.pair_id: PairRoute(settings.storefront, settings.store_instance,
-                                        settings.webhook_secret.get_secret_value())}
+def routes_from_pairs(pairs: Mapping) -> dict[str, PairRoute]:
+    """One route per served pair, from its pair file's `storefront:` block (kind, instance, secret)."""
+    return {pid: PairRoute(pair.storefront.kind, pair.storefront.instance,
+                           pair.storefront.webhook_secret.get_secret_value()) for pid, pair in pairs.items()}
 
 
 def create_webhook_app(app, routes: Mapping[str, PairRoute] | None = None) -> WebhookApp:
-    return WebhookApp(app, routes if routes is not None else routes_from_settings(app.settings))
+    return WebhookApp(app, routes if routes is not None else routes_from_pairs(app.pairs))

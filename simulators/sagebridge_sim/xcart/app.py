@@ -9,7 +9,9 @@ plain JSON chosen by `Accept` or a `.json`/`.jsonld` suffix. Faults come from th
 Points X-Cart's docs and its 5.5.0 source leave unsettled, and the choice made here:
 - `lastRenewDate[...]` filtering exists in 5.5.1 docs but not in the 5.5.0 source:
   on by default, `last_renew_filter=False` makes the sim ignore it like 5.5.0 would.
-- An unparsable date filter value is ignored (API Platform's DateFilter does the same), not a 400.
+- A date filter value PHP's `\\DateTime` cannot parse is ignored, as API Platform's DateFilter does,
+  not a 400: the caller then gets the unfiltered list. Unix seconds are written `@1730828882`; bare
+  digits are not a PHP date string and are ignored too (`php_dates`).
 - Every status PUT saves the order, so it bumps `lastRenewDate` even if the code is unchanged.
 """
 from __future__ import annotations
@@ -20,16 +22,17 @@ import re
 import threading
 from collections import defaultdict
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..faults import ADMIN_PREFIX, FaultInjector, FaultMiddleware, install_admin_routes
+from .listing_faults import ListingFaults
+from .php_dates import php_datetime
 from .push import PushNotifier
 from .store import RANGE_OPS, OrderQuery, UnknownStatus, XCartStore
 
@@ -163,24 +166,9 @@ class StatsMiddleware:
 # ---- request parsing helpers --------------------------------------------------------------
 
 def parse_time(value: str) -> float | None:
-    """Unix seconds, or an ISO-8601 date/datetime (naive = UTC). None when unparsable.
-    A '+' that a client forgot to URL-encode arrives as a space, so that is repaired first."""
-    value = value.strip()
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    candidates = [value]
-    if " " in value:
-        head, _, tail = value.rpartition(" ")
-        candidates.append(f"{head}+{tail}")
-    for text in candidates:
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            continue
-        return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
-    return None
+    """A date filter value as X-Cart 5.5 reads it (PHP's `\\DateTime`, see `php_dates`); None when
+    PHP could not parse it, and then the filter is ignored."""
+    return php_datetime(value)
 
 
 _FILTER_KEY = re.compile(r"^(lastRenewDate|date)\[(\w+)\]$")
@@ -197,17 +185,25 @@ def parse_sort(request: Request, allowed: set[str]) -> list[tuple[str, bool]]:
     return sort
 
 
-def parse_order_query(request: Request, last_renew_filter: bool) -> OrderQuery:
-    q = OrderQuery(sort=parse_sort(request, {"id", "date", "lastRenewDate"}))
+def parse_order_query(request: Request, last_renew_filter: bool,
+                      seen: dict[str, list[str]] | None = None) -> OrderQuery:
+    """`seen`, when given, collects which date filters were applied and which were ignored.
+    Sorting is by `date` or `lastRenewDate` only: the 5.5 order resource declares no `id` order
+    (reference: X-Cart 5.5.1 "Retrieve a list of orders"); API Platform ignores unknown ones."""
+    q = OrderQuery(sort=parse_sort(request, {"date", "lastRenewDate"}))
+    seen = seen if seen is not None else {}
     for key, value in request.query_params.multi_items():
         m = _FILTER_KEY.match(key)
         if m and m.group(2) in RANGE_OPS:
             bound = parse_time(value)
-            if bound is None:
-                log.info("ignoring unparsable date filter %s=%r", key, value)
-            elif m.group(1) == "date":
+            if bound is None or (m.group(1) == "lastRenewDate" and not last_renew_filter):
+                log.info("ignoring date filter %s=%r", key, value)
+                seen.setdefault("filters_ignored", []).append(key)
+                continue
+            seen.setdefault("filters_applied", []).append(key)
+            if m.group(1) == "date":
                 q.date.append((m.group(2), bound))
-            elif last_renew_filter:
+            else:
                 q.last_renew.append((m.group(2), bound))
         elif key in ("paymentStatus.code", "paymentStatus.code[]"):
             q.payment_codes.append(value)
@@ -325,6 +321,7 @@ def create_app(store: XCartStore, token_read: str, token_all: str, injector: Fau
     push = push or PushNotifier(clock=store.now)
     store.add_listener(push.notify)
     stats = RequestStats()
+    listing = ListingFaults(store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -333,9 +330,11 @@ def create_app(store: XCartStore, token_read: str, token_all: str, injector: Fau
 
     app = FastAPI(title="X-Cart 5.5 simulator", lifespan=lifespan, openapi_url=None, docs_url=None)
     app.state.store, app.state.push, app.state.injector, app.state.stats = store, push, injector, stats
+    app.state.listing = listing
     _install_error_handlers(app)
-    app.include_router(_api_router(store, _auth_dependency(token_read, token_all), last_renew_filter))
+    app.include_router(_api_router(store, _auth_dependency(token_read, token_all), last_renew_filter, listing))
     install_admin_routes(app, injector)
+    _install_listing_routes(app, listing)
     _install_sim_routes(app, store, push, stats, injector)
     app.add_middleware(FaultMiddleware, injector=injector, error_body=error_body)
     app.add_middleware(StatsMiddleware, stats=stats)
@@ -369,20 +368,23 @@ def _auth_dependency(token_read: str, token_all: str):
     return check
 
 
-def _api_router(store: XCartStore, auth, last_renew_filter: bool) -> APIRouter:
+def _api_router(store: XCartStore, auth, last_renew_filter: bool, listing: ListingFaults) -> APIRouter:
     r = APIRouter(dependencies=[Depends(auth)])
-    _order_routes(r, store, last_renew_filter)
+    _order_routes(r, store, last_renew_filter, listing)
     _catalogue_routes(r, store)
     return r
 
 
-def _order_routes(r: APIRouter, store: XCartStore, last_renew_filter: bool) -> None:
+def _order_routes(r: APIRouter, store: XCartStore, last_renew_filter: bool, listing: ListingFaults) -> None:
     @r.get("/api/orders")
     @r.get("/api/orders.json")
     @r.get("/api/orders.jsonld")
     def list_orders(request: Request):
         window = page_window(request)
-        total, rows = store.list_orders(parse_order_query(request, last_renew_filter), window)
+        listing.before_list()
+        filters: dict[str, list[str]] = {"filters_applied": [], "filters_ignored": []}
+        total, rows = store.list_orders(parse_order_query(request, last_renew_filter, filters), window)
+        listing.after_list(str(request.url.query), filters, rows)
         return collection_response(request, window, total, rows, "/api/orders", "Order")
 
     @r.get("/api/orders/by_number/{number}")
@@ -391,11 +393,16 @@ def _order_routes(r: APIRouter, store: XCartStore, last_renew_filter: bool) -> N
 
     @r.get("/api/orders/{ref}")
     def get_order(ref: str, request: Request):
+        if listing.order_fault(parse_id(ref)):
+            return Response(b'{"id": ', media_type=PLAIN_JSON)      # a damaged record: not JSON
         return item_response(request, store.get_order(parse_id(ref)), "/api/orders", "Order")
 
     @r.get("/api/orders/{ref}/payment_transactions")
     def payment_transactions(ref: str, request: Request):
         oid, window = parse_id(ref), page_window(request)
+        status = listing.transactions_fault(oid)
+        if status:
+            raise ApiError(status, f"HTTP {status}")
         found = store.transactions(oid, window)
         if found is None:
             raise ApiError(404, "Not Found")
@@ -462,6 +469,22 @@ def _catalogue_routes(r: APIRouter, store: XCartStore) -> None:
     @r.get("/api/profiles/{ref}")
     def get_profile(ref: str, request: Request):
         return item_response(request, store.get_profile(parse_id(ref)), "/api/profiles", "Profile")
+
+
+def _install_listing_routes(app: FastAPI, listing: ListingFaults) -> None:
+    """`POST /_sim/listing` sets the listing faults (`listing_faults.ListingPlan` fields, `reset`);
+    `GET /_sim/listing` shows them with the log of list calls (query, rows, filters applied/ignored)."""
+
+    @app.post("/_sim/listing")
+    def set_listing(changes: dict[str, Any] = Body(default_factory=dict)):
+        try:
+            return listing.configure(dict(changes))
+        except (ValueError, TypeError) as e:
+            raise ApiError(400, str(e)) from None
+
+    @app.get("/_sim/listing")
+    def get_listing():
+        return listing.snapshot()
 
 
 def _install_sim_routes(app: FastAPI, store: XCartStore, push: PushNotifier, stats: RequestStats,

@@ -1,0 +1,46 @@
+"""The `storefront:` block of a pair file for an X-Cart 5.5 store (`kind: xcart`).
+
+Everything that differs from one store to the next lives here: where the store is, its tokens, and
+how to poll it. Which roles a deployment runs (POLL_ENABLED, FETCH_ENABLED, WEBHOOK_ENABLED) stays
+in the environment, because that is a property of the pod, not of the store.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+
+from sagebridge_common.pairs import ConnectorConfig
+
+MAX_PAGE_SIZE = 100   # X-Cart 5.5 (API Platform) caps itemsPerPage at 100
+
+
+class XCartStorefrontConfig(ConnectorConfig):
+    kind: Literal["xcart"]
+    instance: str = Field("default", min_length=1, description="Names the store in event metadata and state keys.")
+    base_url: str = Field(description="Store base URL; the API is under /api.")
+    token: SecretStr = Field(SecretStr(""), description="API token (the read token is enough).")
+    webhook_secret: SecretStr = Field(SecretStr(""), description="HMAC-SHA256 key of the push module; empty refuses all.")
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of one API call.")
+    max_concurrency: int = Field(4, ge=1, description="API calls in flight at once against this store.")
+    last_renew_filter: bool = Field(True, description="The store filters on lastRenewDate[...] (5.5.1+); false: "
+                                                      "walk newest first to the cursor (5.5.0).")
+    poll_interval_s: float = Field(2.0, gt=0, description="Seconds between polls once the feed is read to its end.")
+    page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="itemsPerPage of one list call.")
+    overlap_s: int = Field(2, ge=0, le=300, description="Each page re-reads this many seconds before the cursor, for "
+                                                        "an order whose save committed late; repeats are dropped.")
+    start_at: datetime | None = Field(None, description="First start only (no saved cursor): orders renewed before "
+                                                        "this UTC time are ignored; unset = all.")
+
+    @field_validator("start_at", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v):
+        return None if v == "" else v
+
+    @field_validator("start_at")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            return v.replace(tzinfo=timezone.utc)
+        return v
