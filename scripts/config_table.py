@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from sagebridge_common.pair_mapping import ChargeCodes, MappingTables
+from sagebridge_common.pairs import PairConfig
 from sagebridge_common.settings import Settings
+from sagebridge_connectors.sage300.config import Sage300Config
+from sagebridge_connectors.xcart.config import XCartStorefrontConfig
 from sagebridge_erp_writer.config import ErpWriterSettings
 from sagebridge_ingest.config import IngestSettings
 from sagebridge_transform.config import TransformSettings
@@ -27,6 +34,43 @@ def rows() -> list[tuple[str, str, str, str]]:
     return out
 
 
+PAIR_BLOCKS: list[tuple[str, str, type[BaseModel]]] = [
+    ("", "all pairs", PairConfig), ("storefront.", "xcart", XCartStorefrontConfig), ("erp.", "sage300", Sage300Config),
+    ("mapping.", "all pairs", MappingTables), ("mapping.charge_codes.", "all pairs", ChargeCodes)]
+_NESTED = {"storefront", "erp", "mapping", "charge_codes"}
+
+
+def _shown(field) -> str:
+    if field.default is PydanticUndefined and field.default_factory is None:
+        return "required"
+    default = field.default_factory() if field.default_factory is not None else field.default
+    if default is None:
+        return ""
+    if "Secret" in type(default).__name__:
+        return "(secret)"
+    return str(list(default) if isinstance(default, tuple) else default)
+
+
+def pair_rows() -> list[tuple[str, str, str, str]]:
+    """Every key of a pair file: the top level, each connector kind's block, the mapping tables."""
+    out = []
+    for prefix, kind, model in PAIR_BLOCKS:
+        for name, field in model.model_fields.items():
+            if name in _NESTED:
+                continue
+            meaning = f"Connector kind: `{kind}`." if name == "kind" else field.description or ""
+            out.append((prefix + name, kind, _shown(field), meaning))
+    return out
+
+
+def pair_table() -> str:
+    lines = ["| pair file key | kind | default | meaning |", "|---|---|---|---|"]
+    for key, kind, default, meaning in pair_rows():
+        shown = f"`{default}`" if default and default != "required" else default
+        lines.append(f"| `{key}` | {kind} | {shown} | {meaning.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
 def table() -> str:
     lines = ["| variable | service | default | meaning |", "|---|---|---|---|"]
     for r in rows():
@@ -34,12 +78,18 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def write_readme(readme: Path) -> None:
-    """Replaces the table under the README's `| variable |` header with a fresh one."""
-    text = readme.read_text().split("\n")
-    start = next(i for i, line in enumerate(text) if line.startswith("| variable | service |"))
+def _replace(text: list[str], header: str, fresh: str) -> list[str]:
+    start = next(i for i, line in enumerate(text) if line.startswith(header))
     end = next((i for i in range(start, len(text)) if not text[i].startswith("|")), len(text))
-    readme.write_text("\n".join(text[:start] + table().split("\n") + text[end:]))
+    return text[:start] + fresh.split("\n") + text[end:]
+
+
+def write_readme(readme: Path) -> None:
+    """Replaces the tables under the README's `| variable |` and `| pair file key |` headers."""
+    text = _replace(readme.read_text().split("\n"), "| variable | service |", table())
+    if any(line.startswith("| pair file key |") for line in text):
+        text = _replace(text, "| pair file key |", pair_table())
+    readme.write_text("\n".join(text))
 
 
 def main() -> None:
@@ -47,6 +97,8 @@ def main() -> None:
         write_readme(Path(__file__).resolve().parents[1] / "README.md")
     else:
         print(table())
+        print()
+        print(pair_table())
 
 
 if __name__ == "__main__":

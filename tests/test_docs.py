@@ -21,3 +21,17 @@ def test_first_commands_are_up_and_test_and_ci_runs_the_test_command():
     blocks = re.findall(r"^    (scripts/\S+)", README, flags=re.M)
     assert blocks[:2] == ["scripts/up.sh", "scripts/test.sh"]
     assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_pair_file_key_is_documented_with_its_default():
+    rows = runpy.run_path(str(ROOT / "scripts" / "config_table.py"))["pair_rows"]()
+    assert {key for key, *_ in rows} >= {"pair", "reference_prefix", "storefront.base_url", "erp.settle_delay_s",
+                                         "mapping.charge_codes.shipping"}
+    for key, kind, default, _meaning in rows:
+        shown = re.escape(f"`{default}`" if default and default != "required" else default)
+        assert re.search(rf"\| `{re.escape(key)}` \| {re.escape(kind)} \| {shown} \|", README), f"{key} missing or stale"
+
+
+def test_the_shipped_pair_files_load():
+    from sagebridge_common.pairs import load_pairs
+    assert "xcart-sage300" in load_pairs(ROOT / "pairs")
