@@ -28,7 +28,7 @@ from sagebridge_devstack.stack import Stack, StackConfig
 
 NAME = "e2e_latency"
 SAGE_LATENCY_MS = 50
-TARGET_P99_MS = {"webhook": 500.0}
+TARGET_P99_MS = {"webhook": 150.0}
 
 
 def pace(sims: Sims, rate: float, duration: float) -> tuple[list[dict], dict]:

@@ -46,7 +46,7 @@ from sagebridge_devstack.stack import Stack, StackConfig
 
 NAME = "webhook_ingest"
 LUA = BENCH_DIR / "lua" / "post_signed.lua"
-TARGET_RATIO = 0.7
+TARGET_RATIO = 0.8
 
 
 def signed_headers(secret: str, body: bytes) -> dict[str, str]:

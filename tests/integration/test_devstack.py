@@ -57,7 +57,8 @@ def _sage_orders(work: Path) -> list[tuple[int, tuple[int, int]]]:
     read through the same ODBC driver the simulator writes with."""
     db = Sage300Database(str(work / "sage300.sqlite"))
     try:
-        return [(int(h["REFERENCE"]), (int(h["AUDTDATE"]), int(h["AUDTTIME"]))) for h, _ in db.order_rows()]
+        return [(int(h["REFERENCE"].strip().rsplit("-", 1)[-1]), (int(h["AUDTDATE"]), int(h["AUDTTIME"])))
+                for h, _ in db.order_rows()]      # references are the pair's prefix + the X-Cart number
     finally:
         db.close()
 

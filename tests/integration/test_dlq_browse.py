@@ -131,7 +131,7 @@ def test_show_decodes_the_payload_and_redacts(bootstrap, dlq):
     assert "PermanentError: no item TEA-EG-250" in err["exception.stacktrace"]
     assert shown["headers"] == {"traceparent": "00-abc-def-01", "authorization": "[redacted]"}
     payload = shown["payload"]
-    assert payload["schema"] == "sagebridge.v1.Order"
+    assert payload["schema"] == "sagebridge.v2.Order"
     value = payload["value"]
     assert value["total"] == "68.5682" and value["lines"][0]["quantity"] == "3.0000"
     assert value["ordered_at"] == "2026-11-30T09:30:00.125Z"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import select
 import signal
 import socket
@@ -341,8 +342,11 @@ def test_unexpected_errors_are_json_500s_logged_as_json(bootstrap, tmp_path):
     the delivery gets a JSON 500, the traceback is inside a JSON log line, uvicorn's own warnings
     are JSON too, and the 500 is counted."""
     http_port, ops_port, pair = free_port(), free_port(), unique("pair")
+    shipped = Path(__file__).resolve().parents[2] / "pairs" / "xcart-sage300.yaml"
+    (tmp_path / "pairs").mkdir()
+    (tmp_path / "pairs" / "pair.yaml").write_text(shipped.read_text().replace("pair: xcart-sage300", f"pair: {pair}"))
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "PAIR_ID": pair, "WEBHOOK_SECRET": SECRET,
-           "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(http_port), "OPS_PORT": str(ops_port),
+           "PAIRS_PATH": str(tmp_path / "pairs"), "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(http_port), "OPS_PORT": str(ops_port),
            "POLL_ENABLED": "false", "FETCH_ENABLED": "false"}
     planted = ("import sagebridge_ingest.webhook as w\n"
                "def bug(body):\n    raise ZeroDivisionError('planted handler bug')\n"

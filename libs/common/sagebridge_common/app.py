@@ -8,6 +8,7 @@ the process exits within the shutdown grace.
 from __future__ import annotations
 
 import logging
+import sys
 import signal
 import threading
 import time
@@ -16,7 +17,7 @@ from typing import Callable
 from confluent_kafka import KafkaError, Producer
 
 from . import metrics, tracing
-from .avro_serde import make_serde
+from .avro_serde import serde_from_settings
 from .events import Output
 from .health import HealthRegistry, OpsServer
 from .kafka_clients import make_producer
@@ -59,10 +60,7 @@ class Application:
             setup_logging(self.service, settings.log_level)
         tracing.setup_tracing(self.service)
         self.catalog = catalog or SchemaCatalog.load()
-        auth = None
-        if settings.schema_registry_username and settings.schema_registry_password:
-            auth = (settings.schema_registry_username, settings.schema_registry_password.get_secret_value())
-        self.serde = make_serde(self.catalog, settings.schema_registry_url, auth)
+        self.serde = serde_from_settings(settings, self.catalog)
         self.producer = producer or make_producer(settings)
         self.stop_event = threading.Event()
         self._closed = threading.Event()
@@ -232,3 +230,20 @@ class Application:
         ops.stop()
         log.info("service stopped", extra={"fatal": repr(self.fatal) if self.fatal else None})
         return 1 if self.fatal else 0
+
+
+def serve(build: Callable[[Settings], "Application"], settings_class: type[Settings]) -> None:
+    """A service's console-script entry point: settings from the environment, `build`, run, exit.
+    A wrong environment or pair file stops it with exit code 2 and a message for the operator
+    (file, line, key), not a stack trace."""
+    from pydantic import ValidationError
+
+    from .pair_file import PairFileError
+
+    name = settings_class.model_fields["service_name"].default
+    try:
+        app = build(settings_class.from_env())
+    except (PairFileError, ValidationError) as e:
+        print(f"sagebridge-{name}: cannot start, the configuration is invalid:\n{e}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(app.run())

@@ -245,3 +245,11 @@ def make_serde(catalog: SchemaCatalog, schema_registry_url: str | None,
     if schema_registry_url:
         return ConfluentSerde(catalog, SchemaRegistryClient(schema_registry_url, auth=auth))
     return SingleObjectSerde(catalog)
+
+
+def serde_from_settings(settings, catalog: SchemaCatalog | None = None) -> Serde:
+    """The serde a service's settings describe (registry URL and its basic-auth login, if any)."""
+    auth = None
+    if settings.schema_registry_username and settings.schema_registry_password:
+        auth = (settings.schema_registry_username, settings.schema_registry_password.get_secret_value())
+    return make_serde(catalog or SchemaCatalog.load(), settings.schema_registry_url, auth)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 import sys
 from datetime import datetime, timezone
 
@@ -117,15 +118,9 @@ def _is_terminal() -> bool:
 def dlq_list_cmd(dlq_topic: str, reason: str | None, limit: int | None, as_json: bool) -> None:
     """One line per record of DLQ_TOPIC, from the beginning, without joining or committing to any
     group. `waiting` says whether `dlq redrive` has yet to send the record back."""
-    try:
+    with _browse_errors():
         rows = dlq_browse.list_records(_browse_conf(Settings.from_env()), dlq_topic, reason=reason, limit=limit,
                                        redrive_group=f"sagebridge.redrive.{dlq_topic}")
-    except dlq_browse.NotFound as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(2)
-    except ReadTimeout as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     elif _is_terminal():
@@ -142,6 +137,19 @@ def dlq_list_cmd(dlq_topic: str, reason: str | None, limit: int | None, as_json:
             click.echo("\t".join(_cell(row, c) for c in LIST_COLUMNS))
 
 
+@contextmanager
+def _browse_errors():
+    """A missing topic, partition or record exits 2; a broker that does not answer in time exits 1."""
+    try:
+        yield
+    except dlq_browse.NotFound as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except ReadTimeout as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+
+
 @dlq.command("show")
 @click.argument("dlq_topic")
 @click.option("--partition", type=int, required=True)
@@ -149,22 +157,12 @@ def dlq_list_cmd(dlq_topic: str, reason: str | None, limit: int | None, as_json:
 def dlq_show_cmd(dlq_topic: str, partition: int, offset: int) -> None:
     """Everything about one record of DLQ_TOPIC as JSON: error context, headers, and the payload
     decoded with the configured serde (raw text or hex, with the reason, when it cannot be)."""
-    from .avro_serde import make_serde
-    from .schemas import SchemaCatalog
+    from .avro_serde import serde_from_settings
 
     settings = Settings.from_env()
-    auth = None
-    if settings.schema_registry_username and settings.schema_registry_password:
-        auth = (settings.schema_registry_username, settings.schema_registry_password.get_secret_value())
-    serde = make_serde(SchemaCatalog.load(), settings.schema_registry_url, auth)
-    try:
-        record = dlq_browse.show_record(_browse_conf(settings), dlq_topic, partition, offset, serde)
-    except dlq_browse.NotFound as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(2)
-    except ReadTimeout as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+    with _browse_errors():
+        record = dlq_browse.show_record(_browse_conf(settings), dlq_topic, partition, offset,
+                                        serde_from_settings(settings))
     click.echo(json.dumps(record, indent=2, ensure_ascii=False))
 
 

@@ -2,10 +2,8 @@
 ERP sink per pair, built by the connector the pair file's `erp.kind` names."""
 from __future__ import annotations
 
-import sys
-
 from sagebridge_common import registry
-from sagebridge_common.app import Application
+from sagebridge_common.app import Application, serve
 from sagebridge_common.pairs import load_pairs
 from sagebridge_common.topics import ORDERS
 
@@ -26,7 +24,7 @@ def build(settings: ErpWriterSettings) -> Application:
 
 
 def main() -> None:
-    sys.exit(build(ErpWriterSettings.from_env()).run())
+    serve(build, ErpWriterSettings)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,7 @@
 """Entry point: `sagebridge-ingest` (environment variables and the pair files under PAIRS_PATH)."""
 from __future__ import annotations
 
-import sys
-
-from sagebridge_common.app import Application
+from sagebridge_common.app import Application, serve
 from sagebridge_common import registry
 from sagebridge_common.pairs import load_pairs
 from sagebridge_common.topics import INGEST_NOTIFICATIONS
@@ -38,7 +36,7 @@ def build(settings: IngestSettings) -> Application:
 
 
 def main() -> None:
-    sys.exit(build(IngestSettings.from_env()).run())
+    serve(build, IngestSettings)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,8 @@
 """Entry point: `sagebridge-transform`."""
 from __future__ import annotations
 
-import sys
-
-from sagebridge_common.app import Application
+from sagebridge_common.app import Application, serve
 from sagebridge_common.keyed_state import KeyedState
-from sagebridge_common.pair_file import PairFileError
 from sagebridge_common.pairs import PairConfig, load_pairs
 from sagebridge_common.topics import STOREFRONT_RAW, TRANSFORM_VERSIONS_CHANGELOG
 
@@ -28,13 +25,7 @@ def build(settings: TransformSettings) -> Application:
 
 
 def main() -> None:
-    settings = TransformSettings.from_env()
-    try:
-        app = build(settings)
-    except PairFileError as e:
-        print(f"sagebridge-transform: cannot start, the pair configuration is invalid:\n{e}", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(app.run())
+    serve(build, TransformSettings)
 
 
 if __name__ == "__main__":
