@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from sagebridge_common import topics
 from sagebridge_common.kafka_clients import make_admin
 from sagebridge_common.settings import Settings
@@ -36,6 +38,9 @@ class StackConfig:
     poll_interval_s: float = 1.0
     webhook_push: bool = False                  # X-Cart sim pushes signed notifications to ingest
     keep_state: bool = False                    # False: the simulators start from empty state in work_dir
+    # The web customer's Sage 300 option "Check for duplicate POs", set as the README recommends
+    # (Error: one Sage call per order); "None" makes the writer look every order up first.
+    web_customer_duplicate_po_check: str = "Error"
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per-service overrides
 
 
@@ -117,6 +122,8 @@ class Stack:
             ready_url=f"{self.sage_url}/_sim/stats").start()
         for sim in self.simulators.values():
             sim.wait_ready()
+        httpx.post(f"{self.sage_url}/_sim/customers/WEBCUST", timeout=10,
+                   json={"CheckForDuplicatePOs": self.config.web_customer_duplicate_po_check}).raise_for_status()
 
     def service_env(self, name: str) -> dict[str, str]:
         env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "PAIR_ID": self.pair_id, "LOG_LEVEL": "INFO",
