@@ -445,7 +445,7 @@ def feed_metrics() -> None:
     sb_metrics.CONNECTOR_REQUESTS.labels("sage300", "create_order", "200").inc()
     sb_metrics.CONNECTOR_SECONDS.labels("sage300", "create_order").observe(0.3)
     sb_metrics.WEBHOOK_REQUESTS.labels("xcart", "401").inc()
-    sb_metrics.POLLED_RECORDS.labels("xcart", "order").inc(2)
+    sb_metrics.SOURCE_RECORDS.labels("ingest", "xcart", "delivered").inc(2)
 
 
 @pytest.fixture

@@ -31,7 +31,6 @@ CONNECTOR_SECONDS = Histogram("sagebridge_connector_request_duration_seconds", "
                               ["connector", "operation"], buckets=_LATENCY_BUCKETS)
 WEBHOOK_REQUESTS = Counter("sagebridge_webhook_requests_total", "Webhook deliveries by answer",
                            ["storefront", "status"])
-POLLED_RECORDS = Counter("sagebridge_polled_records_total", "Records found by storefront polling", ["storefront", "entity"])
 ERP_TOTAL_MISMATCH = Counter("sagebridge_erp_total_mismatch_total",
                              "ERP documents created whose total differs from the storefront's", ["connector", "pair"])
 SOURCE_RECORDS = Counter("sagebridge_source_records_total", "Changes a source runner delivered or dead-lettered",
