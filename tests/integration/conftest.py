@@ -3,6 +3,7 @@ KAFKA_BOOTSTRAP_SERVERS names one), and helpers to read topics back."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 
@@ -34,6 +35,22 @@ def bootstrap(tmp_path_factory):
 @pytest.fixture(scope="session")
 def serde():
     return SingleObjectSerde(SchemaCatalog.load())
+
+
+class RunsInThread:
+    """`with service:` runs `service.app` in a thread, as its console script would, and stops it
+    on exit (the app is built by the subclass's `__init__`)."""
+
+    app = None
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self.app.run, kwargs={"install_signals": False}, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.app.request_stop()
+        self._thread.join(20)
 
 
 def unique(prefix: str) -> str:

@@ -2,7 +2,6 @@
 record), and after a rebalance each group member restores exactly its own partitions."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 
 from confluent_kafka import Producer
@@ -12,7 +11,7 @@ from sagebridge_common.events import Output, new_metadata
 from sagebridge_common.keyed_state import KeyedState
 from sagebridge_common.settings import Settings
 
-from .conftest import create_topics, read_all, unique, wait_until
+from .conftest import RunsInThread, create_topics, read_all, unique, wait_until
 
 SCHEMA = "sagebridge.v1.OrderStatus"
 
@@ -32,7 +31,7 @@ def produce(bootstrap, serde, topic, keys):
     assert p.flush(10) == 0
 
 
-class Counter:
+class Counter(RunsInThread):
     """A service counting records per key in keyed state, emitting `key=count` for each record."""
 
     def __init__(self, bootstrap, src, changelog, out, group):
@@ -44,7 +43,6 @@ class Counter:
         self.out = out
         proc = self.app.processor([src], self.handle, stage="count")
         proc.partition_listeners.append(self.state)
-        self.thread = threading.Thread(target=self.app.run, kwargs={"install_signals": False}, daemon=True)
 
     def handle(self, event):
         key = event.key.decode()
@@ -56,13 +54,6 @@ class Counter:
     def keys(self) -> dict[str, int]:
         return {k: v for p in self.state.assigned() for k, v in self.state.snapshot(p).items()}
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.app.request_stop()
-        self.thread.join(20)
 
 
 def outputs(bootstrap, topic, expect):

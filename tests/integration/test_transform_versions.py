@@ -3,7 +3,6 @@ memory of what it mapped survives a restart (keyed state restored from its chang
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from sagebridge_common.topics import ORDERS, STOREFRONT_RAW
 from sagebridge_transform.config import TransformSettings
 from sagebridge_transform.main import build
 
-from .conftest import unique, wait_until
+from .conftest import RunsInThread, unique, wait_until
 
 SHIPPED_PAIR = Path(__file__).resolve().parents[2] / "pairs" / "xcart-sage300.yaml"
 PAID = {"id": 4, "code": "P", "name": "Paid", "customer_name": "Paid"}
@@ -35,21 +34,13 @@ def pair(bootstrap, tmp_path):
     return pair_id, tmp_path
 
 
-class Transform:
+class Transform(RunsInThread):
     """`sagebridge-transform` as its main builds it, running in a thread."""
 
     def __init__(self, bootstrap: str, pairs_dir: Path, pair_id: str, group: str) -> None:
         self.app = build(TransformSettings(kafka_bootstrap_servers=bootstrap, pairs_path=str(pairs_dir),
                                            pair_id=pair_id, kafka_group_id=group, ops_port=0))
-        self.thread = threading.Thread(target=self.app.run, kwargs={"install_signals": False}, daemon=True)
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.app.request_stop()
-        self.thread.join(20)
 
 
 class Orders:
