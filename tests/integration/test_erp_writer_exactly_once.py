@@ -21,7 +21,10 @@ import pytest
 import yaml
 from confluent_kafka import Producer
 
+from sagebridge_common import topics
 from sagebridge_common.events import new_metadata
+from sagebridge_common.kafka_clients import make_admin
+from sagebridge_common.settings import Settings
 from sagebridge_common.topics import ERP_RESULTS, ORDERS
 from sagebridge_devstack.processes import ManagedProcess, free_port
 from sagebridge_sim.faults import FaultInjector
@@ -66,6 +69,7 @@ class WriterRig:
 
     def __init__(self, bootstrap: str, serde, work, **erp) -> None:
         self.bootstrap, self.serde, self.work = bootstrap, serde, work
+        topics.apply(make_admin(Settings(kafka_bootstrap_servers=bootstrap)), topics.catalogue(4))  # as deploys do
         self.pair_id = f"t-{uuid.uuid4().hex[:10]}"
         self.db = Sage300Database(str(work / "sage.sqlite"))
         self.db.create_schema()

@@ -53,6 +53,9 @@ def consumer_config(settings: Settings, group_id: str | None = None) -> dict[str
         "heartbeat.interval.ms": settings.kafka_heartbeat_interval_ms,
         "fetch.wait.max.ms": settings.kafka_fetch_wait_max_ms,
         "statistics.interval.ms": 5000,
+        # a service started before `sagebridge topics apply` picks its topics up within 10 s,
+        # not at librdkafka's default 5-minute metadata refresh
+        "topic.metadata.refresh.interval.ms": 10000,
     }
 
 
