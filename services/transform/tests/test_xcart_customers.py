@@ -122,7 +122,8 @@ def test_an_administrator_profile_is_not_a_customer():
 
 @pytest.mark.parametrize("profile,reason", [({**PROFILE, "login": " "}, "invalid_profile"),
                                             ({"login": "a@b.c"}, "invalid_profile"),
-                                            ({**PROFILE, "added": "someday"}, "invalid_profile")])
+                                            ({**PROFILE, "added": "someday"}, "invalid_profile"),
+                                            ({**PROFILE, "access_level": "admin"}, "invalid_profile")])
 def test_unusable_profiles_are_permanent(profile, reason):
     with pytest.raises(PermanentError) as e:
         make_handler(PAIRS, fresh_state())(profile_event(profile))

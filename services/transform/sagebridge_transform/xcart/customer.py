@@ -71,7 +71,12 @@ def customer_from_profile(doc: dict, pair: PairConfig, metadata: dict, source_ve
     pid = p.get("profile_id", p.get("id"))
     if pid is None:
         raise PermanentError("profile has no profile_id", reason="invalid_profile")
-    if int(p.get("access_level") or 0) >= ADMIN_ACCESS_LEVEL:
+    try:
+        admin = int(p.get("access_level") or 0) >= ADMIN_ACCESS_LEVEL
+    except (TypeError, ValueError):
+        raise PermanentError(f"profile {pid}: access_level {p.get('access_level')!r} is not a number",
+                             reason="invalid_profile") from None
+    if admin:
         return None
     email = text(p.get("login")) or text(p.get("email"))
     key = email_key(email)
