@@ -5,13 +5,16 @@ Content-Type required even on GET, OData feeds with string `odata.count` and 100
 never deduplicates orders), and the CDC service must see the rows those calls leave behind.
 
 Base path `/Sage300WebApi/v1.0/-/{company}/{Module}/{Resource}`. Resources (catalog.py):
-  OE/OEOrders (GET feed, GET `(OrderUniquifier)`, POST), AR/ARCustomers (GET, GET `('ID')`, POST),
+  OE/OEOrders (GET feed, GET `(OrderUniquifier)`, POST), AR/ARCustomers (GET, GET `('ID')`, POST, PATCH),
+  AR/ARReceiptAndAdjustmentBatches (GET, GET `(BatchRecordType='CA',BatchNumber=1)`, POST),
+  GL/GLJournalBatches (GET, GET `('000001')`, POST), CS/CSCurrencyCodes (GET),
   IC/ICItems (GET, GET `('UNFORMATTED')`), IC/ICLocations, OE/OEShipViaCodes, OE/OEMiscellaneousCharges (GET).
 Query options (queries.py): `$filter` (odata.py), `$top`, `$skip`, `$count=true` / `$inlinecount=allpages`,
 `$select`. Request checks: state.py. Error bodies and status codes: http_errors.py. Admin: admin_routes.py.
 
 Modules: http_errors (error body, JSON), conversions (column <-> JSON values), resources (table as entity
-set), queries (GET), oe_orders / oe_order_build / oe_order_post (OE/OEOrders), ar_customers, catalog,
+set), queries (GET), oe_orders / oe_order_build / oe_order_post (OE/OEOrders), ar_customers, ar_batches, gl_journals,
+ledger_tables (their tables and seeds), catalog,
 state, admin_routes; this module wires them into the app.
 """
 from __future__ import annotations
@@ -26,8 +29,10 @@ from starlette.concurrency import run_in_threadpool
 
 from ..faults import FaultInjector, FaultMiddleware, install_admin_routes
 from .admin_routes import all_orders, install_sim_routes, reset, stats
-from .ar_customers import post_customer
+from .ar_batches import post_batch
+from .ar_customers import patch_customer, post_customer
 from .db import Sage300Database
+from .gl_journals import post_journal
 from .http_errors import SageError, error_response, fault_body, parse_json
 from .oe_order_post import post_order
 from .queries import API_ROOT, KEYED, get_feed, get_one
@@ -38,7 +43,9 @@ __all__ = ["create_app", "all_orders", "reset", "stats", "SimState"]
 log = logging.getLogger(__name__)
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-POST_HANDLERS = {"OEOrders": post_order, "ARCustomers": post_customer}
+POST_HANDLERS = {"OEOrders": post_order, "ARCustomers": post_customer,
+                 "ARReceiptAndAdjustmentBatches": post_batch, "GLJournalBatches": post_journal}
+PATCH_HANDLERS = {"ARCustomers": patch_customer}
 
 
 def dispatch(sim: SimState, request: Request, module: str, resource_text: str, body: bytes,
@@ -54,6 +61,9 @@ def dispatch(sim: SimState, request: Request, module: str, resource_text: str, b
     handler = POST_HANDLERS.get(resource.name) if request.method == "POST" and key_text is None else None
     if handler is not None:
         return handler(sim, request, resource, parse_json(body), received_ms)
+    patch = PATCH_HANDLERS.get(resource.name) if request.method == "PATCH" and key_text is not None else None
+    if patch is not None:
+        return patch(sim, request, resource, key_text, parse_json(body))
     raise SageError(405, "MethodNotAllowed", f"{request.method} is not allowed on {resource.name}.")
 
 
@@ -81,13 +91,14 @@ class StatsMiddleware:
 
 
 def create_app(db: Sage300Database, company: str = "SAMINC", user: str = "WEBAPI", password: str = "SAGE300",
-               injector: FaultInjector | None = None, page_size: int = 100) -> FastAPI:
+               injector: FaultInjector | None = None, page_size: int = 100, strict_tax: bool = False) -> FastAPI:
     """The simulator app. Creates the schema if missing (seeding is the caller's choice) and stamps
-    AUDTORG with `company` and AUDTUSER with `user` on every row the API writes."""
+    AUDTORG with `company` and AUDTUSER with `user` on every row the API writes. `strict_tax`: an
+    order's TaxAmount1 without `TaxOverride: true` is ignored (Sage computes the tax) instead of kept."""
     db.org = company.upper()
     db.create_schema()
     injector = injector or FaultInjector()
-    sim = SimState(db, company.upper(), user, password, page_size, injector)
+    sim = SimState(db, company.upper(), user, password, page_size, injector, strict_tax=strict_tax)
     app = FastAPI(title="Sage 300 Web API simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sim = sim
     install_admin_routes(app, injector)

@@ -2,12 +2,15 @@
 
 Endpoints and their views/tables from the Sage 300 Web API Endpoint Reference (Aug 2022): IC/ICItems
 (IC0310 ICITEM), IC/ICLocations (ICLOC), OE/OEShipViaCodes (OEVIA), OE/OEMiscellaneousCharges (OEMISC),
-OE/OEOrders (OE0520 OEORDH), AR/ARCustomers (AR0024 ARCUS).
+OE/OEOrders (OE0520 OEORDH), AR/ARCustomers (AR0024 ARCUS), AR/ARReceiptAndAdjustmentBatches (AR0041
+ARBTA), GL/GLJournalBatches (GL0008 GLBCTL), CS/CSCurrencyCodes (CSCCD).
 """
 from __future__ import annotations
 
+from .ar_batches import build_batches_resource
 from .ar_customers import CUSTOMER_PROPS
-from .conversions import BOOL, DATE, DEC, EnumConv
+from .conversions import BOOL, DATE, DEC, INT, EnumConv
+from .gl_journals import build_journals_resource
 from .oe_orders import ORDER_PROPS, OrdersResource
 from .resources import Prop, Resource
 
@@ -18,6 +21,9 @@ ITEM_PROPS = [
     Prop("UnitWeight", "UNITWGT", DEC), Prop("Category", "CATEGORY"), Prop("AllowOnWeb", "ALLOWONWEB", BOOL),
     Prop("DateLastMaintained", "DATELASTMN", DATE),
 ]
+
+CURRENCY_PROPS = [Prop("CurrencyCode", "CURID"), Prop("Description", "CURNAME"), Prop("Symbol", "SYMBOL"),
+                  Prop("DecimalPlaces", "DECIMALS", INT)]
 
 
 def build_resources() -> dict[tuple[str, str], Resource]:
@@ -32,5 +38,8 @@ def build_resources() -> dict[tuple[str, str], Resource]:
         Resource("OE", "OEMiscellaneousCharges", "OEMISC",
                  [Prop("MiscellaneousChargesCode", "MISCCHARGE"), Prop("Description", "DESC")],
                  "MiscellaneousChargesCode"),
+        Resource("CS", "CSCurrencyCodes", "CSCCD", CURRENCY_PROPS, "CurrencyCode"),
+        build_batches_resource(),
+        build_journals_resource(),
     ]
     return {(r.module.upper(), r.name.upper()): r for r in resources}

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .http_errors import invalid_payload
+from .http_errors import invalid_payload, record_invalid
 
 class Conv:
     """Text column <-> JSON string. Subclasses for other shapes."""
@@ -26,8 +26,8 @@ class Conv:
             return ""
         if not isinstance(value, str):
             raise invalid_payload(f"Property {prop} must be a string.")
-        if len(value) > size:
-            raise invalid_payload(f"Property {prop} is longer than {size} characters.")
+        if len(value) > size:   # a business rule of the view (the column's size), not a malformed body
+            raise record_invalid(f"Property {prop} is longer than {size} characters.")
         return value
 
 

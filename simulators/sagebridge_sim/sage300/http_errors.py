@@ -4,10 +4,10 @@ Error body (Sage 300 SDK Developer Reference §12, also used for injected faults
   `{"error": {"code": "<Code>", "message": {"lang": "en-US", "value": "<text>"}}}`
 Status mapping chosen here (Sage documents only 404 RecordNotFound and the 500 for a missing
 Content-Type):
-  400 InvalidPayload (bad JSON, unknown/mistyped property), InvalidParameters (bad query option or
-      $filter), InvalidEntityKey (bad `(key)`), RecordInvalid (business rule: unknown customer/item/
-      location/misc charge/ship-via/bank/GL account/currency, inactive records, unbalanced journal,
-      a value longer than its column on the resources that say so)
+  400 InvalidPayload (bad JSON, unknown/mistyped property, enum name not in the list),
+      InvalidParameters (bad query option or $filter), InvalidEntityKey (bad `(key)`),
+      RecordInvalid (business rule: unknown customer/item/location/misc charge/ship-via/bank/GL
+      account/currency, inactive records, unbalanced journal, a text longer than its column)
   401 Unauthorized · 404 RecordNotFound (key not found), ResourceNotFound (company/resource)
   405 MethodNotAllowed · 409 RecordDuplicate (existing customer key) · 429 TooManyRequests (faults,
       with Retry-After)

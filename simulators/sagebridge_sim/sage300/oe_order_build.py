@@ -12,12 +12,14 @@ from typing import Any
 from .conversions import BOOL, STR, decimal_field, parse_date, reject_unknown, require_object, required_text
 from .db import SCHEMA, Sage300Database, unformat_item, utc_stamp
 from .http_errors import invalid_payload, record_invalid
+from .ledger_tables import HOME_CURRENCY
 from .oe_orders import (BILL_TO_DEFAULTS, ITEM_LINE_PROPS, MISC_LINE_PROPS, ORDER_POST_PROPS, ORDER_PROPS,
                         ORDER_SIMPLE, SHIP_FROM_BILL)
 
 
-def build_order(db: Sage300Database, payload: Any) -> tuple[dict, dict, list[dict]]:
-    """Validate an OEOrders POST body -> (OEORDH row, OEORDH1 row, OEORDD rows) with totals."""
+def build_order(db: Sage300Database, payload: Any, strict_tax: bool = False) -> tuple[dict, dict, list[dict]]:
+    """Validate an OEOrders POST body -> (OEORDH row, OEORDH1 row, OEORDD rows) with totals.
+    `strict_tax`: see `_apply_tax`."""
     payload = require_object(payload, "The request body")
     reject_unknown(payload, ORDER_POST_PROPS, "OEOrders")
     customer = _customer_for_order(db, required_text(payload, "CustomerNumber", ""))
@@ -32,8 +34,11 @@ def build_order(db: Sage300Database, payload: Any) -> tuple[dict, dict, list[dic
     _apply_order_date(header, payload)
     _apply_ship_via(db, header, payload)
     _apply_location(db, header, payload)
-    _apply_currency(header, payload, customer)
+    _apply_currency(db, header, payload, customer)
+    _apply_tax(header, payload, strict_tax)
     details = _build_lines(db, payload.get("OrderDetails"), header["LOCATION"] or _first_location(db))
+    header["ITEMTOTAL"] = sum((d["EXTINVMISC"] for d in details if d["LINETYPE"] == 1), Decimal("0.000"))
+    header["MISCTOTAL"] = sum((d["EXTINVMISC"] for d in details if d["LINETYPE"] == 2), Decimal("0.000"))
     header["INVNETWTX"] = order_total(details, header.get("INVDISCAMT", Decimal(0)), header.get("TAMOUNT1", Decimal(0)))
     return header, rows["OEORDH1"], details
 
@@ -62,7 +67,8 @@ def _header_defaults(customer: dict[str, Any]) -> dict[str, Any]:
 
 def _fill_ship_to(header: dict[str, Any], payload: dict[str, Any]) -> None:
     """Without any ShipTo* address property the ship-to address is the bill-to address."""
-    if not any(k.startswith("ShipTo") and k not in ("ShipToEmail", "ShipToPhoneNumber") for k in payload):
+    contact = ("ShipToEmail", "ShipToPhoneNumber", "ShipToContact")
+    if not any(k.startswith("ShipTo") and k not in contact for k in payload):
         header.update({col: header[src] for col, src in SHIP_FROM_BILL.items()})
 
 
@@ -88,11 +94,31 @@ def _apply_location(db: Sage300Database, header: dict[str, Any], payload: dict[s
     header["LOCATION"] = code
 
 
-def _apply_currency(header: dict[str, Any], payload: dict[str, Any], customer: dict[str, Any]) -> None:
+def _apply_currency(db: Sage300Database, header: dict[str, Any], payload: dict[str, Any],
+                    customer: dict[str, Any]) -> None:
+    """The order is in the customer's currency (multicurrency rule: storefront currency = customer
+    currency). A currency Sage does not hold (not in CSCCD) is refused before that comparison, so the
+    client learns the real reason. A source currency other than the home currency carries a rate type
+    (ORRATETYPE; OrderRateType as sent, else "SP", spot); rates themselves (CSCRH) are not simulated."""
     currency = STR.from_api("OrderSourceCurrency", payload.get("OrderSourceCurrency"), 3, 0).strip()
+    if currency and db.get("CSCCD", {"CURID": currency}) is None:
+        raise record_invalid(f"Currency {currency} does not exist.")
     if currency and currency != customer["CODECURN"]:
         raise record_invalid(f"Order currency {currency} differs from customer currency {customer['CODECURN']}.")
-    header["ORSOURCURR"] = customer["CODECURN"]
+    rate_type = STR.from_api("OrderRateType", payload.get("OrderRateType"), 2, 0).strip()
+    header["ORSOURCURR"], header["ORHOMECURR"] = customer["CODECURN"], HOME_CURRENCY
+    header["ORRATETYPE"] = rate_type or ("SP" if customer["CODECURN"] != HOME_CURRENCY else "")
+
+
+def _apply_tax(header: dict[str, Any], payload: dict[str, Any], strict: bool) -> None:
+    """`TaxOverride: true` keeps TaxAmount1 as sent (OEORDH.TAXOVERRD; "push the storefront's tax only
+    through overrides"). Without it Sage computes the tax from its tax tables, which are empty here,
+    so the tax is 0 — when `strict`. Not strict (the default, for clients written before TaxOverride
+    was simulated): a TaxAmount1 sent without TaxOverride is kept as sent."""
+    override = BOOL.from_api("TaxOverride", payload.get("TaxOverride", False), 0, 0)
+    header["TAXOVERRD"] = override
+    if not override and (strict or "TaxAmount1" not in payload):
+        header["TAMOUNT1"] = Decimal(0)
 
 
 def check_duplicate_po(db: Sage300Database, header: dict[str, Any]) -> None:

@@ -14,7 +14,6 @@ a client that timed out meanwhile never learns the order exists.
 """
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
@@ -32,10 +31,8 @@ def post_order(sim: SimState, request: Request, resource: Resource, payload: Any
     """Insert one order (no dedup: every POST makes a new order) and return the whole entry."""
     with sim.lock:
         sim.order_posts += 1
-    header, header1, details = build_order(sim.db, payload)
-    late = sim.injector.commit_delay(request.method)
-    if late:
-        time.sleep(late)        # a worker thread: the client may time out, the commit still happens
+    header, header1, details = build_order(sim.db, payload, sim.strict_tax)
+    sim.hold_commit(request.method)
     with sim.commit_lock:
         check_duplicate_po(sim.db, header)
         orduniq = sim.db.create_order(header, header1, details, user=sim.user)

@@ -25,13 +25,19 @@ ORDER_PROPS = [
     Prop("DefaultLocationCode", "LOCATION"), Prop("OnHold", "ONHOLD", BOOL),
     Prop("BillToName", "BILNAME"), Prop("BillToAddressLine1", "BILADDR1"), Prop("BillToAddressLine2", "BILADDR2"),
     Prop("BillToCity", "BILCITY"), Prop("BillToStateProvince", "BILSTATE"), Prop("BillToZipPostalCode", "BILZIP"),
-    Prop("BillToCountry", "BILCOUNTRY"), Prop("ShipToLocationCode", "SHIPTO"),
+    Prop("BillToCountry", "BILCOUNTRY"), Prop("BillToAddressLine3", "BILADDR3"), Prop("BillToAddressLine4", "BILADDR4"),
+    Prop("BillToPhoneNumber", "BILPHONE"), Prop("BillToContact", "BILCONTACT"), Prop("BillToEmail", "BILEMAIL"),
+    Prop("ShipToLocationCode", "SHIPTO"),
     Prop("ShipToName", "SHPNAME"), Prop("ShipToAddressLine1", "SHPADDR1"), Prop("ShipToAddressLine2", "SHPADDR2"),
     Prop("ShipToCity", "SHPCITY"), Prop("ShipToStateProvince", "SHPSTATE"), Prop("ShipToZipPostalCode", "SHPZIP"),
     Prop("ShipToCountry", "SHPCOUNTRY"), Prop("ShipToPhoneNumber", "SHPPHONE"),
+    Prop("ShipToAddressLine3", "SHPADDR3"), Prop("ShipToAddressLine4", "SHPADDR4"), Prop("ShipToContact", "SHPCONTACT"),
     Prop("ShipToEmail", "SHPEMAIL", STR, "OEORDH1"),
-    Prop("OrderSourceCurrency", "ORSOURCURR"), Prop("OrderDiscountAmount", "INVDISCAMT", DEC),
-    Prop("TaxAmount1", "TAMOUNT1", DEC), Prop("OrderTotal", "INVNETWTX", DEC),
+    Prop("OrderSourceCurrency", "ORSOURCURR"), Prop("OrderHomeCurrency", "ORHOMECURR"),
+    Prop("OrderRateType", "ORRATETYPE"), Prop("OrderDiscountAmount", "INVDISCAMT", DEC),
+    Prop("TaxOverride", "TAXOVERRD", BOOL), Prop("TaxAmount1", "TAMOUNT1", DEC),
+    Prop("ItemTotal", "ITEMTOTAL", DEC), Prop("MiscellaneousChargesTotal", "MISCTOTAL", DEC),
+    Prop("OrderTotal", "INVNETWTX", DEC),
     Prop("OrderCompleted", "COMPLETE", EnumConv({1: "IncompleteNotIncluded", 2: "IncompleteIncluded",
                                                  3: "CompleteNotIncluded", 4: "CompleteIncluded",
                                                  5: "CompleteDayEndProcessed"})),
@@ -43,9 +49,11 @@ ORDER_SIMPLE = {"OrderReference", "PurchaseOrderNumber", "OrderDescription", "Or
                 "BillToName", "BillToAddressLine1", "BillToAddressLine2", "BillToCity", "BillToStateProvince",
                 "BillToZipPostalCode", "BillToCountry", "ShipToName", "ShipToAddressLine1", "ShipToAddressLine2",
                 "ShipToCity", "ShipToStateProvince", "ShipToZipPostalCode", "ShipToCountry", "ShipToPhoneNumber",
-                "ShipToEmail", "OrderDiscountAmount", "TaxAmount1"}
+                "ShipToEmail", "OrderDiscountAmount", "TaxAmount1",
+                "BillToAddressLine3", "BillToAddressLine4", "BillToPhoneNumber", "BillToContact", "BillToEmail",
+                "ShipToAddressLine3", "ShipToAddressLine4", "ShipToContact"}
 ORDER_POST_PROPS = ORDER_SIMPLE | {"CustomerNumber", "OrderDate", "ShipViaCode", "DefaultLocationCode",
-                                   "OrderSourceCurrency", "OrderDetails"}
+                                   "OrderSourceCurrency", "OrderRateType", "TaxOverride", "OrderDetails"}
 ITEM_LINE_PROPS = {"LineType", "Item", "Location", "QuantityOrdered", "OrderUnitPrice", "PriceOverride", "Description"}
 MISC_LINE_PROPS = {"LineType", "MiscellaneousChargesCode", "ExtendedAmount", "Description"}
 
@@ -59,9 +67,12 @@ LINE_PROPS = [
 ]
 # Bill-to defaults copied from the customer record, as the O/E header view does.
 BILL_TO_DEFAULTS = {"BILNAME": "NAMECUST", "BILADDR1": "TEXTSTRE1", "BILADDR2": "TEXTSTRE2", "BILCITY": "NAMECITY",
-                    "BILSTATE": "CODESTTE", "BILZIP": "CODEPSTL", "BILCOUNTRY": "CODECTRY"}
+                    "BILSTATE": "CODESTTE", "BILZIP": "CODEPSTL", "BILCOUNTRY": "CODECTRY",
+                    "BILADDR3": "TEXTSTRE3", "BILADDR4": "TEXTSTRE4", "BILPHONE": "TEXTPHON1",
+                    "BILCONTACT": "NAMECTAC", "BILEMAIL": "EMAIL2"}
 SHIP_FROM_BILL = {"SHPNAME": "BILNAME", "SHPADDR1": "BILADDR1", "SHPADDR2": "BILADDR2", "SHPCITY": "BILCITY",
-                  "SHPSTATE": "BILSTATE", "SHPZIP": "BILZIP", "SHPCOUNTRY": "BILCOUNTRY"}
+                  "SHPSTATE": "BILSTATE", "SHPZIP": "BILZIP", "SHPCOUNTRY": "BILCOUNTRY",
+                  "SHPADDR3": "BILADDR3", "SHPADDR4": "BILADDR4", "SHPCONTACT": "BILCONTACT"}
 
 
 class OrdersResource(Resource):

@@ -29,7 +29,10 @@ KEYED = re.compile(r"^(?P<name>[A-Za-z]+)(?:\((?P<key>.*)\))?$", re.S)
 
 
 def parse_key(resource: Resource, text: str) -> Any:
-    """`123`, `'ID'` or `Prop=value` -> key value typed like the key property."""
+    """`123`, `'ID'` or `Prop=value` -> key value typed like the key property; a composite key
+    `A = 'CA', B = 65` (the Developer Reference's ARReceiptAndAdjustmentBatches example) -> a tuple."""
+    if "," in resource.key:
+        return _composite_key(resource, text)
     match = re.match(r"^\s*(?:(\w+)\s*=\s*)?(.*?)\s*$", text, re.S)
     name, literal = match[1], match[2]
     if name is not None and name != resource.key:
@@ -46,6 +49,27 @@ def parse_key(resource: Resource, text: str) -> Any:
     if not (is_int if numeric_key else isinstance(value, str)):
         raise SageError(400, "InvalidEntityKey", f"Invalid key ({text}) for {resource.name}.")
     return value
+
+
+_KEY_TERM = re.compile(r"\s*(\w+)\s*=\s*('(?:[^']|'')*'|-?\d+)\s*(?:,|$)")
+
+
+def _composite_key(resource: Resource, text: str) -> tuple:
+    values, pos = {}, 0
+    while pos < len(text):
+        match = _KEY_TERM.match(text, pos)
+        if not match or match.end() == pos:
+            raise SageError(400, "InvalidEntityKey", f"Invalid key ({text}) for {resource.name}.")
+        values[match[1]] = odata.tokenize(match[2])[0][1]
+        pos = match.end()
+    names = [p.api for p in resource.key_props]
+    if sorted(values) != sorted(names):
+        raise SageError(400, "InvalidEntityKey", f"The key of {resource.name} is ({', '.join(names)}).")
+    for prop in resource.key_props:
+        numeric = isinstance(prop.conv, IntConv)
+        if isinstance(values[prop.api], int) != numeric:
+            raise SageError(400, "InvalidEntityKey", f"Invalid key ({text}) for {resource.name}.")
+    return tuple(values[name] for name in names)
 
 
 def context_url(request: Request, sim: SimState, module: str, suffix: str) -> str:
@@ -138,8 +162,9 @@ def get_one(sim: SimState, request: Request, resource: Resource, key_text: str) 
 
 
 def load_by_key(sim: SimState, resource: Resource, key: Any) -> dict[str, Any] | None:
+    values = key if isinstance(key, tuple) else (key,)
     try:
-        found = resource.load(sim.db, {resource.key_prop.col: key})
+        found = resource.load(sim.db, {p.col: v for p, v in zip(resource.key_props, values)})
     except RowError:
         return None
     return resource.expand(sim.db, found)[0] if found else None

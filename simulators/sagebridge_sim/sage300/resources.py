@@ -37,6 +37,11 @@ class Resource:
         return next(p for p in self.props if p.api == self.key)
 
     @property
+    def key_props(self) -> list[Prop]:
+        """The key's properties; a composite key is written "A,B" (e.g. "BatchRecordType,BatchNumber")."""
+        return [next(p for p in self.props if p.api == name) for name in self.key.split(",")]
+
+    @property
     def filter_props(self) -> list[str]:
         return [p.api for p in self.props]
 

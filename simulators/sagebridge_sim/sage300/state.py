@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -36,9 +37,26 @@ class SimState:
     resources: dict[tuple[str, str], Resource] = field(default_factory=build_resources)
     requests: Counter = field(default_factory=Counter)
     order_posts: int = 0
+    sequences: dict[str, int] = field(default_factory=dict)
+    strict_tax: bool = False   # TaxAmount1 without TaxOverride: ignored (True) or kept (False), see oe_order_build
     received_ms: dict[int, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     commit_lock: threading.Lock = field(default_factory=threading.Lock)   # duplicate-PO check + insert
+
+    def hold_commit(self, method: str) -> None:
+        """Fault `commit_late_ms`: a validated write waits here, in its worker thread, before it
+        commits; the client may time out meanwhile, the write still lands."""
+        late = self.injector.commit_delay(method)
+        if late:
+            time.sleep(late)
+
+    def next_number(self, sequence: str, highest_stored: int) -> int:
+        """Next number of a document sequence (batches): above every stored one and every one handed
+        out before, so a number is never reused, even after the documents were cleared."""
+        with self.lock:
+            number = max(self.sequences.get(sequence, 0), highest_stored) + 1
+            self.sequences[sequence] = number
+            return number
 
     def count_request(self, method: str, resource: str, status: int) -> None:
         with self.lock:
