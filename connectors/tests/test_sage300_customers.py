@@ -8,10 +8,10 @@ import threading
 import httpx
 import pytest
 
-from sagebridge_common.errors import PermanentError
+from sagebridge_common.errors import OutcomeUnknownError, PermanentError
 from sagebridge_connectors.sage300.sink import Sage300Sink
 
-from .conftest import address, api, api_calls, customer, unique
+from .conftest import address, api, api_calls, customer, unique, wait_for
 
 DEFAULTS = {"group_code": "RTL", "account_set": "USA", "terms": "NET30", "tax_group": "CALIF", "currency": "USD"}
 
@@ -131,3 +131,19 @@ def test_an_email_longer_than_the_column_is_refused_before_any_call(sage, make_p
     with pytest.raises(PermanentError) as e:
         Sage300Sink(make_pair()).ensure_customer(customer("a" * 45 + "@example.com", unique("W")))
     assert e.value.reason == "sage300_email_too_long"
+
+
+def test_create_whose_answer_is_lost_is_found_by_email_next_time(sage, make_pair):
+    """A customer has a natural key, so no settle delay is needed: a late commit is either found by
+    the e-mail lookup or refused as RecordDuplicate and read back; never a second customer."""
+    sink = Sage300Sink(make_pair(timeout_s=0.5))
+    number = unique("W")
+    email = f"late{number}@example.com"
+    sage.injector.configure(commit_late_ms=1500, methods=["POST"])
+    with pytest.raises(OutcomeUnknownError):
+        sink.ensure_customer(customer(email, number))
+    sage.injector.configure(reset=True)
+    wait_for(lambda: arcus(sage, email), "the late commit")
+    again = sink.ensure_customer(customer(email, number))
+    assert again.outcome == "already_present" and again.document_id == number
+    assert len(arcus(sage, email)) == 1

@@ -37,6 +37,10 @@ def test_a_payment_is_one_receipt_and_a_repeat_is_already_present(sage, make_pai
     again = Sage300Sink(make_pair()).ensure_payment(payment(number, txn))     # a restarted writer
     assert again.outcome == "already_present" and again.document_id == done.document_id
     assert len(batches(sage, "CA", f"XC1-{number}-P{txn}")) == 1
+    [row] = sage.db.select("ARBTA", {"BATCHDESC": f"XC1-{number}-P{txn}"})          # the table, through ODBC
+    assert (row["IDBANK"], row["AMTENTER"]) == ("SEATAC", Decimal("64.870"))
+    [remit] = sage.db.select("ARTCR", {"TXTRMITREF": f"XC1-{number}"})
+    assert (remit["IDCUST"], remit["AMTRMIT"]) == ("WEBCUST", Decimal("64.870"))
 
 
 def test_receipt_whose_answer_is_lost_while_sage_commits_is_still_one(sage, make_pair):
@@ -83,6 +87,8 @@ def test_gateway_fee_is_one_balanced_journal(sage, make_pair):
     details = {d["AccountNumber"]: Decimal(str(d["Amount"])) for d in header["JournalDetails"]}
     assert details == {"6100": Decimal("2.18"), "1020": Decimal("-2.18")}      # debit expense, credit clearing
     assert sum(details.values()) == 0
+    [control] = sage.db.select("GLBCTL", {"BTCHDESC": f"XC1-{number}-F{txn}"})      # through ODBC
+    assert control["DEBITTOT"] == control["CREDITTOT"] == Decimal("2.180")
     again = Sage300Sink(make_pair()).ensure_payment(paid)
     assert again.outcome == "already_present" and again.details["fee_outcome"] == "already_present"
     assert len(journals(sage, f"XC1-{number}-F{txn}")) == 1 and len(batches(sage, "CA", f"XC1-{number}-P{txn}")) == 1
