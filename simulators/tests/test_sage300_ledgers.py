@@ -518,3 +518,24 @@ def test_an_older_database_gets_the_new_columns(tmp_path):
         assert old is not None and old["CODETAXGRP"] == "" and old["SWCHKDUPPO"] == 0
     finally:
         db.close()
+
+
+# ----- record locks -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("resource, path, make", [
+    ("ARReceiptAndAdjustmentBatches", "/AR/ARReceiptAndAdjustmentBatches",
+     lambda d: _with(PREPAYMENT, ("Description",), d)),
+    ("GLJournalBatches", "/GL/GLJournalBatches", journal),
+    ("OEOrders", "/OE/OEOrders", lambda d: order_body(d)),
+])
+def test_a_record_lock_refuses_writes_with_general_then_clears(api, admin, resource, path, make):
+    assert admin.post("/_sim/record_locks", json={"resource": resource, "count": 1}).status_code == 200
+    description = f"LOCK-{tag()}"
+    assert "locked" in assert_error(api.post(path, json=make(description)), 400, "General")
+    assert api.post(path, json=make(description)).status_code == 201            # the lock cleared
+    stored = {"OEOrders": lambda: [o for o in admin.get("/_sim/orders").json() if o["OrderReference"] == description],
+              "GLJournalBatches": lambda: [b for b in admin.get("/_sim/journals").json()
+                                           if b["Description"] == description],
+              "ARReceiptAndAdjustmentBatches": lambda: [b for b in admin.get("/_sim/receipts").json()
+                                                        if b["Description"] == description]}[resource]()
+    assert len(stored) == 1                                                      # the refused write stored nothing
+    assert_error(admin.post("/_sim/record_locks", json={"resource": resource}), 400, "InvalidPayload")

@@ -4,7 +4,7 @@
 (clears orders, receipt/adjustment batches and journal batches; seeds and customers stay),
 `GET /_sim/customers`, `POST /_sim/customers/{id}` (change ARCustomers properties as an administrator
 would in A/R Customers, e.g. `{"CheckForDuplicatePOs": "Error"}`), `GET /_sim/receipts` (every CA and AD
-batch with its entries), `GET /_sim/journals`, `DELETE /_sim/orders/{OrderNumber}` (an order deleted in
+batch with its entries), `GET /_sim/journals`, `POST /_sim/record_locks` (the next N writes of a resource refused with `General`), `DELETE /_sim/orders/{OrderNumber}` (an order deleted in
 O/E, its committed stock given back) and `POST /_sim/orders/{OrderNumber}/duplicate` (a clerk re-keying
 the order by hand: a new ORDUNIQ/ORDNUMBER with the same reference, PO number, lines and totals; the
 duplicate-PO check does not run, as it would not for a clerk's order under a customer set to Warning).
@@ -58,6 +58,7 @@ def reset(sim: SimState) -> dict[str, Any]:
     documents = clear_documents(sim.db)
     with sim.lock:
         sim.requests.clear()
+        sim.record_locks.clear()
         sim.order_posts = 0
         sim.received_ms.clear()
     return {"cleared_orders": cleared, **documents}
@@ -85,7 +86,10 @@ def delete_order(sim: SimState, number: str) -> dict[str, Any]:
 def duplicate_order(sim: SimState, number: str) -> dict[str, Any]:
     header, header1 = _order_by_number(sim, number)
     generated = {c.name for c in AUDIT} | {"ORDUNIQ", "ORDNUMBER", "LINENUM"}
-    copy = lambda row: {k: v for k, v in row.items() if k not in generated}  # noqa: E731
+
+    def copy(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if k not in generated}
+
     lines = [copy(line) for line in sim.db.order_lines(header["ORDUNIQ"])]
     orduniq = sim.db.create_order(copy(header), copy(header1), lines, user=sim.user)
     resource = sim.resources[("OE", "OEORDERS")]
@@ -133,6 +137,18 @@ def install_sim_routes(app: FastAPI, sim: SimState) -> None:
             return SageJSON(await run_in_threadpool(duplicate_order, sim, number), status_code=201)
         except SageError as err:
             return error_response(err)
+
+    @app.post("/_sim/record_locks")
+    async def sim_record_locks(request: Request):
+        """`{"resource": "ARReceiptAndAdjustmentBatches", "count": 2}`: the next 2 writes of that resource
+        are refused with `General` (a record lock); `count` 0 lifts it."""
+        body = parse_json(await request.body())
+        if not isinstance(body, dict) or not isinstance(body.get("resource"), str) or \
+                not isinstance(body.get("count"), int) or body["count"] < 0:
+            return error_response(SageError(400, "InvalidPayload", "Send {\"resource\": name, \"count\": n >= 0}."))
+        with sim.lock:
+            sim.record_locks[body["resource"]] = body["count"]
+            return SageJSON(dict(sim.record_locks))
 
     @app.post("/_sim/customers/{number}")
     async def sim_customer(number: str, request: Request):

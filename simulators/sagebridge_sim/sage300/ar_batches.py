@@ -261,7 +261,7 @@ def check_account(db: Sage300Database, account: str) -> None:
 def post_batch(sim: SimState, request: Request, resource: Resource, payload: Any, received_ms: int = 0) -> Response:
     """Insert one batch with its entries (no dedup: every POST makes a new batch)."""
     batch, entries, applied, dists = build_batch(sim.db, payload)
-    sim.hold_commit(request.method)
+    sim.hold_commit(request.method, resource.name)
     kind = batch["CODEPYMTYP"]
     with sim.db.transaction() as cur:
         number = sim.next_number(f"AR{kind}", max((r["CNTBTCH"] for r in sim.db.select(

@@ -61,7 +61,7 @@ def post_customer(sim: SimState, request: Request, resource: Resource, payload: 
     row = {"SWACTV": 1, "SWHOLD": 0, "CODECURN": HOME_CURRENCY, **resource.row_from_payload(payload)}
     row["IDCUST"], row["DATELASTMN"] = number, utc_stamp()[0]
     _check_currency(sim.db, row["CODECURN"])
-    sim.hold_commit(request.method)
+    sim.hold_commit(request.method, resource.name)
     with sim.db.transaction() as cur:
         if sim.db.get("ARCUS", {"IDCUST": number}, cur) is not None:
             raise SageError(409, "RecordDuplicate", f"Customer {number} already exists.")
@@ -79,10 +79,11 @@ def patch_customer(sim: SimState, request: Request, resource: Resource, key_text
 
 def update_customer(sim: SimState, number: str, payload: Any) -> dict[str, Any]:
     """Admin: change writable ARCustomers properties of one customer."""
-    return change_customer(sim, sim.resources[("AR", "ARCUSTOMERS")], number, payload)
+    return change_customer(sim, sim.resources[("AR", "ARCUSTOMERS")], number, payload, resource_lockable=False)
 
 
-def change_customer(sim: SimState, resource: Resource, number: str, payload: Any) -> dict[str, Any]:
+def change_customer(sim: SimState, resource: Resource, number: str, payload: Any,
+                    resource_lockable: bool = True) -> dict[str, Any]:
     payload = require_object(payload, "The request body")
     reject_unknown(payload, resource.writable, "ARCustomers")
     if "CustomerNumber" in payload and payload["CustomerNumber"] != number:
@@ -91,6 +92,8 @@ def change_customer(sim: SimState, resource: Resource, number: str, payload: Any
     if "CODECURN" in changes:
         _check_currency(sim.db, changes["CODECURN"])
     changes["DATELASTMN"] = utc_stamp()[0]
+    if resource_lockable:
+        sim.hold_commit("PATCH", resource.name)
     with sim.db.transaction() as cur:
         if len(number) > 12 or sim.db.get("ARCUS", {"IDCUST": number}, cur) is None:
             raise not_found(f"ARCustomers('{number}') was not found.")

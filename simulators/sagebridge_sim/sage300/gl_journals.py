@@ -148,7 +148,7 @@ def _build_detail(db: Sage300Database, raw: dict[str, Any], where: str) -> dict[
 def post_journal(sim: SimState, request: Request, resource: Resource, payload: Any, received_ms: int = 0) -> Response:
     """Insert one journal batch (no dedup: every POST makes a new batch)."""
     batch, headers, details = build_journal(sim.db, payload)
-    sim.hold_commit(request.method)
+    sim.hold_commit(request.method, resource.name)
     with sim.db.transaction() as cur:
         last = max((int(r["BATCHID"]) for r in sim.db.select("GLBCTL", None, cur)), default=0)
         number = f"{sim.next_number('GL', last):06d}"

@@ -32,7 +32,7 @@ def post_order(sim: SimState, request: Request, resource: Resource, payload: Any
     with sim.lock:
         sim.order_posts += 1
     header, header1, details = build_order(sim.db, payload, sim.strict_tax)
-    sim.hold_commit(request.method)
+    sim.hold_commit(request.method, resource.name)
     with sim.commit_lock:
         check_duplicate_po(sim.db, header)
         orduniq = sim.db.create_order(header, header1, details, user=sim.user)

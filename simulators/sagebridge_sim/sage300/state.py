@@ -38,14 +38,24 @@ class SimState:
     requests: Counter = field(default_factory=Counter)
     order_posts: int = 0
     sequences: dict[str, int] = field(default_factory=dict)
+    record_locks: dict[str, int] = field(default_factory=dict)   # resource name -> writes still refused
     strict_tax: bool = False   # TaxAmount1 without TaxOverride: ignored (True) or kept (False), see oe_order_build
     received_ms: dict[int, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     commit_lock: threading.Lock = field(default_factory=threading.Lock)   # duplicate-PO check + insert
 
-    def hold_commit(self, method: str) -> None:
-        """Fault `commit_late_ms`: a validated write waits here, in its worker thread, before it
-        commits; the client may time out meanwhile, the write still lands."""
+    def hold_commit(self, method: str, resource: str = "") -> None:
+        """Called by every write after validation, before its commit. A simulated record lock
+        (`POST /_sim/record_locks`) refuses the write here with the business layer's `General` error
+        (Sage does not document how locks surface; `General` is the reference's best guess), storing
+        nothing. Fault `commit_late_ms`: the write waits here, in its worker thread, then commits; the
+        client may time out meanwhile, the write still lands."""
+        with self.lock:
+            left = self.record_locks.get(resource, 0)
+            if left:
+                self.record_locks[resource] = left - 1
+        if left:
+            raise SageError(400, "General", f"The {resource} record is locked by another user. Try again later.")
         late = self.injector.commit_delay(method)
         if late:
             time.sleep(late)
