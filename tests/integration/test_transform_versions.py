@@ -1,9 +1,11 @@
 """Transform on the real broker drops a version older than (or equal to) the one it mapped, and the
-memory of what it mapped survives a restart (keyed state restored from its changelog)."""
+memory of what it mapped survives a restart (keyed state restored from its changelog); payments,
+refunds and customers go to their topics once each, also across a restart."""
 from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from sagebridge_common import topics
 from sagebridge_common.events import new_metadata
 from sagebridge_common.kafka_clients import make_admin
 from sagebridge_common.settings import Settings
-from sagebridge_common.topics import ORDERS, STOREFRONT_RAW
+from sagebridge_common.topics import CUSTOMERS, ORDERS, PAYMENTS, REFUNDS, STOREFRONT_RAW
 from sagebridge_transform.config import TransformSettings
 from sagebridge_transform.main import build
 
@@ -43,25 +45,30 @@ class Transform(RunsInThread):
 
 
 
-class Orders:
-    """Canonical orders of one pair, read from the beginning of the topic as they arrive."""
+class Records:
+    """Canonical events of one pair on one topic, read from the beginning as they arrive."""
 
-    def __init__(self, bootstrap: str, serde, pair_id: str) -> None:
+    def __init__(self, bootstrap: str, serde, pair_id: str, topic: str = ORDERS) -> None:
         self.serde, self.pair_id = serde, pair_id
         self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("orders-reader"),
                                   "enable.auto.commit": False, "fetch.wait.max.ms": 10})
-        parts = self.consumer.list_topics(ORDERS, timeout=10).topics[ORDERS].partitions
-        self.consumer.assign([TopicPartition(ORDERS, p, 0) for p in parts])
+        parts = self.consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        self.consumer.assign([TopicPartition(topic, p, 0) for p in parts])
         self.seen: list[dict] = []
+        self.keys: list[bytes] = []
+
+    def poll(self) -> list[dict]:
+        for msg in self.consumer.consume(500, timeout=0.2):
+            if not msg.error():
+                name, value = self.serde.deserialize(msg.value())
+                if value["metadata"]["pair_id"] == self.pair_id:
+                    self.seen.append({**value, "_schema": name})
+                    self.keys.append(msg.key())
+        return self.seen
 
     def of(self, order_id: str) -> list[tuple[str, str]]:
         """(source_version, status) of every canonical order for `order_id` so far, in order."""
-        for msg in self.consumer.consume(500, timeout=0.2):
-            if not msg.error():
-                value = self.serde.deserialize(msg.value())[1]
-                if value["metadata"]["pair_id"] == self.pair_id:
-                    self.seen.append(value)
-        return [(o["source_version"], o["status"]) for o in self.seen if o["order_id"] == order_id]
+        return [(o["source_version"], o["status"]) for o in self.poll() if o["order_id"] == order_id]
 
     def wait_for(self, order_id: str, version: str) -> list[tuple[str, str]]:
         return wait_until(lambda: (got := self.of(order_id)) and got[-1][0] == version and got, 60,
@@ -73,22 +80,24 @@ class Orders:
 
 @pytest.fixture
 def orders(bootstrap, serde, pair):
-    reader = Orders(bootstrap, serde, pair[0])
+    reader = Records(bootstrap, serde, pair[0])
     yield reader
     reader.close()
 
 
-def send(bootstrap, serde, pair_id: str, order_id: str, version: str, status: dict) -> None:
+def send(bootstrap, serde, pair_id: str, order_id: str, version: str, status: dict, txns=(), **over) -> None:
     now = datetime.now(timezone.utc)
     order = {"id": int(order_id), "order_number": order_id, "create_date": "2026-12-01T12:00:00+0000",
              "update_date": "2026-12-01T12:00:00+0000", "total": 25.0, "sub_total": 25.0, "currency": "USD",
              "payment_status": status, "shipping_status": {"id": 1, "code": "N", "name": "New"},
-             "email": "ann@example.com", "billing_address": {"firstname": "Ann", "lastname": "Lee"},
-             "items": [{"id": 1, "sku": "WIDGET-1", "name": "Widget", "price": 12.5, "amount": 2}], "surcharges": []}
+             "email": "ann@example.com", "billing_address": {"firstname": "Ann", "lastname": "Lee",
+                                                              "country_code": "US"},
+             "items": [{"id": 1, "sku": "WIDGET-1", "name": "Widget", "price": 12.5, "amount": 2}], "surcharges": [],
+             **over}
     value = {"metadata": new_metadata("order.updated", source_system="xcart", source_instance="default",
                                       source_entity_id=order_id, pair_id=pair_id, occurred_at=now),
              "storefront": "xcart", "entity_type": "order", "entity_id": order_id, "trigger": "poll",
-             "payload": json.dumps({"order": order, "payment_transactions": []}), "fetched_at": now,
+             "payload": json.dumps({"order": order, "payment_transactions": list(txns)}), "fetched_at": now,
              "source_version": version}
     p = Producer({"bootstrap.servers": bootstrap})
     p.produce(STOREFRONT_RAW, key=order_id.encode(), value=serde.serialize("RawStorefrontEvent", value))
@@ -127,3 +136,44 @@ def test_older_dropped_and_two_changes_within_one_second_both_mapped(bootstrap, 
                                                                 ("20261201121000-cc", "paid")]
         assert orders.wait_for("7003", "20261201120000-a1") == [("20261201120000-3e", "declined"),
                                                                 ("20261201120000-a1", "paid")]
+
+
+def sale(txn_id: int, value: float, refunds=()) -> dict:
+    return {"id": txn_id, "type": "sale", "status": "S", "name": "Credit Card", "value": value, "currency": "USD",
+            "date": "2026-12-01T12:00:00+0000",
+            "backend_transactions": [{"id": b, "type": "refundPart", "status": "S", "value": v,
+                                      "date": "2026-12-01T12:30:00+0000"} for b, v in refunds]}
+
+
+def test_payments_refunds_and_the_customer_go_out_once_across_versions_and_a_restart(bootstrap, serde, pair, orders):
+    pair_id, pairs_dir = pair
+    group = unique("transform")
+    payments, refunds = Records(bootstrap, serde, pair_id, PAYMENTS), Records(bootstrap, serde, pair_id, REFUNDS)
+    customers = Records(bootstrap, serde, pair_id, CUSTOMERS)
+    try:
+        with Transform(bootstrap, pairs_dir, pair_id, group):
+            send(bootstrap, serde, pair_id, "7010", "20261201120000-aa", PAID, [sale(91, 25.0)], customer_id=5,
+                 email=" Ann@Example.com")
+            send(bootstrap, serde, pair_id, "7010", "20261201123000-bb", PAID, [sale(91, 25.0, [(301, 5.0)])],
+                 customer_id=5, email=" Ann@Example.com")
+            wait_until(lambda: refunds.poll(), 60, message="the refund")
+        with Transform(bootstrap, pairs_dir, pair_id, group):     # state restored from the changelog
+            send(bootstrap, serde, pair_id, "7010", "20261201124000-cc", PAID,
+                 [sale(91, 25.0, [(301, 5.0), (302, 2.5)])], customer_id=5, email=" Ann@Example.com")
+            orders.wait_for("7010", "20261201124000-cc")
+            wait_until(lambda: len(refunds.poll()) >= 2, 60, message="the second refund")
+        # every payment/refund of the order is on its partition in order: a re-emitted t91 or b301
+        # would have arrived before b302; both transforms have stopped (flushed), so all is written
+        wait_until(lambda: payments.poll() and customers.poll(), 60, message="the payment and the customer")
+        assert [(p["transaction_id"], p["amount"]) for p in payments.poll()] == [("t91", 25)]
+        assert [(r["refund_id"], r["refunded_total"], r["paid_total"]) for r in refunds.poll()] == [
+            ("b301", 5, 25), ("b302", Decimal("7.5"), 25)]
+        assert {k for k in payments.keys + refunds.keys} == {b"7010"}
+        [customer] = customers.poll()          # three versions, one unchanged customer
+        assert (customers.keys, customer["customer_id"], customer["_schema"]) == (
+            [b"ann@example.com"], "5", "sagebridge.v2.Customer")
+        assert payments.seen[0]["_schema"] == "sagebridge.v2.Payment" and orders.seen[0]["_schema"] == (
+            "sagebridge.v3.Order")
+    finally:
+        for reader in (payments, refunds, customers):
+            reader.close()

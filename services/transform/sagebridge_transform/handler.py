@@ -1,7 +1,10 @@
 """Transform's handler: raw storefront event → canonical events, with the mapping of the event's pair.
 
-Pure apart from the version gate's keyed state: no I/O, so a failure here is the record's fault
-(permanent) and replaying it gives the same result.
+Routes by the raw record's entity_type: an `order` gives the order (commerce.orders.v1), the
+customer it implies (commerce.customers.v1, when new or changed), and its payments and refunds not
+emitted before (commerce.payments.v1 / commerce.refunds.v1); a `profile` gives a customer.
+Pure apart from the keyed state (version gate and emitted memory): no I/O, so a failure here is the
+record's fault (permanent) and replaying it gives the same result.
 """
 from __future__ import annotations
 
@@ -12,14 +15,21 @@ from sagebridge_common.errors import PermanentError
 from sagebridge_common.events import Event, Output, derived_metadata
 from sagebridge_common.keyed_state import KeyedState
 from sagebridge_common.pairs import PairConfig
-from sagebridge_common.topics import ORDERS
+from sagebridge_common.topics import CUSTOMERS, ORDERS, PAYMENTS, REFUNDS
 
+from .emitted import EmittedMemory
 from .versions import VersionGate
+from .xcart import customer as xcart_customer
 from .xcart import order as xcart_order
+from .xcart import payments as xcart_payments
 
 log = logging.getLogger(__name__)
-ORDER_SCHEMA = "sagebridge.v2.Order"
+ORDER_SCHEMA = "sagebridge.v3.Order"
+CUSTOMER_SCHEMA = "sagebridge.v2.Customer"
+PAYMENT_SCHEMA = "sagebridge.v2.Payment"
+REFUND_SCHEMA = "sagebridge.v2.Refund"
 ORDER_MAPPERS: dict[str, ModuleType] = {"xcart": xcart_order}   # storefront kind → its order mapping
+ENTITY_TYPES = ("order", "profile")
 
 
 def _pair_of(raw: dict, pairs: dict[str, PairConfig]) -> PairConfig:
@@ -34,25 +44,67 @@ def _pair_of(raw: dict, pairs: dict[str, PairConfig]) -> PairConfig:
     return pair
 
 
-def make_handler(pairs: dict[str, PairConfig], state: KeyedState):
-    gate = VersionGate(state)
+def _customer_output(customer: dict) -> Output:
+    return Output(CUSTOMERS, customer["email_key"], CUSTOMER_SCHEMA, customer)
 
-    def handle(event: Event) -> list[Output]:
+
+class Transform:
+    def __init__(self, pairs: dict[str, PairConfig], state: KeyedState) -> None:
+        self.pairs = pairs
+        self.gate = VersionGate(state)
+        self.emitted = EmittedMemory(state)
+
+    def __call__(self, event: Event) -> list[Output]:
         raw = event.value
         if not event.schema.endswith(".RawStorefrontEvent"):
             raise PermanentError(f"transform cannot handle {event.schema}", reason="unexpected_schema")
-        mapper = ORDER_MAPPERS.get(raw["storefront"])
-        if mapper is None:
+        if raw["storefront"] not in ORDER_MAPPERS:
             raise PermanentError(f"no mapping for storefront kind {raw['storefront']!r} (transform maps: "
                                  f"{', '.join(sorted(ORDER_MAPPERS))})", reason="unsupported_storefront")
-        pair = _pair_of(raw, pairs)
-        if raw["entity_type"] != "order":
-            log.info("entity type not mapped yet; skipped", extra={"entity_type": raw["entity_type"]})
+        pair = _pair_of(raw, self.pairs)
+        if raw["entity_type"] not in ENTITY_TYPES:
+            log.info("entity type not mapped; skipped", extra={"entity_type": raw["entity_type"]})
             return []
-        if not gate.admit(event):
+        if not self.gate.admit(event):
             return []
-        doc = mapper.parse_payload(raw["payload"])
-        metadata = derived_metadata(raw["metadata"], raw["metadata"]["event_type"])
-        order = mapper.to_canonical(doc, pair, metadata, raw.get("source_version") or "")
-        return [Output(ORDERS, order["order_id"], ORDER_SCHEMA, order), gate.remember(event)]   # remember last
-    return handle
+        route = self._order if raw["entity_type"] == "order" else self._profile
+        outputs = route(event, pair)
+        return outputs + [self.gate.remember(event)]     # state writes last: nothing after them can raise
+
+    def _metadata_for(self, raw: dict):
+        return lambda event_type: derived_metadata(raw["metadata"], event_type)
+
+    def _order(self, event: Event, pair: PairConfig) -> list[Output]:
+        raw = event.value
+        doc = xcart_order.parse_payload(raw["payload"])
+        meta = self._metadata_for(raw)
+        order = xcart_order.to_canonical(doc, pair, meta(raw["metadata"]["event_type"]), raw.get("source_version") or "")
+        payments, refunds = xcart_payments.payments_and_refunds(doc, order, pair, meta)
+        customer = xcart_customer.customer_from_order(order, pair, meta("customer.updated"))
+        known = self.emitted.known(event)
+        new_payments = [p for p in payments if p["transaction_id"] not in known.payments]
+        new_refunds = [r for r in refunds if r["refund_id"] not in known.refunds]
+        fingerprint = xcart_customer.fingerprint(customer) if customer else known.customer
+        outputs = [Output(ORDERS, order["order_id"], ORDER_SCHEMA, order)]
+        if customer is not None and fingerprint != known.customer:
+            outputs.append(_customer_output(customer))
+        outputs += [Output(PAYMENTS, order["order_id"], PAYMENT_SCHEMA, p) for p in new_payments]
+        outputs += [Output(REFUNDS, order["order_id"], REFUND_SCHEMA, r) for r in new_refunds]
+        memory = self.emitted.remember(event, known, [p["transaction_id"] for p in new_payments],
+                                       [r["refund_id"] for r in new_refunds], fingerprint)
+        return outputs + ([memory] if memory is not None else [])
+
+    def _profile(self, event: Event, pair: PairConfig) -> list[Output]:
+        raw = event.value
+        doc = xcart_customer.parse_profile_payload(raw["payload"])
+        customer = xcart_customer.customer_from_profile(
+            doc, pair, derived_metadata(raw["metadata"], "customer.updated"), raw.get("source_version") or "",
+            raw["metadata"]["occurred_at"])
+        if customer is None:
+            log.info("administrator profile: not a customer; skipped", extra={"entity_id": raw["entity_id"]})
+            return []
+        return [_customer_output(customer)]
+
+
+def make_handler(pairs: dict[str, PairConfig], state: KeyedState) -> Transform:
+    return Transform(pairs, state)

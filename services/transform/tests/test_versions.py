@@ -33,7 +33,8 @@ def orders(outputs) -> list[dict]:
 
 def test_a_mapped_version_is_recorded_in_the_changelog_of_the_event_partition():
     ev = raw_event(xcart_order(), offset=7, source_version="20241105154500-aa")
-    order, changelog = make_handler(PAIRS, fresh_state())(ev)
+    outputs = make_handler(PAIRS, fresh_state())(ev)
+    order, changelog = outputs[0], outputs[-1]                          # the gate's record comes last
     assert order.value["source_version"] == "20241105154500-aa"        # copied through to the canonical order
     assert (changelog.topic, changelog.key, changelog.partition, changelog.schema) == (
         TRANSFORM_VERSIONS_CHANGELOG, "xcart-sage300/xcart/order/1051", ev.partition, None)
@@ -126,6 +127,7 @@ mapping:
     default: {status: unknown, ready_for_erp: false}
   shipping_status: {default: unknown}
   order_charges: {shipping: {placement: line, code: CARR}}
+  payments: {methods: {default: {bank_code: EUBANK}}}
   default_customer: EUWEB
   default_location: EU1
 """
@@ -136,9 +138,9 @@ def test_each_event_is_mapped_with_its_own_pair(tmp_path):
     (tmp_path / "xcart-eu.yaml").write_text(textwrap.dedent(SECOND_PAIR))
     pairs = load_pairs(tmp_path)
     h = make_handler(pairs, fresh_state())
-    [us] = orders(h(raw_event(xcart_order(currency=None), offset=1)))
+    [us] = orders(h(raw_event(xcart_order(currency=None, customer_id=None), offset=1)))      # guests
     eu_meta = {**raw_event(xcart_order()).value["metadata"], "pair_id": "xcart-eu"}
-    [eu] = orders(h(raw_event(xcart_order(currency=None), offset=2, metadata=eu_meta)))
+    [eu] = orders(h(raw_event(xcart_order(currency=None, customer_id=None), offset=2, metadata=eu_meta)))
     assert (us["customer"]["erp_customer_id"], us["lines"][0]["location_code"], us["currency"]) == ("WEBCUST", "1", "USD")
     assert (eu["customer"]["erp_customer_id"], eu["lines"][0]["location_code"], eu["currency"]) == ("EUWEB", "EU1", "GBP")
     assert (us["ready_for_erp"], eu["ready_for_erp"]) == (True, False)       # the same code, each pair's table

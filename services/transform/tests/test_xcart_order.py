@@ -1,4 +1,5 @@
-"""X-Cart 5.5 order JSON (shape from X-Cart's 5.5.1 admin API docs) → canonical order, field by field."""
+"""X-Cart 5.5 order JSON (shape from X-Cart's 5.5.1 admin API docs) → canonical v3 order, field by field:
+customer, addresses, lines and item numbers, charges by placement, tax modes, coupons."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,8 @@ import pytest
 from sagebridge_common.errors import PermanentError
 from sagebridge_common.events import Event
 from sagebridge_common.keyed_state import KeyedState
+from sagebridge_common.pair_mapping import MappingTables
+from sagebridge_common.pairs import PairConfig
 from sagebridge_common.settings import Settings
 from sagebridge_common.topics import STOREFRONT_RAW, TRANSFORM_VERSIONS_CHANGELOG
 from sagebridge_transform.config import TransformSettings
@@ -77,26 +80,41 @@ def raw_event(order: dict, txns=None, offset: int = 0, **fields) -> Event:
     return Event("storefront.raw.v1", 0, offset, b"1051", "sagebridge.v1.RawStorefrontEvent", value, [], 0)
 
 
-def handle(event):
+def handle(event, pairs=None):
     """A fresh handler per call: these tests are about mapping, not about repeated deliveries."""
-    return make_handler(PAIRS, fresh_state())(event)[:1]
+    return make_handler(pairs or PAIRS, fresh_state())(event)[:1]
+
+
+def pairs_with(**mapping) -> dict[str, PairConfig]:
+    """The shipped pair with some `mapping:` keys replaced (validated as the pair file would be)."""
+    pair = PAIRS["xcart-sage300"]
+    tables = MappingTables.model_validate({**pair.mapping.model_dump(), **mapping})
+    return {pair.pair: pair.model_copy(update={"mapping": tables})}
+
+
+def mapped(order: dict | None = None, **mapping) -> dict:
+    """The canonical order of `order` (default: the sample) under the shipped mapping with overrides."""
+    return handle(raw_event(order or xcart_order()), pairs_with(**mapping) if mapping else None)[0].value
 
 
 def test_order_maps_field_by_field():
     [out] = handle(raw_event(xcart_order()))
     o = out.value
-    assert out.topic == "commerce.orders.v1" and out.key == "1051"
+    assert out.topic == "commerce.orders.v1" and out.key == "1051" and out.schema == "sagebridge.v3.Order"
     assert o["order_id"] == "1051" and o["order_number"] == "00042"          # number distinct from id
     assert o["status"] == "paid" and o["fulfilment_status"] == "new" and o["ready_for_erp"] is True
     assert o["ordered_at"] == datetime(2024, 11, 5, 15, 42, 10, tzinfo=timezone.utc)   # +0000 offset parsed
     assert o["updated_at"] == datetime(2024, 11, 5, 15, 45, tzinfo=timezone.utc)
-    assert o["customer"] == {"storefront_customer_id": "77", "email": "ann@example.com", "first_name": "Ann",
-                             "last_name": "Lee", "phone": "555-0100", "erp_customer_id": "WEBCUST"}
+    assert o["customer"] == {"storefront_customer_id": "77", "email": "ann@example.com", "email_key": "ann@example.com",
+                             "first_name": "Ann", "last_name": "Lee", "phone": "555-0100", "is_guest": False,
+                             "erp_customer_id": None,        # a registered customer: the writer resolves it
+                             "new_customer_number": PAIRS["xcart-sage300"].mapping.customer_number("ann@example.com")}
     assert o["shipping_address"]["name"] == "Bob Lee" and o["shipping_address"]["country"] == "US"
-    assert o["billing_address"]["region"] == "New York"
+    assert o["billing_address"]["region"] == "New York" and o["billing_address"]["region_code"] == "NY"
     l1, l2 = o["lines"]
     assert (l1["sku"], l1["quantity"], l1["unit_price"], l1["line_total"]) == ("WIDGET-1", 2, Decimal("12.5"), 25)
     assert l2["sku"] == "A1-105/0" and l2["location_code"] == "1"
+    assert (l1["item_number"], l2["item_number"]) == ("WIDGET-1", "A1-105/0")        # rule as_is
     assert all(isinstance(v, Decimal) for v in (l1["quantity"], l1["unit_price"], o["total"], o["tax_total"]))
     assert o["subtotal"] == Decimal("35") and o["total"] == Decimal("38.3")
     assert o["shipping_total"] == Decimal("5") and o["discount_total"] == Decimal("1.8")
@@ -105,6 +123,90 @@ def test_order_maps_field_by_field():
     assert o["ship_via_code"] == "UPSGRD" and o["shipping_method"] == "UPS Ground"
     assert o["payment_method"] == "Credit Card" and o["payment_method_code"] == "CC"
     assert o["subtotal"] - o["discount_total"] + o["shipping_total"] + o["tax_total"] == o["total"]
+    assert o["charges"] == [
+        {"kind": "shipping", "code": "FRT", "placement": "line", "amount": Decimal("5"), "description": "Shipping cost"},
+        {"kind": "discount", "code": None, "placement": "header", "amount": Decimal("1.8"),
+         "description": "Coupon discount"}]
+    assert (o["tax_mode"], o["rate_type"], o["coupon_codes"]) == ("store", None, ["SAVE"])
+
+
+def test_the_v3_order_encodes_with_its_schema():
+    from sagebridge_common.avro_serde import SingleObjectSerde
+    from sagebridge_common.schemas import SchemaCatalog
+    [out] = handle(raw_event(xcart_order()))
+    serde = SingleObjectSerde(SchemaCatalog.load())
+    name, value = serde.deserialize(serde.serialize(out.schema, out.value))
+    assert name == "sagebridge.v3.Order" and value["charges"][1]["amount"] == Decimal("1.8000")
+
+
+def _surcharge(type_: str, value, code: str = "X", name: str | None = None, include: bool = False) -> dict:
+    return {"id": 9, "type": type_, "code": code, "class": "", "include": include, "available": True,
+            "value": value, "name": name or code, "weight": 0}
+
+
+def test_each_surcharge_kind_goes_where_the_template_places_it():
+    surcharges = [_surcharge("shipping", 5.0, "SHIPPING"), _surcharge("handling", 2.5, "HANDLING"),
+                  _surcharge("discount", -3.0, "DCOUPON"), _surcharge("giftwrap", 1.25, "WRAP", "Gift wrap"),
+                  _surcharge("tax", 0.7, "CDEV.STAX.1"), _surcharge("shipping", 0, "FREE")]
+    o = mapped(xcart_order(surcharges=surcharges), order_charges={
+        "shipping": {"placement": "line", "code": "FRT"}, "handling": {"placement": "line", "code": "HAND"},
+        "discount": {"placement": "line", "code": "DISC"}, "surcharge": {"placement": "line", "code": "MISC"}})
+    assert [(c["kind"], c["code"], c["placement"], c["amount"]) for c in o["charges"]] == [
+        ("shipping", "FRT", "line", Decimal("5")), ("handling", "HAND", "line", Decimal("2.5")),
+        ("discount", "DISC", "line", Decimal("3")), ("surcharge", "MISC", "line", Decimal("1.25"))]
+    assert o["charges"][3]["description"] == "Gift wrap"
+    assert o["tax_total"] == Decimal("0.7")            # tax is never a charge, and a zero surcharge is no line
+
+
+def test_handling_and_other_surcharges_default_to_the_shipping_rule_and_discounts_to_the_header():
+    surcharges = [_surcharge("handling", 2.5), _surcharge("giftwrap", 1), _surcharge("discount", -4)]
+    o = mapped(xcart_order(surcharges=surcharges), order_charges={"shipping": {"placement": "line", "code": "SHP"}})
+    assert [(c["kind"], c["code"], c["placement"]) for c in o["charges"]] == [
+        ("handling", "SHP", "line"), ("surcharge", "SHP", "line"), ("discount", None, "header")]
+
+
+@pytest.mark.parametrize("mode", ["store", "erp"])
+def test_tax_mode_is_the_templates_and_the_store_tax_is_kept_either_way(mode):
+    o = mapped(tax=mode)
+    assert o["tax_mode"] == mode and o["tax_total"] == Decimal("0.1")   # the writer sends or omits it
+
+
+def test_included_tax_is_not_added_and_marks_the_order():
+    o = mapped(xcart_order(surcharges=[_surcharge("tax", 9.99, include=True)]))
+    assert (o["tax_total"], o["tax_included"], o["charges"]) == (0, True, [])
+
+
+def test_rate_type_comes_from_the_template():
+    assert mapped(currency_rate_type="SP")["rate_type"] == "SP"
+
+
+def test_coupons_are_the_used_coupon_codes_trimmed():
+    coupons = [{"id": 1, "code": " SAVE10 ", "value": 1, "type": "$"}, {"id": 2, "code": "", "value": 1}]
+    assert mapped(xcart_order(used_coupons=coupons))["coupon_codes"] == ["SAVE10"]
+    assert mapped(xcart_order(used_coupons=None))["coupon_codes"] == []
+
+
+def test_item_numbers_by_the_formatted_rule():
+    order = xcart_order()
+    order["items"][0]["sku"], order["items"][1]["sku"] = "WID001", "A14000"
+    o = mapped(order, items={"rule": "formatted", "structure": "XX-XXX/X"})
+    assert [(line["sku"], line["item_number"]) for line in o["lines"]] == [("WID001", "WI-D00/1"),
+                                                                           ("A14000", "A1-400/0")]
+
+
+def test_item_numbers_by_table_and_an_unmapped_sku_is_permanent():
+    table = {"WIDGET-1": "WID-0001", "A1-105/0": "GAD-0002"}
+    assert [line["item_number"] for line in mapped(items={"rule": "table", "table": table})["lines"]] == [
+        "WID-0001", "GAD-0002"]
+    with pytest.raises(PermanentError) as e:
+        mapped(items={"rule": "table", "table": {"WIDGET-1": "WID-0001"}})
+    assert e.value.reason == "sku_not_mapped" and "A1-105/0" in str(e.value)
+
+
+def test_a_sku_that_does_not_fit_the_item_structure_is_permanent():
+    with pytest.raises(PermanentError) as e:
+        mapped(items={"rule": "formatted", "structure": "XX-XXX/X"})
+    assert e.value.reason == "sku_not_in_item_structure"
 
 
 def test_float_money_is_exact_decimal():

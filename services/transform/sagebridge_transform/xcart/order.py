@@ -1,39 +1,27 @@
-"""X-Cart 5.5 order JSON → canonical Order.
+"""X-Cart 5.5 order JSON → canonical Order (sagebridge.v3.Order).
 
-The arithmetic follows X-Cart's own: surcharges carry shipping (`shipping`, plus `handling`), tax
-(`tax`; `include=true` means already inside the prices, so it is not added again) and discounts
-(`discount`, negative values such as DCOUPON). Money is parsed from the JSON text straight into
-Decimal; a float never touches it.
+The arithmetic follows X-Cart's own (5.5 order DTO): surcharges carry shipping (`shipping`),
+handling (`handling`), tax (`tax`; `include=true` means already inside the prices, so it is not added
+again) and discounts (`discount`, negative values such as DCOUPON); total = sub_total + the
+non-included surcharges. Each non-tax surcharge becomes an order charge placed as the template's
+`mapping.order_charges` says (a misc charge line with its code, or the header discount); tax is the
+order's `tax_total`, sent as the store's amount or left to the ERP (`mapping.tax`). Coupon codes come
+from the Coupons module's `used_coupons`. SKUs become ERP item numbers by `mapping.items`.
 """
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
 
 from sagebridge_common.errors import PermanentError
+from sagebridge_common.pair_mapping import MappingTables
 from sagebridge_common.pairs import PairConfig
-from sagebridge_common.times import parse_iso8601
 
-FOUR_PLACES = Decimal("0.0001")
+from .address import address
+from .customer import order_customer
+from .values import FOUR_PLACES, money, parse_json, parse_time, text
+
 _USABLE_TXN = {"S", "P", "W", "I"}  # completed, in progress, pending, initialized; not failed/void/cancelled
-
-
-def money(value: Any, field: str) -> Decimal:
-    try:
-        return Decimal(str(value if value is not None else 0)).quantize(FOUR_PLACES, ROUND_HALF_UP)
-    except InvalidOperation as e:
-        raise PermanentError(f"{field} is not a number: {value!r}", reason="invalid_order") from e
-
-
-def parse_time(value: str | None, field: str) -> datetime:
-    if not value:
-        raise PermanentError(f"{field} missing", reason="invalid_order")
-    try:
-        return parse_iso8601(value)
-    except ValueError as e:
-        raise PermanentError(f"{field} is not a date: {value!r}", reason="invalid_order") from e
+CHARGE_KINDS = {"shipping": "shipping", "handling": "handling", "discount": "discount"}   # else: surcharge
 
 
 def _surcharge_sum(surcharges: list[dict], *types: str, include: bool | None = None) -> Decimal:
@@ -44,18 +32,25 @@ def _surcharge_sum(surcharges: list[dict], *types: str, include: bool | None = N
     return total
 
 
-def _address(a: dict | None, email: str | None) -> dict | None:
-    if not a:
-        return None
-    name = " ".join(p for p in (a.get("firstname"), a.get("lastname")) if p) or "—"
-    return {"name": name, "company": None, "line1": a.get("street") or "", "line2": None,
-            "city": a.get("city") or "", "region": a.get("state_name") or None,
-            "postal_code": a.get("zipcode") or "", "country": (a.get("country_code") or "").upper(),
-            "phone": a.get("phone") or None, "email": email}
+def charges(surcharges: list[dict], mapping: MappingTables) -> list[dict]:
+    """One charge per non-tax order surcharge with a value; discounts as positive money off."""
+    out = []
+    for s in surcharges or []:
+        if s.get("type") == "tax":
+            continue
+        kind = CHARGE_KINDS.get(str(s.get("type") or ""), "surcharge")
+        value = money(s.get("value"), f"surcharge {s.get('code')}")
+        if value == 0:
+            continue
+        rule = mapping.order_charges.rule(kind)
+        out.append({"kind": kind, "code": rule.code if rule.placement == "line" else None,
+                    "placement": rule.placement, "amount": -value if kind == "discount" else value,
+                    "description": text(s.get("name")) or text(s.get("code")) or kind})
+    return out
 
 
-def _line(item: dict, location: str) -> dict:
-    sku = (item.get("sku") or "").strip()
+def _line(item: dict, location: str, mapping: MappingTables) -> dict:
+    sku = text(item.get("sku")) or ""
     if not sku:
         raise PermanentError(f"order item {item.get('id')} has no SKU", reason="invalid_order")
     qty = money(item.get("amount"), "item amount")
@@ -63,9 +58,10 @@ def _line(item: dict, location: str) -> dict:
         raise PermanentError(f"order item {sku} has quantity {qty}", reason="invalid_order")
     price = money(item.get("price"), "item price")
     discount = -_surcharge_sum(item.get("surcharges") or [], "discount")
-    return {"line_id": str(item.get("id")), "sku": sku, "name": item.get("name") or sku, "quantity": qty,
+    return {"line_id": str(item.get("id")), "sku": sku, "name": text(item.get("name")) or sku, "quantity": qty,
             "unit_price": price, "discount": discount,
-            "line_total": (price * qty - discount).quantize(FOUR_PLACES, ROUND_HALF_UP), "location_code": location}
+            "line_total": (price * qty - discount).quantize(FOUR_PLACES, ROUND_HALF_UP), "location_code": location,
+            "item_number": mapping.items.number_rule.to_erp(sku)}
 
 
 def _payment_method(transactions: list[dict]) -> str | None:
@@ -75,14 +71,12 @@ def _payment_method(transactions: list[dict]) -> str | None:
     return next((str(t["name"]) for t in transactions or [] if t.get("name")), None)
 
 
+def coupon_codes(o: dict) -> list[str]:
+    return [c for c in (text(u.get("code")) for u in o.get("used_coupons") or [] if isinstance(u, dict)) if c]
+
+
 def parse_payload(payload: str) -> dict:
-    try:
-        doc = json.loads(payload, parse_float=Decimal)
-    except ValueError as e:
-        raise PermanentError(f"raw payload is not JSON: {e}", reason="malformed_payload") from e
-    if not isinstance(doc, dict) or not isinstance(doc.get("order"), dict):
-        raise PermanentError("raw payload has no `order` object", reason="malformed_payload")
-    return doc
+    return parse_json(payload, "order")
 
 
 def to_canonical(doc: dict, pair: PairConfig, metadata: dict, source_version: str = "") -> dict:
@@ -93,15 +87,13 @@ def to_canonical(doc: dict, pair: PairConfig, metadata: dict, source_version: st
     items = o.get("items") or []
     if not items:
         raise PermanentError(f"order {o.get('id')} has no items", reason="invalid_order")
-    email = o.get("email") or ""
-    if not email:
-        raise PermanentError(f"order {o.get('id')} has no e-mail", reason="invalid_order")
+    customer = order_customer(o, pair)
     surcharges = o.get("surcharges") or []
     pay_code = (o.get("payment_status") or {}).get("code")
     ship_code = (o.get("shipping_status") or {}).get("code")
     rule = mapping.payment(pay_code)
-    billing = o.get("billing_address") or {}
     method = _payment_method(doc.get("payment_transactions") or [])
+    where = f"order {o.get('id')}"
     return {
         "metadata": metadata,
         "order_id": str(o["id"]),
@@ -111,24 +103,25 @@ def to_canonical(doc: dict, pair: PairConfig, metadata: dict, source_version: st
         "ready_for_erp": rule.ready_for_erp and ship_code not in mapping.block_shipping_status,
         "ordered_at": parse_time(o.get("create_date"), "create_date"),
         "updated_at": parse_time(o.get("update_date") or o.get("create_date"), "update_date"),
-        "currency": (o.get("currency") or pair.currency).upper(),
-        "customer": {"storefront_customer_id": None if o.get("customer_id") is None else str(o["customer_id"]),
-                     "email": email, "first_name": billing.get("firstname") or "",
-                     "last_name": billing.get("lastname") or "", "phone": billing.get("phone") or None,
-                     "erp_customer_id": mapping.default_customer},
-        "billing_address": _address(o.get("billing_address"), email),
-        "shipping_address": _address(o.get("shipping_address"), email),
-        "lines": [_line(i, mapping.location_code(None)) for i in items],
+        "currency": (text(o.get("currency")) or pair.currency).upper(),
+        "customer": customer,
+        "billing_address": address(o.get("billing_address"), customer["email"], mapping, f"{where} billing"),
+        "shipping_address": address(o.get("shipping_address"), customer["email"], mapping, f"{where} shipping"),
+        "lines": [_line(i, mapping.location_code(None), mapping) for i in items],
         "subtotal": money(o.get("sub_total"), "sub_total"),
         "discount_total": -_surcharge_sum(surcharges, "discount"),
         "shipping_total": _surcharge_sum(surcharges, "shipping", "handling"),
         "tax_total": _surcharge_sum(surcharges, "tax", include=False),
         "total": money(o.get("total"), "total"),
         "tax_included": _surcharge_sum(surcharges, "tax", include=True) != 0,
-        "shipping_method": o.get("shipping_method_name") or None,
+        "shipping_method": text(o.get("shipping_method_name")),
         "ship_via_code": mapping.ship_via_code(o.get("shipping_method_name")),
         "payment_method": method,
         "payment_method_code": mapping.payment_method_code(method),
-        "notes": o.get("notes") or None,
+        "notes": text(o.get("notes")),
         "source_version": source_version,
+        "charges": charges(surcharges, mapping),
+        "tax_mode": mapping.tax,
+        "rate_type": mapping.currency_rate_type,
+        "coupon_codes": coupon_codes(o),
     }
