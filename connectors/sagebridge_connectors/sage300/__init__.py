@@ -1,5 +1,6 @@
-"""Sage 300 connector: the `erp:` block model (`kind: sage300`) and the ErpSink (OE orders over the
-Web API). Importing it registers both with `sagebridge_common.registry`."""
+"""Sage 300 connector: the `erp:` block model (`kind: sage300`) and the ErpSink (A/R customers, O/E
+orders, A/R receipts and adjustments, G/L fee journals over the Web API). Importing it registers
+both with `sagebridge_common.registry`."""
 from __future__ import annotations
 
 from sagebridge_common import registry

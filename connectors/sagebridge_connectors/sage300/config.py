@@ -7,16 +7,32 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from sagebridge_common.pairs import ConnectorConfig
 
 PO_MAX = 22             # OEORDH.PONUMBER char(22)
 REFERENCE_MAX = 60      # OEORDH.REFERENCE char(60)
+DESCRIPTION_MAX = 60    # batch Description: ARBTA.BTCHDESC, GLBCTL.BTCHDESC char(60)
 
 # How the simulator words the refusal; Sage does not document the code or text of this refusal.
 DEFAULT_DUPLICATE_PO_CODES = ("RecordInvalid", "RecordDuplicate", "General")
 DEFAULT_DUPLICATE_PO_MESSAGE = r"(?i)purchase order (?:number )?(?P<po>\S+?)\.? has already been used"
+
+
+class NewCustomerDefaults(BaseModel):
+    """What a customer the hub creates gets besides the store's data (Sage 300 A/R Customers: the
+    group, account set, terms and tax group must exist in A/R setup). Unset = not sent, so Sage fills
+    the value from the customer group's defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    group_code: str | None = Field(None, description="GroupCode (ARCUS.IDGRP, 6) of customers the hub creates.")
+    account_set: str | None = Field(None, description="AccountSet (ARCUS.IDACCTSET, 6) of new customers.")
+    terms: str | None = Field(None, description="Terms code (ARCUS.CODETERM, 6) of new customers.")
+    tax_group: str | None = Field(None, description="TaxGroup (ARCUS.CODETAXGRP, 12) of new customers.")
+    currency: str | None = Field(None, description=(
+        "CurrencyCode (ARCUS.CODECURN, 3) of new customers; unset = the company's home currency."))
 
 
 class Sage300Config(ConnectorConfig):
@@ -43,6 +59,9 @@ class Sage300Config(ConnectorConfig):
     order_number_max_length: int = Field(10, ge=1, description=(
         "Longest store order number expected (X-Cart numbers are integers); reference_prefix plus this "
         "must fit PONUMBER's 22 characters, checked at start."))
+
+    new_customers: NewCustomerDefaults = Field(default_factory=NewCustomerDefaults, description=(
+        "Defaults for customers the hub creates in A/R (group, account set, terms, tax group, currency)."))
 
     @field_validator("duplicate_po_message")
     @classmethod

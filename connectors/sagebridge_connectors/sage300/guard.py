@@ -49,6 +49,12 @@ class DuplicatePoGuards:
         """What the cache believes now, without reading (None: nothing fresh)."""
         return self._fresh(customer)
 
+    def remember(self, customer: str, option: str) -> None:
+        """Record an option learnt without a read (a customer just created, or found by e-mail with
+        its CheckForDuplicatePOs in the entry), so the order POST right after needs no extra read."""
+        with self._lock:
+            self._cache[customer] = (option == "Error", self._clock())
+
     def forget(self, customer: str) -> None:
         with self._lock:
             self._cache.pop(customer, None)

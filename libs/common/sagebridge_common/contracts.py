@@ -113,8 +113,9 @@ class ErpSink(Protocol):
     def ensure_order(self, order: dict[str, Any]) -> WriteOutcome:
         """Canonical Order (the newest schemas/avro/vN/Order.avsc) → exactly one ERP sales order."""
 
-    def ensure_customer(self, customer: dict[str, Any]) -> WriteOutcome:
-        """Canonical Customer → exactly one ERP customer per e-mail (created or updated)."""
+    def ensure_customer(self, customer: dict[str, Any], *, update: bool = True) -> WriteOutcome:
+        """Canonical Customer → exactly one ERP customer per e-mail (created, or updated when
+        `update`; `update=False` finds or creates and never modifies, for an order's customer)."""
 
     def ensure_payment(self, payment: dict[str, Any]) -> WriteOutcome:
         """Canonical Payment → exactly one receipt / payment per transaction."""
