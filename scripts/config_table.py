@@ -8,7 +8,9 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from sagebridge_common.pair_mapping import ChargeCodes, MappingTables
+import typing
+
+from sagebridge_common.pair_mapping import MappingTables
 from sagebridge_common.pairs import PairConfig
 from sagebridge_common.settings import Settings
 from sagebridge_connectors.sage300.config import Sage300Config
@@ -36,8 +38,25 @@ def rows() -> list[tuple[str, str, str, str]]:
 
 PAIR_BLOCKS: list[tuple[str, str, type[BaseModel]]] = [
     ("", "all pairs", PairConfig), ("storefront.", "xcart", XCartStorefrontConfig), ("erp.", "sage300", Sage300Config),
-    ("mapping.", "all pairs", MappingTables), ("mapping.charge_codes.", "all pairs", ChargeCodes)]
-_NESTED = {"storefront", "erp", "mapping", "charge_codes"}
+    ("mapping.", "all pairs", MappingTables)]
+_NESTED = {"storefront", "erp", "mapping"}
+
+
+def _is_model(candidate) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
+
+
+def _block_model(field) -> type[BaseModel] | None:
+    """The model of a nested block (`items:`, `order_charges.handling:` ...), also inside `X | None`."""
+    if typing.get_origin(field.annotation) is dict:
+        return None
+    return next((c for c in (field.annotation, *typing.get_args(field.annotation)) if _is_model(c)), None)
+
+
+def _table_model(field) -> type[BaseModel] | None:
+    """The value model of a table keyed by the merchant's codes (`payments.methods.<code>:`)."""
+    args = typing.get_args(field.annotation)
+    return args[1] if typing.get_origin(field.annotation) is dict and _is_model(args[1]) else None
 
 
 def _shown(field) -> str:
@@ -54,13 +73,32 @@ def _shown(field) -> str:
 def pair_rows() -> list[tuple[str, str, str, str]]:
     """Every key of a pair file: the top level, each connector kind's block, the mapping tables."""
     out = []
-    for prefix, kind, model in PAIR_BLOCKS:
+    blocks = list(PAIR_BLOCKS)
+    while blocks:
+        prefix, kind, model = blocks.pop(0)
+        nested = []
         for name, field in model.model_fields.items():
-            if name in _NESTED:
+            if name in _NESTED and prefix == "":
                 continue
+            sub = _block_model(field)
+            if sub is not None:
+                nested.append((f"{prefix}{name}.", kind, sub))
+                if field.description:       # the block's own row says what it is for and its default
+                    out.append((prefix + name, kind, _block_default(field), field.description))
+                continue
+            if _table_model(field) is not None:
+                nested.append((f"{prefix}{name}.<code>.", kind, _table_model(field)))
             meaning = f"Connector kind: `{kind}`." if name == "kind" else field.description or ""
             out.append((prefix + name, kind, _shown(field), meaning))
+        blocks[0:0] = nested
     return out
+
+
+def _block_default(field) -> str:
+    if field.default is PydanticUndefined and field.default_factory is None:
+        return "required"
+    default = field.default_factory() if field.default_factory is not None else field.default
+    return "" if default is None else str(default.model_dump(exclude_none=True))
 
 
 def pair_table() -> str:

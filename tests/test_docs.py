@@ -26,7 +26,7 @@ def test_first_commands_are_up_and_test_and_ci_runs_the_test_command():
 def test_every_pair_file_key_is_documented_with_its_default():
     rows = runpy.run_path(str(ROOT / "scripts" / "config_table.py"))["pair_rows"]()
     assert {key for key, *_ in rows} >= {"pair", "reference_prefix", "storefront.base_url", "erp.settle_delay_s",
-                                         "mapping.charge_codes.shipping"}
+                                         "mapping.order_charges.shipping.code"}
     for key, kind, default, _meaning in rows:
         shown = re.escape(f"`{default}`" if default and default != "required" else default)
         assert re.search(rf"\| `{re.escape(key)}` \| {re.escape(kind)} \| {shown} \|", README), f"{key} missing or stale"

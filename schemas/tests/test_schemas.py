@@ -47,7 +47,8 @@ def address(**over: Any) -> dict:
     return {**base, **over}
 
 
-def order() -> dict:
+def order_v2() -> dict:
+    """An order as sagebridge.v2.Order holds it (v1 is the same without `source_version`)."""
     lines = [
         {"line_id": "1", "sku": "TEA-EG-250", "name": "Earl Grey 250g", "quantity": Decimal("2.0000"),
          "unit_price": Decimal("19.9900"), "discount": Decimal("2.0000"), "line_total": Decimal("37.9800"),
@@ -71,6 +72,33 @@ def order() -> dict:
     }
 
 
+def address_v2(**over: Any) -> dict:
+    return {**address(**over), "region_code": None, "erp_country": "GB"}
+
+
+def order_customer(**over: Any) -> dict:
+    base = {"storefront_customer_id": "771", "email": "Ada@Example.co.uk ", "email_key": "ada@example.co.uk",
+            "first_name": "Ada", "last_name": "Lovelace", "phone": None, "is_guest": False,
+            "erp_customer_id": None, "new_customer_number": "WQ7K2M4XP9AB"}
+    return {**base, **over}
+
+
+def order() -> dict:
+    """sagebridge.v3.Order: customer, addresses and lines of their v2, charges, tax mode, rate type, coupons."""
+    v2 = order_v2()
+    return {
+        **v2, "customer": order_customer(),
+        "billing_address": address_v2(), "shipping_address": address_v2(company=None, line2="Flat 3"),
+        "lines": [{**line, "item_number": line["sku"]} for line in v2["lines"]],
+        "charges": [
+            {"kind": "shipping", "code": "FRT", "placement": "line", "amount": Decimal("4.9500"),
+             "description": "Royal Mail 1st Class"},
+            {"kind": "discount", "code": None, "placement": "header", "amount": Decimal("2.0000"),
+             "description": "Coupon discount"}],
+        "tax_mode": "store", "rate_type": "SP", "coupon_codes": ["SPRING10"],
+    }
+
+
 def examples() -> dict[str, dict]:
     return {
         "RawStorefrontEvent": {
@@ -84,18 +112,25 @@ def examples() -> dict[str, dict]:
             "outcome": "created", "target_document_id": "ORD000123", "message": None, "attempts": 1},
         "Customer": {
             "metadata": metadata("customer.updated", entity="771"), "customer_id": "771",
-            "email": "ada@example.co.uk", "first_name": "Ada", "last_name": "Lovelace",
-            "company": "Analytical Engines Ltd", "phone": None, "addresses": [address(), address(city="Bath")],
-            "erp_customer_id": None, "created_at": T0 - timedelta(days=400), "updated_at": T0},
+            "email": "Ada@Example.co.uk", "email_key": "ada@example.co.uk", "first_name": "Ada",
+            "last_name": "Lovelace", "company": "Analytical Engines Ltd", "phone": None, "is_guest": False,
+            "billing_address": address_v2(), "shipping_address": address_v2(city="Bath"),
+            "erp_customer_id": None, "new_customer_number": "WQ7K2M4XP9AB",
+            "created_at": T0 - timedelta(days=400), "updated_at": T0, "source_version": "001732888987-ab12"},
         "Payment": {
-            "metadata": metadata("payment.captured"), "order_id": "10042", "transaction_id": "ch_3P9xYz",
-            "method": "Credit card", "method_code": "CC", "amount": Decimal("59.7167"), "currency": "GBP",
-            "captured_at": T0, "bank_account": "BARC-GBP", "gl_account": None},
+            "metadata": metadata("payment.captured"), "order_id": "10042", "order_number": "XC-10042",
+            "transaction_id": "b88", "customer": order_customer(), "method": "Credit card", "method_code": "CC",
+            "amount": Decimal("59.7167"), "currency": "GBP", "captured_at": T0, "bank_code": "SEATAC",
+            "receipt_type": "Prepayment", "fee_amount": Decimal("2.0300"), "fee_expense_account": "6100",
+            "fee_clearing_account": "1020"},
         "Refund": {
-            "metadata": metadata("refund.created"), "order_id": "10042", "refund_id": "re_1",
-            "amount": Decimal("19.9900"), "currency": "GBP",
+            "metadata": metadata("refund.created"), "order_id": "10042", "order_number": "XC-10042",
+            "refund_id": "b91", "payment_transaction_id": "t87", "customer": order_customer(),
+            "amount": Decimal("19.9900"), "currency": "GBP", "paid_total": Decimal("59.7167"),
+            "refunded_total": Decimal("19.9900"),
             "lines": [{"sku": "TEA-EG-250", "quantity": Decimal("1"), "amount": Decimal("19.9900")}],
-            "reason": "damaged in transit", "refunded_at": T0 + timedelta(days=3)},
+            "reason": "damaged in transit", "refunded_at": T0 + timedelta(days=3), "gl_account": "4030",
+            "distribution_code": None},
         "InventoryLevel": {
             "metadata": metadata("inventory.level", "sage300", "TEA-EG-250@LON"), "sku": "TEA-EG-250",
             "location": "LON", "on_hand": Decimal("120.0000"), "committed": Decimal("7.5000"),
@@ -148,16 +183,29 @@ def test_event_names(catalog):
 @pytest.mark.parametrize("name,fields", [
     ("Metadata", ["event_id", "event_type", "occurred_at", "recorded_at", "source_system", "source_instance",
                   "source_entity_id", "pair_id", "correlation_id"]),
-    ("Address", ["name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email"]),
+    ("Address", ["name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email",
+                 "region_code", "erp_country"]),
     ("RawStorefrontEvent", ["metadata", "storefront", "entity_type", "entity_id", "trigger", "payload", "fetched_at",
                             "source_version"]),
-    ("OrderCustomer", ["storefront_customer_id", "email", "first_name", "last_name", "phone", "erp_customer_id"]),
-    ("OrderLine", ["line_id", "sku", "name", "quantity", "unit_price", "discount", "line_total", "location_code"]),
+    ("OrderCustomer", ["storefront_customer_id", "email", "email_key", "first_name", "last_name", "phone", "is_guest",
+                       "erp_customer_id", "new_customer_number"]),
+    ("OrderLine", ["line_id", "sku", "name", "quantity", "unit_price", "discount", "line_total", "location_code",
+                   "item_number"]),
+    ("OrderCharge", ["kind", "code", "placement", "amount", "description"]),
     ("Order", ["metadata", "order_id", "order_number", "status", "fulfilment_status", "ready_for_erp",
                "ordered_at", "updated_at", "currency", "customer", "billing_address", "shipping_address", "lines",
                "subtotal", "discount_total", "shipping_total", "tax_total", "total", "tax_included",
                "shipping_method", "ship_via_code", "payment_method", "payment_method_code", "notes",
-               "source_version"]),
+               "source_version", "charges", "tax_mode", "rate_type", "coupon_codes"]),
+    ("Customer", ["metadata", "customer_id", "email", "email_key", "first_name", "last_name", "company", "phone",
+                  "is_guest", "billing_address", "shipping_address", "erp_customer_id", "new_customer_number",
+                  "created_at", "updated_at", "source_version"]),
+    ("Payment", ["metadata", "order_id", "order_number", "transaction_id", "customer", "method", "method_code",
+                 "amount", "currency", "captured_at", "bank_code", "receipt_type", "fee_amount",
+                 "fee_expense_account", "fee_clearing_account"]),
+    ("Refund", ["metadata", "order_id", "order_number", "refund_id", "payment_transaction_id", "customer", "amount",
+                "currency", "paid_total", "refunded_total", "lines", "reason", "refunded_at", "gl_account",
+                "distribution_code"]),
     ("WriteResult", ["metadata", "target_system", "entity_type", "source_entity_id", "reference", "outcome",
                      "target_document_id", "message", "attempts"]),
 ])
@@ -167,9 +215,12 @@ def test_contract_fields(catalog, name, fields):
 
 
 def test_full_and_unversioned_names(catalog):
-    assert catalog.latest("Order") is catalog.latest("sagebridge.v2.Order")
-    assert catalog.get("Order").full_name == "sagebridge.v2.Order"
-    assert catalog.get("sagebridge.v1.Order").full_name == "sagebridge.v1.Order"   # still shipped: old records read
+    assert catalog.latest("Order") is catalog.latest("sagebridge.v3.Order")
+    assert catalog.get("Order").full_name == "sagebridge.v3.Order"
+    for name in ("sagebridge.v1.Order", "sagebridge.v2.Order"):    # still shipped: old records read
+        assert catalog.get(name).full_name == name
+    for name in ("Customer", "Payment", "Refund"):
+        assert catalog.get(name).full_name == f"sagebridge.v2.{name}"
 
 
 def test_every_event_has_metadata_first(catalog):
@@ -180,9 +231,9 @@ def test_every_event_has_metadata_first(catalog):
 
 
 def test_one_named_type_per_file_in_its_version_namespace():
-    for path in V1_DIR.glob("*.avsc"):
+    for path in V1_DIR.parent.glob("v*/*.avsc"):
         schema = json.loads(path.read_text())
-        assert schema["namespace"] == "sagebridge.v1"
+        assert schema["namespace"] == f"sagebridge.{path.parent.name}"
         assert schema["name"] == path.stem
 
 
@@ -310,17 +361,31 @@ def check_catalog_evolution(catalog: SchemaCatalog) -> int:
 
 
 def test_shipped_versions_are_readable_by_the_next(catalog):
-    assert check_catalog_evolution(catalog) >= 2   # v1 → v2 of Order and RawStorefrontEvent; harness proven below
+    # v1 → v2 of Order, RawStorefrontEvent, Address, OrderCustomer, OrderLine, Customer, Payment, Refund; v2 → v3
+    # of Order; harness proven below
+    assert check_catalog_evolution(catalog) >= 9
 
 
 @pytest.mark.parametrize("name", ["RawStorefrontEvent", "Order"])
 def test_records_written_before_source_version_are_read_with_it_empty(catalog, name):
     """`source_version` came with v2: bytes written with v1 (a producer from before a rolling
     upgrade) resolve into v2 with the default."""
-    assert catalog.get(name).full_name == f"sagebridge.v2.{name}"
-    value = {k: v for k, v in examples()[name].items() if k != "source_version"}
-    decoded = check_readable(catalog.latest(f"sagebridge.v1.{name}"), catalog.latest(name), value)
+    value = {k: v for k, v in (order_v2() if name == "Order" else examples()[name]).items() if k != "source_version"}
+    decoded = check_readable(catalog.latest(f"sagebridge.v1.{name}"), catalog.latest(f"sagebridge.v2.{name}"), value)
     assert decoded["source_version"] == "" and plain(decoded) == {**value, "source_version": ""}
+
+
+def test_v2_orders_are_read_as_v3_with_the_new_fields_defaulted(catalog):
+    """Orders in the topic from before the upgrade decode with the v3 reader: an empty charge list,
+    tax mode store, no rate type, empty item numbers and e-mail keys (the writer derives them)."""
+    decoded = plain(check_readable(catalog.latest("sagebridge.v2.Order"), catalog.latest("Order"), order_v2()))
+    assert (decoded["charges"], decoded["tax_mode"], decoded["rate_type"], decoded["coupon_codes"]) == (
+        [], "store", None, [])
+    assert decoded["customer"]["erp_customer_id"] == "ADA001" and decoded["customer"]["email_key"] == ""
+    assert decoded["customer"]["is_guest"] is False and decoded["customer"]["new_customer_number"] is None
+    assert decoded["lines"][0]["item_number"] == "" and decoded["lines"][0]["sku"] == "TEA-EG-250"
+    assert decoded["shipping_address"]["region_code"] is None and decoded["shipping_address"]["line2"] == "Flat 3"
+    assert decoded["total"] == Decimal("59.7167")
 
 
 def test_sample_for_matches_every_shipped_schema(catalog):
@@ -347,7 +412,7 @@ REQUIRED_FIELD = {"name": "warehouse", "type": "string"}
 
 def test_harness_accepts_a_nullable_field_with_default(tmp_path):
     cat = SchemaCatalog.load(_derive_v2(tmp_path, NULLABLE_FIELD))
-    decoded = check_readable(cat.latest("sagebridge.v1.Order"), cat.latest("Order"), order())
+    decoded = check_readable(cat.latest("sagebridge.v1.Order"), cat.latest("Order"), order_v2())
     assert decoded["gift_message"] is None
     assert check_catalog_evolution(cat) == len(list(V1_DIR.glob("*.avsc")))
 
@@ -355,7 +420,7 @@ def test_harness_accepts_a_nullable_field_with_default(tmp_path):
 def test_harness_detects_a_required_field_without_default(tmp_path):
     cat = SchemaCatalog.load(_derive_v2(tmp_path, REQUIRED_FIELD))
     with pytest.raises(AssertionError, match="warehouse"):
-        check_readable(cat.latest("sagebridge.v1.Order"), cat.latest("Order"), order())
+        check_readable(cat.latest("sagebridge.v1.Order"), cat.latest("Order"), order_v2())
     with pytest.raises(AssertionError, match="cannot read"):
         check_catalog_evolution(cat)
 
@@ -365,13 +430,13 @@ def test_catalog_decodes_v1_bytes_into_the_v2_reader(tmp_path):
     assert cat.get("Order").full_name == "sagebridge.v2.Order"
     assert cat.reader_for("sagebridge.v1.Order") is cat.latest("sagebridge.v2.Order")
     serde = SingleObjectSerde(cat)
-    v1_bytes = serde.serialize("sagebridge.v1.Order", order())
+    v1_bytes = serde.serialize("sagebridge.v1.Order", order_v2())
     assert cat.by_fingerprint(v1_bytes[2:10])[0] == "sagebridge.v1.Order"
     name, value = serde.deserialize(v1_bytes)
     assert name == "sagebridge.v1.Order"
     assert value["gift_message"] is None
     assert value["shipping_address"]["line2"] == "Flat 3" and value["total"] == Decimal("59.7167")
-    v1_shape = {k: v for k, v in order().items() if k != "source_version"}    # v1 has no source_version
+    v1_shape = {k: v for k, v in order_v2().items() if k != "source_version"}    # v1 has no source_version
     assert {k: v for k, v in value.items() if k != "gift_message"} == v1_shape
 
 

@@ -54,9 +54,9 @@ def make_dlq(bootstrap, serde) -> tuple[str, str]:
     name = src + ".dlq"
     create_topics(bootstrap, [src, name], partitions=2)
     records = [
-        ("1001", serde.serialize("Order", order("1001")), "unknown_sku",
+        ("1001", serde.serialize("sagebridge.v2.Order", order("1001")), "unknown_sku",
          PermanentError(f"no item TEA-EG-250; customer gave card {CARD.replace(' ', '')}")),
-        ("1002", serde.serialize("Order", order("1002")), "invalid_value", PermanentError("currency XXX")),
+        ("1002", serde.serialize("sagebridge.v2.Order", order("1002")), "invalid_value", PermanentError("currency XXX")),
         ("1003", b'{"order": 1003, "api_key": "k-123"}', "malformed_payload", PermanentError("not Avro")),
     ]
     p = Producer({"bootstrap.servers": bootstrap})

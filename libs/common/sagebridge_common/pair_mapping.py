@@ -1,5 +1,7 @@
 """The business tables of a pair file's `mapping:` block: every choice that is the merchant's, not
-an API fact (status codes, payment methods, ship-via, locations, charge codes, defaults).
+an API fact (status codes, payment methods, ship-via, locations, order charges, tax, item numbers,
+customers, payments, refunds, defaults). Sub-blocks live in pair_mapping_orders / _customers /
+_payments.
 
 Transform applies them; the writers receive their results already in the canonical events. Keys are
 strict: a misspelled key or a `"false"` where a boolean belongs stops the service at start instead of
@@ -7,21 +9,22 @@ mapping every order wrongly.
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from types import SimpleNamespace
 
+from pydantic import Field, StrictBool, field_validator, model_validator
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from .pair_mapping_base import Strict
+from .pair_mapping_customers import CustomersConfig
+from .pair_mapping_orders import ChargeRule, ItemsConfig, OrderCharges, TaxMode
+from .pair_mapping_payments import PaymentsConfig, RefundsConfig
+
+__all__ = ["ChargeRule", "CustomersConfig", "ItemsConfig", "MappingTables", "OrderCharges", "PaymentStatusRule",
+           "PaymentsConfig", "RefundsConfig", "Strict"]
 
 
 class PaymentStatusRule(Strict):
-    status: str
-    ready_for_erp: StrictBool
-
-
-class ChargeCodes(Strict):
-    """ERP miscellaneous charge codes for what the store adds to an order."""
-    shipping: str = Field(description="Charge code for the storefront's shipping amount (Sage 300 OEMISC, 6 chars).")
+    status: str = Field(description="Canonical payment status.")
+    ready_for_erp: StrictBool = Field(description="Whether an order in this status is exported to the ERP.")
 
 
 class MappingTables(Strict):
@@ -36,9 +39,28 @@ class MappingTables(Strict):
                                             description="Store shipping method name -> ERP ship-via code (`default` allowed).")
     locations: dict[str, str] = Field(default_factory=dict,
                                       description="Store location/warehouse -> ERP location (`default` allowed).")
-    charge_codes: ChargeCodes
-    default_customer: str = Field(description="ERP customer for orders until customer sync links a real one.")
+    order_charges: OrderCharges = Field(description="Where shipping, handling, discounts and surcharges go.")
+    tax: TaxMode = Field(default="store", description="`store`: send the store's tax as an override; `erp`: let the "
+                                                      "ERP compute it.")
+    currency_rate_type: str | None = Field(
+        default=None, description="ERP rate type (e.g. `SP`) sent with the order's currency; unset: no rate type.")
+    countries: dict[str, str] = Field(default_factory=dict,
+                                      description="ISO 3166-1 alpha-2 -> the ERP's country code (default: the alpha-2).")
+    items: ItemsConfig = Field(default_factory=ItemsConfig)
+    customers: CustomersConfig = Field(default_factory=CustomersConfig)
+    payments: PaymentsConfig = Field(default_factory=PaymentsConfig)
+    refunds: RefundsConfig = Field(default_factory=RefundsConfig)
+    default_customer: str = Field(description="ERP customer for guest orders when customers.guests is "
+                                              "`default_customer`.")
     default_location: str = Field(description="ERP location for order lines with no mapped location.")
+
+    @field_validator("countries")
+    @classmethod
+    def _alpha2_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in value if len(k) != 2 or not k.isalpha() or not k.isupper()]
+        if bad:
+            raise ValueError(f"keys must be ISO 3166-1 alpha-2 codes in upper case (e.g. US), not {', '.join(bad)}")
+        return value
 
     @model_validator(mode="after")
     def _defaults_present(self) -> "MappingTables":
@@ -61,3 +83,16 @@ class MappingTables(Strict):
 
     def location_code(self, store_location: str | None) -> str:
         return self.locations.get(store_location or "", self.locations.get("default", self.default_location))
+
+    def erp_country(self, alpha2: str) -> str:
+        return self.countries.get(alpha2, alpha2)
+
+    def customer_number(self, email_key: str) -> str:
+        """The number a new ERP customer with this e-mail key gets (see pair_mapping_customers)."""
+        return self.customers.customer_number(email_key)
+
+    @property
+    def charge_codes(self) -> SimpleNamespace:
+        """Compatibility for the Sage 300 sink until it reads the shipping charge from the order's
+        `charges` (issue 6): the shipping charge code. Remove with that change."""
+        return SimpleNamespace(shipping=self.order_charges.shipping.code)

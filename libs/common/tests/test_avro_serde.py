@@ -54,7 +54,7 @@ def rabin64(data: bytes) -> int:
 def order(**amounts: Decimal) -> dict:
     line = {"line_id": "1", "sku": "TEA-EG-250", "name": "Earl Grey", "quantity": Decimal("3"),
             "unit_price": Decimal("19.9900"), "discount": Decimal("0"), "line_total": Decimal("59.9700"),
-            "location_code": None}
+            "location_code": None, "item_number": "TEA-EG-250"}
     value = {
         "metadata": {"event_id": "0b6a2f4e-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "event_type": "order.created",
                      "occurred_at": T0, "recorded_at": T0, "source_system": "shift4shop",
@@ -62,16 +62,20 @@ def order(**amounts: Decimal) -> dict:
                      "correlation_id": "corr-1"},
         "order_id": "5001", "order_number": "S-5001", "status": "1", "fulfilment_status": "unshipped",
         "ready_for_erp": True, "ordered_at": T0, "updated_at": T0, "currency": "USD",
-        "customer": {"storefront_customer_id": None, "email": "guest@example.com", "first_name": "Grace",
-                     "last_name": "Hopper", "phone": None, "erp_customer_id": "WEBGUEST"},
+        "customer": {"storefront_customer_id": None, "email": "guest@example.com", "email_key": "guest@example.com",
+                     "first_name": "Grace", "last_name": "Hopper", "phone": None, "is_guest": True,
+                     "erp_customer_id": "WEBGUEST", "new_customer_number": None},
         "billing_address": None,
         "shipping_address": {"name": "Grace Hopper", "company": None, "line1": "1 Navy Way", "line2": None,
                              "city": "Arlington", "region": "VA", "postal_code": "22201", "country": "US",
-                             "phone": None, "email": None},
+                             "phone": None, "email": None, "region_code": "VA", "erp_country": "US"},
         "lines": [line], "subtotal": Decimal("59.9700"), "discount_total": Decimal("0"),
         "shipping_total": Decimal("5.0000"), "tax_total": Decimal("3.5982"), "total": Decimal("68.5682"),
         "tax_included": False, "shipping_method": None, "ship_via_code": None, "payment_method": None,
         "payment_method_code": None, "notes": None, "source_version": "",
+        "charges": [{"kind": "shipping", "code": "FRT", "placement": "line", "amount": Decimal("5.0000"),
+                     "description": "Shipping"}],
+        "tax_mode": "store", "rate_type": None, "coupon_codes": [],
     }
     for key, amount in amounts.items():
         if key in line:
@@ -98,7 +102,7 @@ def test_single_object_header_and_fingerprint():
     data = SingleObjectSerde(CATALOG).serialize("Order", order())
     assert data[:2] == b"\xc3\x01"
     canonical = CATALOG.get("Order").canonical_form
-    assert '"logicalType"' not in canonical and canonical.startswith('{"name":"sagebridge.v2.Order"')
+    assert '"logicalType"' not in canonical and canonical.startswith('{"name":"sagebridge.v3.Order"')
     assert data[2:10] == struct.pack("<Q", rabin64(canonical.encode()))
     assert CATALOG.get("Order").fingerprint == data[2:10]
 
@@ -110,8 +114,8 @@ def test_rabin_reference_implementation_is_the_spec_one():
 
 def test_single_object_round_trip_returns_name_and_plain_values():
     serde = SingleObjectSerde(CATALOG)
-    name, value = serde.deserialize(serde.serialize("sagebridge.v2.Order", order()))
-    assert name == "sagebridge.v2.Order"
+    name, value = serde.deserialize(serde.serialize("sagebridge.v3.Order", order()))
+    assert name == "sagebridge.v3.Order"
     assert value == order()
     assert isinstance(value["metadata"]["event_id"], str)
     assert value["ordered_at"].tzinfo is not None and isinstance(value["total"], Decimal)
@@ -185,15 +189,15 @@ def test_confluent_framing_round_trip_and_subject(registry):
     data = serde.serialize("Order", order())
     (schema_id,) = state.ids_by_schema.values()
     assert data[0] == 0 and data[1:5] == struct.pack(">I", schema_id)
-    assert serde.deserialize(data) == ("sagebridge.v2.Order", order())
-    assert SchemaRegistryClient(url).subjects() == ["sagebridge.v2.Order"]
+    assert serde.deserialize(data) == ("sagebridge.v3.Order", order())
+    assert SchemaRegistryClient(url).subjects() == ["sagebridge.v3.Order"]
 
 
 def test_ids_are_cached_both_ways(registry):
     url, state, _ = registry
     producer = ConfluentSerde(CATALOG, SchemaRegistryClient(url))
     frames = [producer.serialize("Order", order()) for _ in range(5)]
-    assert producer.deserialize(frames[0])[0] == "sagebridge.v2.Order"
+    assert producer.deserialize(frames[0])[0] == "sagebridge.v3.Order"
     assert state.hits["register"] == 1 and state.hits["get_schema"] == 0
 
     consumer = ConfluentSerde(CATALOG, SchemaRegistryClient(url))
@@ -207,8 +211,8 @@ def test_same_schema_same_id_different_schema_new_id(registry):
     url, _, _ = registry
     client = SchemaRegistryClient(url)
     order_json = CATALOG.get("Order").schema_json
-    first = client.register("sagebridge.v2.Order", order_json)
-    assert client.register("sagebridge.v2.Order", order_json) == first
+    first = client.register("sagebridge.v3.Order", order_json)
+    assert client.register("sagebridge.v3.Order", order_json) == first
     assert client.register("sagebridge.v1.Payment", CATALOG.get("Payment").schema_json) != first
     assert client.get_schema(first) == order_json
 

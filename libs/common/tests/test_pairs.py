@@ -43,7 +43,7 @@ mapping:
     P: {status: paid, ready_for_erp: true}
     default: {status: unknown, ready_for_erp: false}
   shipping_status: {default: unknown}
-  charge_codes: {shipping: FRT}
+  order_charges: {shipping: {placement: line, code: FRT}}
   default_customer: WEB
   default_location: "1"
 """

@@ -32,6 +32,12 @@ CASES = {
     "string for a boolean": ("    P:  {status: paid,             ready_for_erp: true}",
                              '    P:  {status: paid,             ready_for_erp: "false"}',
                              "mapping.payment_status.P.ready_for_erp: Input should be a valid boolean"),
+    "charge line without a code": ("    handling:  {placement: line, code: HAND}",
+                                   "    handling:  {placement: line}",
+                                   "mapping.order_charges.handling: Value error, placement line needs a `code`"),
+    "item structure without positions": ("  items:\n    rule: as_is",
+                                         '  items:\n    rule: formatted\n    structure: "--"',
+                                         "mapping.items: Value error, item structure '--' has no X"),
     "missing default": ("    default: unknown\n", "    NX: unknown\n",
                         "shipping_status needs a `default` entry"),
 }

@@ -125,7 +125,7 @@ mapping:
     P: {status: paid, ready_for_erp: false}
     default: {status: unknown, ready_for_erp: false}
   shipping_status: {default: unknown}
-  charge_codes: {shipping: CARR}
+  order_charges: {shipping: {placement: line, code: CARR}}
   default_customer: EUWEB
   default_location: EU1
 """
