@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from sagebridge_common import metrics
 from sagebridge_common.contracts import ErpSink
 from sagebridge_common.errors import PermanentError
 from sagebridge_common.events import Event, Output
@@ -18,6 +19,7 @@ from sagebridge_common.keyed_state import KeyedState
 from sagebridge_common.topics import CUSTOMERS, ORDERS, PAYMENTS, REFUNDS
 
 from .customers import CustomerResolver, CustomerWriter, Links
+from .order_changes import CHANGE_KINDS
 from .orders import OrderWriter
 from .payments import PaymentWriter
 from .refunds import RefundWriter
@@ -31,6 +33,9 @@ def make_handler(sinks: Mapping[str, ErpSink], pairs: Mapping[str, Any], *, link
     """`sinks` and `pairs` by pair id; `links` the customer link table; `order_state` keyed state on
     commerce.orders.v1. Returns the processor's handler and its failure-outputs builder."""
     targets = Targets(sinks, pairs)
+    for pair_id, sink in sinks.items():      # at 0 from start, so the alert's increase() sees the first one
+        for change in CHANGE_KINDS:
+            metrics.ERP_NEEDS_ATTENTION.labels(sink.kind, pair_id, change)
     resolver = CustomerResolver(links)
     writers = {ORDERS: OrderWriter(resolver, order_state), CUSTOMERS: CustomerWriter(resolver),
                PAYMENTS: PaymentWriter(resolver), REFUNDS: RefundWriter(resolver)}
