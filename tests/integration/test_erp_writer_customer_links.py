@@ -8,6 +8,7 @@ import time
 from confluent_kafka import Producer
 
 from sagebridge_common.app import Application
+from sagebridge_common.errors import classify
 from sagebridge_common.link_table import LinkTable
 from sagebridge_common.settings import Settings
 
@@ -32,7 +33,7 @@ def test_two_instances_see_each_others_links_and_a_restart_restores_them(bootstr
     app = Application(settings(bootstrap), configure_logging=False)
     a, b = table(bootstrap, topic), table(bootstrap, topic)
     try:
-        assert a.wait_ready(30) and b.wait_ready(30), (a.ready(), b.ready(), a.failure, b.failure)
+        assert a.wait_ready(30) and b.wait_ready(30), (a.ready(), b.ready())
         keys = [f"p|shopper{i}@example.com" for i in range(12)]       # spread over the 3 partitions
         app.publish_sync([a.put(k, link(f"WA{i}")) for i, k in enumerate(keys[:6])])
         app.publish_sync([b.put(k, link(f"WB{i}")) for i, k in enumerate(keys[6:])])
@@ -79,7 +80,6 @@ def test_get_before_the_catch_up_raises_a_transient_error_not_a_miss(bootstrap):
     topic = unique("links-missing")        # the topic does not exist yet: the table waits for it
     t = LinkTable(settings(bootstrap), "customer_links", topic, get_wait_s=0.2).start()
     try:
-        from sagebridge_common.errors import classify
         try:
             t.get("p|x@example.com")
         except Exception as e:
