@@ -33,6 +33,9 @@ WEBHOOK_REQUESTS = Counter("sagebridge_webhook_requests_total", "Webhook deliver
                            ["storefront", "status"])
 ERP_TOTAL_MISMATCH = Counter("sagebridge_erp_total_mismatch_total",
                              "ERP documents created whose total differs from the storefront's", ["connector", "pair"])
+ERP_NEEDS_ATTENTION = Counter("sagebridge_erp_needs_attention_total",
+                              "Orders changed in the store after their ERP document was written (change: status|total|lines)",
+                              ["connector", "pair", "change"])
 SOURCE_RECORDS = Counter("sagebridge_source_records_total", "Changes a source runner delivered or dead-lettered",
                          ["service", "source", "outcome"])
 SOURCE_CYCLE_FAILURES = Counter("sagebridge_source_cycle_failures_total",

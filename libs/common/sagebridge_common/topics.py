@@ -45,6 +45,9 @@ INGEST_STATE = "sagebridge.ingest.state.v1"
 REDRIVE_STATE = "sagebridge.redrive.state.v1"
 # Keyed-state changelogs (keyed_state.py): compacted, one partition per partition of their input.
 TRANSFORM_VERSIONS_CHANGELOG = "sagebridge.transform.versions.changelog.v1"   # input: STOREFRONT_RAW
+ERP_WRITER_ORDERS_CHANGELOG = "sagebridge.erp_writer.orders.changelog.v1"       # input: ORDERS
+# Link tables (link_table.py): compacted, read whole by every instance.
+ERP_WRITER_CUSTOMER_LINKS = "sagebridge.erp_writer.customer_links.v1"  # <pair>|<email_key> -> ERP customer
 SOURCE_DLQ = "sagebridge.source.dlq.v1"     # changes a source runner could not fetch (no service-specific DLQ)
 
 _RETAIN = {"retention.ms": WEEK_MS}
@@ -67,6 +70,8 @@ BASE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(INGEST_STATE, partitions=1, configs=_COMPACT, consumed=False),
     TopicSpec(REDRIVE_STATE, partitions=1, configs=_COMPACT, consumed=False),
     TopicSpec(TRANSFORM_VERSIONS_CHANGELOG, configs=_COMPACT, consumed=False),
+    TopicSpec(ERP_WRITER_ORDERS_CHANGELOG, configs=_COMPACT, consumed=False),
+    TopicSpec(ERP_WRITER_CUSTOMER_LINKS, configs=_COMPACT, consumed=False),
     TopicSpec(SOURCE_DLQ, partitions=1, configs={"retention.ms": MONTH_MS}, consumed=False),
 )
 

@@ -1,55 +1,65 @@
-"""erp_writer's handler: canonical order → the pair's ErpSink → a WriteResult on erp.results.v1.
+"""erp_writer's handler: canonical events → the pair's ErpSink → WriteResults on erp.results.v1.
 
-The handler only routes: each order goes to the sink of its pair (metadata.pair_id), and the sink
-decides how to make the write exactly-once for its ERP (`ErpSink.ensure_order`). Same-key records
-never run concurrently (the processor's per-key ordering), so a sink's lookup-then-create cannot
-race itself.
+One processor consumes the four canonical topics and routes by topic to one writer per entity
+(orders, customers, payments, refunds); each event goes to the sink of its pair
+(metadata.pair_id), and the sink decides how to make the write exactly-once for its ERP
+(`ErpSink.ensure_*`). Same-key records never run concurrently (the processor's per-key ordering);
+what crosses keys - one shopper's orders, payments and refunds under different order ids - meets in
+the customer resolver (customers.py).
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sagebridge_common.contracts import ErpSink, WriteOutcome
+from sagebridge_common import metrics
+from sagebridge_common.contracts import ErpSink
 from sagebridge_common.errors import PermanentError
-from sagebridge_common.events import Event, Output, derived_metadata
-from sagebridge_common.topics import ERP_RESULTS
+from sagebridge_common.events import Event, Output
+from sagebridge_common.keyed_state import KeyedState
+from sagebridge_common.topics import CUSTOMERS, ORDERS, PAYMENTS, REFUNDS
 
-RESULT_SCHEMA = "sagebridge.v1.WriteResult"
+from .customers import CustomerResolver, CustomerWriter, Links
+from .order_changes import CHANGE_KINDS
+from .orders import OrderWriter
+from .payments import PaymentWriter
+from .refunds import RefundWriter
+from .results import write_result
+from .targets import Targets
+
+TOPICS = [ORDERS, CUSTOMERS, PAYMENTS, REFUNDS]
 
 
-def result(order: dict, target: str, reference: str, outcome: str, document: str | None = None,
-           message: str | None = None) -> Output:
-    value = {"metadata": derived_metadata(order["metadata"], f"erp.order.{outcome}"), "target_system": target,
-             "entity_type": "order", "source_entity_id": order["order_id"], "reference": reference,
-             "outcome": outcome, "target_document_id": document, "message": message, "attempts": 1}
-    return Output(ERP_RESULTS, order["order_id"], RESULT_SCHEMA, value)
+def make_handler(sinks: Mapping[str, ErpSink], pairs: Mapping[str, Any], *, links: Links, order_state: KeyedState):
+    """`sinks` and `pairs` by pair id; `links` the customer link table; `order_state` keyed state on
+    commerce.orders.v1. Returns the processor's handler and its failure-outputs builder."""
+    targets = Targets(sinks, pairs)
+    for pair_id, sink in sinks.items():      # at 0 from start, so the alert's increase() sees the first one
+        for change in CHANGE_KINDS:
+            metrics.ERP_NEEDS_ATTENTION.labels(sink.kind, pair_id, change)
+    resolver = CustomerResolver(links)
+    writers = {ORDERS: OrderWriter(resolver, order_state), CUSTOMERS: CustomerWriter(resolver),
+               PAYMENTS: PaymentWriter(resolver), REFUNDS: RefundWriter(resolver)}
 
-
-def make_handler(sinks: Mapping[str, ErpSink], pairs: Mapping[str, Any]):
-    """`sinks` and `pairs` by pair id."""
-
-    def route(order: dict) -> tuple[ErpSink, str]:
-        pair_id = order["metadata"]["pair_id"]
-        if pair_id not in sinks:
-            raise PermanentError(f"no ERP sink for pair {pair_id!r} (serving {', '.join(sorted(sinks))})",
-                                 reason="unknown_pair")
-        return sinks[pair_id], pairs[pair_id].reference(order["order_number"])
+    def writer_for(event: Event):
+        try:
+            return writers[event.topic]
+        except KeyError:
+            raise PermanentError(f"erp_writer does not handle {event.topic}", reason="unknown_topic") from None
 
     def handle(event: Event) -> list[Output]:
-        order = event.value
-        sink, reference = route(order)
-        if not order["ready_for_erp"]:
-            return [result(order, sink.kind, reference, "skipped", message=f"status {order['status']} is not exported")]
-        done: WriteOutcome = sink.ensure_order(order)
-        return [result(order, sink.kind, reference, done.outcome, done.document_id, done.message)]
+        return writer_for(event).write(event, targets.route(event.value))
 
     def on_failure(event: Event, exc: Exception) -> list[Output]:
-        order = event.value
-        pair_id = order["metadata"]["pair_id"]
-        if pair_id in sinks:
-            target, reference = sinks[pair_id].kind, pairs[pair_id].reference(order["order_number"])
-        else:
-            target, reference = "unknown", order["order_number"]
-        return [result(order, target, reference, "failed", message=str(exc)[:500])]
+        if event.topic not in writers:
+            return []
+        writer, value = writers[event.topic], event.value
+        target = targets.find(value)
+        try:
+            reference = writer.reference(value, target.pair) if target else writer.source_id(value)
+        except (KeyError, TypeError):
+            reference = writer.source_id(value)
+        return [write_result(value, entity_type=writer.entity_type, source_entity_id=writer.source_id(value),
+                             target=target.kind if target else "unknown", reference=reference,
+                             outcome="failed", message=str(exc))]
 
     return handle, on_failure

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sagebridge_common import registry
 from sagebridge_common.app import Application, serve
+from sagebridge_common.keyed_state import KeyedState
+from sagebridge_common.link_table import LinkTable
 from sagebridge_common.pairs import load_pairs
-from sagebridge_common.topics import ORDERS
+from sagebridge_common.topics import ERP_WRITER_CUSTOMER_LINKS, ERP_WRITER_ORDERS_CHANGELOG, ORDERS
 
 from .config import ErpWriterSettings
-from .handler import make_handler
+from .handler import TOPICS, make_handler
 
 
 def build(settings: ErpWriterSettings) -> Application:
@@ -18,8 +20,14 @@ def build(settings: ErpWriterSettings) -> Application:
     for pair_id, sink in sinks.items():
         name = sink.kind if sink.kind not in app.health.readiness else f"{sink.kind}:{pair_id}"
         app.health.readiness[name] = sink.ping
-    handle, on_failure = make_handler(sinks, pairs)
-    app.processor([ORDERS], handle, stage="erp-write", failure_outputs=on_failure)
+    links = LinkTable(settings, "customer_links", ERP_WRITER_CUSTOMER_LINKS)
+    app.background("customer-links", links.run, stop=links.stop)
+    app.health.readiness["customer_links"] = links.ready
+    order_state = KeyedState(settings, "orders", ORDERS, ERP_WRITER_ORDERS_CHANGELOG)
+    handle, on_failure = make_handler(sinks, pairs, links=links, order_state=order_state)
+    proc = app.processor(TOPICS, handle, stage="erp-write", failure_outputs=on_failure)
+    proc.partition_listeners.append(order_state)
+    app.links, app.order_state = links, order_state        # for tests and tools
     return app
 
 
