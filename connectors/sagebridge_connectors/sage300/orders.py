@@ -96,13 +96,8 @@ class OrderWriter:
 
     def _shipping_charge_code(self) -> str | None:
         """The shipping charge code for v1/v2 orders (no `charges`): the mapping's order_charges
-        shipping code, or the older charge_codes.shipping."""
-        mapping = self.pair.mapping
-        rule = getattr(getattr(mapping, "order_charges", None), "shipping", None)
-        if rule is not None:
-            return getattr(rule, "code", None)
-        codes = getattr(mapping, "charge_codes", None)
-        return getattr(codes, "shipping", None)
+        shipping code."""
+        return self.pair.mapping.order_charges.shipping.code
 
     def _refused(self, refusal: DuplicatePoRefused, reference: str, customer: str) -> WriteOutcome:
         """Sage says the PO number is taken: find the order that took it."""

@@ -9,7 +9,6 @@ mapping every order wrongly.
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 from pydantic import Field, StrictBool, field_validator, model_validator
 
@@ -90,9 +89,3 @@ class MappingTables(Strict):
     def customer_number(self, email_key: str) -> str:
         """The number a new ERP customer with this e-mail key gets (see pair_mapping_customers)."""
         return self.customers.customer_number(email_key)
-
-    @property
-    def charge_codes(self) -> SimpleNamespace:
-        """Compatibility for the Sage 300 sink until it reads the shipping charge from the order's
-        `charges` (issue 6): the shipping charge code. Remove with that change."""
-        return SimpleNamespace(shipping=self.order_charges.shipping.code)

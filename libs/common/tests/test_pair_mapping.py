@@ -57,10 +57,6 @@ def test_charge_codes_fit_oemisc():
     assert loc == "order_charges.shipping.code"
 
 
-def test_compatibility_charge_codes_shipping_reads_the_shipping_rule():
-    assert tables().charge_codes.shipping == "FRT"
-
-
 @pytest.mark.parametrize("over,loc", [({"tax": "sage"}, "tax"), ({"countries": {"us": "USA"}}, "countries"),
                                       ({"countries": {"USA": "USA"}}, "countries")])
 def test_tax_mode_and_country_keys_are_checked(over, loc):
