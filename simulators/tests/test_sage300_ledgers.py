@@ -152,6 +152,12 @@ def test_email_filter_is_case_sensitive_on_the_trimmed_stored_value(api, raw):
     both = found(f"Email eq '{mixed.lower()}' or Email eq '{mixed}'")
     assert sorted(both) == sorted([made["CustomerNumber"], lower["CustomerNumber"]])
     assert found(f"Email eq '{'x' * 51}'") == []                       # longer than the column: no match
+    padded = new_customer(api, Email=f"  Pad.{tag()}@example.com")    # as a clerk might have typed it
+    assert padded["Email"] == padded["Email"].strip()
+    (kept,) = raw.execute('SELECT "EMAIL2" FROM "ARCUS" WHERE "IDCUST" = ?', padded["CustomerNumber"].ljust(12)).fetchone()
+    assert kept.startswith("  Pad.")                                   # stored as sent
+    assert found(f"Email eq '{padded['Email']}'") == [padded["CustomerNumber"]]
+    assert found(f"Email eq '{padded['Email'].lower()}'") == []
 
 
 def test_customer_post_is_stored_field_by_field_with_the_duplicate_po_option(api, raw):
