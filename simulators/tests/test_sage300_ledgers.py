@@ -152,6 +152,12 @@ def test_email_filter_is_case_sensitive_on_the_trimmed_stored_value(api, raw):
     both = found(f"Email eq '{mixed.lower()}' or Email eq '{mixed}'")
     assert sorted(both) == sorted([made["CustomerNumber"], lower["CustomerNumber"]])
     assert found(f"Email eq '{'x' * 51}'") == []                       # longer than the column: no match
+    padded = new_customer(api, Email=f"  Pad.{tag()}@example.com")    # as a clerk might have typed it
+    assert padded["Email"] == padded["Email"].strip()
+    (kept,) = raw.execute('SELECT "EMAIL2" FROM "ARCUS" WHERE "IDCUST" = ?', padded["CustomerNumber"].ljust(12)).fetchone()
+    assert kept.startswith("  Pad.")                                   # stored as sent
+    assert found(f"Email eq '{padded['Email']}'") == [padded["CustomerNumber"]]
+    assert found(f"Email eq '{padded['Email'].lower()}'") == []
 
 
 def test_customer_post_is_stored_field_by_field_with_the_duplicate_po_option(api, raw):
@@ -250,6 +256,9 @@ def test_prepayment_sample_makes_a_receipt_batch_found_by_description(api, raw):
     assert [b["BatchNumber"] for b in feed["value"]] == [number]
     assert loads(api.get("/AR/ARReceiptAndAdjustmentBatches", params={
         "$filter": f"BatchRecordType eq 'AD' and Description eq '{body['Description']}'"}))["value"] == []
+    by_number = loads(api.get("/AR/ARReceiptAndAdjustmentBatches", params={
+        "$filter": f"BatchRecordType eq 'CA' and BatchNumber eq {number}"}))["value"]
+    assert [b["Description"] for b in by_number] == [body["Description"]]
     one = loads(api.get(f"/AR/ARReceiptAndAdjustmentBatches(BatchRecordType = 'CA', BatchNumber = {number})"))
     assert one["Description"] == body["Description"] and len(one["ReceiptsAdjustments"]) == 1
     assert_error(api.get(f"/AR/ARReceiptAndAdjustmentBatches(BatchNumber = {number})"), 400, "InvalidEntityKey")
@@ -312,15 +321,23 @@ def test_receipt_batch_refusals_store_nothing(api, admin, body, code, named):
     assert all(b["Description"] != description for b in admin.get("/_sim/receipts").json())
 
 
-def test_receipt_commits_after_the_client_gave_up(api, injector):
+@pytest.mark.parametrize("path, make, find", [
+    ("/AR/ARReceiptAndAdjustmentBatches", lambda d: _with(PREPAYMENT, ("Description",), d),
+     lambda d: f"Description eq '{d}'"),
+    ("/GL/GLJournalBatches", journal, lambda d: f"Description eq '{d}'"),
+    ("/AR/ARCustomers", lambda d: {"CustomerNumber": d[:12], "CustomerName": "Late", "Email": f"{d}@x.com"},
+     lambda d: f"Email eq '{d}@x.com'"),
+])
+def test_a_write_commits_after_the_client_gave_up(api, injector, path, make, find):
+    """Fault commit_late_ms: the POST is validated, held, then committed although the client timed out."""
     injector.configure(commit_late_ms=1500, commit_late_count=1)
-    body = _with(PREPAYMENT, ("Description",), f"LATE-{tag()}")
+    description = f"L{tag()}"
     with pytest.raises(httpx.ReadTimeout):
-        api.post("/AR/ARReceiptAndAdjustmentBatches", json=body, timeout=0.3)
-    find = {"$filter": f"Description eq '{body['Description']}'"}
-    assert loads(api.get("/AR/ARReceiptAndAdjustmentBatches", params=find))["value"] == []   # not yet
+        api.post(path, json=make(description), timeout=0.3)
+    query = {"$filter": find(description)}
+    assert loads(api.get(path, params=query))["value"] == []                 # not committed yet
     deadline = time.monotonic() + 10
-    while not (landed := loads(api.get("/AR/ARReceiptAndAdjustmentBatches", params=find))["value"]):
+    while not (landed := loads(api.get(path, params=query))["value"]):
         assert time.monotonic() < deadline, "the late commit never landed"
         time.sleep(0.05)
     assert len(landed) == 1

@@ -11,9 +11,10 @@ with an existing key is 409 RecordDuplicate (Developer Reference §12, "RecordDu
 not in CSCCD is 400 RecordInvalid. GroupCode, AccountSet, Terms and TaxGroup are stored unchecked (the
 simulator has no ARGRO/ARRAS/ARRTA/TXGRP tables).
 
-`$filter=Email eq '...'` compares with the stored EMAIL2 as SQL Server compares CHAR columns: trailing
-spaces ignored, case significant (a case-sensitive collation; a real server's default collation may be
-case-insensitive, so the simulator picks the stricter behaviour a client must cope with).
+`$filter=Email eq '...'` compares with the stored EMAIL2 trimmed (CHAR padding and any leading space
+ignored) and case-sensitively (a case-sensitive collation; a real server's default collation may be
+case-insensitive, so the simulator picks the stricter behaviour a client must cope with). Email is
+read trimmed for that reason; `or` of several terms works as the OData grammar parses it (odata.py).
 
 PATCH `ARCustomers('W1')` (Developer Reference §4-11: "PATCH updates partially"): only the properties
 sent change; `CustomerNumber`, if sent, must be the key; 200 with the whole entry.
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from .conversions import DATE, EnumConv, reject_unknown, require_object, required_text
+from .conversions import DATE, TRIMMED, EnumConv, reject_unknown, require_object, required_text
 from .db import utc_stamp
 from .http_errors import SageError, SageJSON, invalid_payload, not_found, record_invalid
 from .ledger_tables import HOME_CURRENCY
@@ -43,7 +44,7 @@ CUSTOMER_PROPS = [
     Prop("AddressLine1", "TEXTSTRE1"), Prop("AddressLine2", "TEXTSTRE2"), Prop("AddressLine3", "TEXTSTRE3"),
     Prop("AddressLine4", "TEXTSTRE4"), Prop("City", "NAMECITY"), Prop("StateProvince", "CODESTTE"),
     Prop("ZipPostalCode", "CODEPSTL"), Prop("Country", "CODECTRY"), Prop("ContactName", "NAMECTAC"),
-    Prop("PhoneNumber", "TEXTPHON1"), Prop("Email", "EMAIL2"), Prop("ContactsEmail", "EMAIL1"),
+    Prop("PhoneNumber", "TEXTPHON1"), Prop("Email", "EMAIL2", TRIMMED), Prop("ContactsEmail", "EMAIL1"),
     Prop("AccountSet", "IDACCTSET"), Prop("Terms", "CODETERM"), Prop("TaxGroup", "CODETAXGRP"),
     Prop("CurrencyCode", "CODECURN"),
     Prop("CheckForDuplicatePOs", "SWCHKDUPPO", EnumConv({0: "None", 1: "Warning", 2: "Error"})),

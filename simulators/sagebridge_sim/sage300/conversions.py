@@ -31,6 +31,14 @@ class Conv:
         return value
 
 
+class TrimmedText(Conv):
+    """Text read trimmed on both sides, so `$filter` compares the trimmed stored value (a leading space
+    a clerk typed does not hide the record). Not pushed into SQL (a padded equality would miss it)."""
+
+    def to_api(self, value: Any) -> Any:
+        return value.strip()
+
+
 class IntConv(Conv):
     def to_api(self, value: Any) -> Any:
         return int(value)
@@ -79,6 +87,7 @@ class EnumConv(Conv):
 
 
 STR, INT, BOOL, DEC, DATE = Conv(), IntConv(), BoolConv(), DecConv(), DateConv()
+TRIMMED = TrimmedText()
 
 
 def parse_decimal(prop: str, value: Any, scale: int) -> Decimal:
