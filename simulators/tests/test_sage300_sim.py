@@ -33,7 +33,7 @@ USER, PASSWORD = "WEBAPI", "S3cret!"
 def order_body(ref: str, **extra) -> dict:
     return {
         "CustomerNumber": "WEBCUST", "OrderDate": "2024-11-05", "OrderReference": ref,
-        "OrderDiscountAmount": "1.00", "TaxAmount1": 2.10,
+        "OrderDiscountAmount": "1.00", "TaxAmount1": 2.10, "TaxOverride": True,
         "OrderDetails": [
             {"LineType": "Item", "Item": "A1-105/0", "Location": "1", "QuantityOrdered": 3,
              "OrderUnitPrice": 19.99, "PriceOverride": True},

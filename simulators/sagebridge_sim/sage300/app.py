@@ -91,10 +91,11 @@ class StatsMiddleware:
 
 
 def create_app(db: Sage300Database, company: str = "SAMINC", user: str = "WEBAPI", password: str = "SAGE300",
-               injector: FaultInjector | None = None, page_size: int = 100, strict_tax: bool = False) -> FastAPI:
+               injector: FaultInjector | None = None, page_size: int = 100, strict_tax: bool = True) -> FastAPI:
     """The simulator app. Creates the schema if missing (seeding is the caller's choice) and stamps
     AUDTORG with `company` and AUDTUSER with `user` on every row the API writes. `strict_tax`: an
-    order's TaxAmount1 without `TaxOverride: true` is ignored (Sage computes the tax) instead of kept."""
+    order's TaxAmount1 without `TaxOverride: true` is ignored (Sage computes the tax), as on a real server;
+    False keeps it (only for replaying bodies of hub versions older than issue 6)."""
     db.org = company.upper()
     db.create_schema()
     injector = injector or FaultInjector()

@@ -17,7 +17,7 @@ from .oe_orders import (BILL_TO_DEFAULTS, ITEM_LINE_PROPS, MISC_LINE_PROPS, ORDE
                         ORDER_SIMPLE, SHIP_FROM_BILL)
 
 
-def build_order(db: Sage300Database, payload: Any, strict_tax: bool = False) -> tuple[dict, dict, list[dict]]:
+def build_order(db: Sage300Database, payload: Any, strict_tax: bool = True) -> tuple[dict, dict, list[dict]]:
     """Validate an OEOrders POST body -> (OEORDH row, OEORDH1 row, OEORDD rows) with totals.
     `strict_tax`: see `_apply_tax`."""
     payload = require_object(payload, "The request body")

@@ -39,7 +39,7 @@ class SimState:
     order_posts: int = 0
     sequences: dict[str, int] = field(default_factory=dict)
     record_locks: dict[str, int] = field(default_factory=dict)   # resource name -> writes still refused
-    strict_tax: bool = False   # TaxAmount1 without TaxOverride: ignored (True) or kept (False), see oe_order_build
+    strict_tax: bool = True    # TaxAmount1 without TaxOverride: ignored (True) or kept (False), see oe_order_build
     received_ms: dict[int, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     commit_lock: threading.Lock = field(default_factory=threading.Lock)   # duplicate-PO check + insert
