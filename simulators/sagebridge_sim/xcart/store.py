@@ -176,7 +176,6 @@ _RANGE_OPS: dict[str, Callable[[int, int], bool]] = {
 RANGE_OPS = tuple(_RANGE_OPS)
 
 
-
 def _in_ranges(value: int, ranges: Iterable[tuple[str, int]]) -> bool:
     return all(_RANGE_OPS[op](value, bound) for op, bound in ranges)
 
