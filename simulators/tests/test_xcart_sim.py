@@ -617,7 +617,7 @@ def test_main_serves_until_sigterm():
                                  timeout=0.5).status_code == 200
             except httpx.HTTPError:
                 return False
-        assert wait_for(up, timeout=10)
+        assert wait_for(up, timeout=30)          # start-up on a loaded machine can take a while
         products = httpx.get(f"http://127.0.0.1:{port}/api/products", headers={"X-Auth-Token": "r", **JSON}).json()
         assert len(products) == 3
         proc.send_signal(signal.SIGTERM)
