@@ -30,8 +30,8 @@ class XCartStorefrontConfig(ConnectorConfig):
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="itemsPerPage of one list call.")
     overlap_s: int = Field(2, ge=0, le=300, description="Each page re-reads this many seconds before the cursor, for "
                                                         "an order whose save committed late; repeats are dropped.")
-    start_at: datetime | None = Field(None, description="First start only (no saved cursor): orders renewed before "
-                                                        "this UTC time are ignored; unset = all.")
+    start_at: datetime | None = Field(None, description="First start only (no saved cursor): orders renewed and "
+                                                        "profiles added before this UTC time are ignored; unset = all.")
 
     @field_validator("start_at", mode="before")
     @classmethod

@@ -25,6 +25,9 @@ class Sim:
         """Holds the store's clock inside `second` for the next call (a tenth of a second in)."""
         self.store.clock_offset = second + 0.1 - time.time()
 
+    def profile(self, login: str, **spec) -> int:
+        return self.store.profiles.create({"login": login, **spec})["profile"]["id"]
+
     def order(self, **spec) -> int:
         return self.store.create_order({"items": [ITEM], **spec})["id"]
 
@@ -43,14 +46,15 @@ def sim():
     s.stop()
 
 
-def drain(source, cursor=None, *, limit: int | None = None, polls: int = 1, max_pages: int = 200):
-    """Reads the feed like the runner: pages while `has_more`, then `polls` more polls; returns
+def drain(source, cursor=None, *, limit: int | None = None, polls: int = 1, max_pages: int = 200,
+          stream: str = "order"):
+    """Reads `stream` like the runner: pages while `has_more`, then `polls` more polls; returns
     (every change in order, the last cursor)."""
     seen, pages = [], 0
     limit = limit or source.config.page_size
     for _ in range(polls):
         while True:
-            page = source.changes("order", cursor, limit)
+            page = source.changes(stream, cursor, limit)
             seen.extend(page.changes)
             cursor = page.cursor
             pages += 1
