@@ -111,6 +111,32 @@ def wait_for_entity(bootstrap, serde, pair: str, entity_id: str) -> list[dict]:
     return found
 
 
+MODULE = FIXTURE.parents[1]
+
+
+def test_core_unit_checks_pass():
+    """tests/unit.php: history-code map, ids, Retry-After, backoff, and the sender's decisions
+    against a scripted hub with a fake clock (429 + Retry-After, 503, network error, 400)."""
+    p = subprocess.run([PHP, str(MODULE / "tests" / "unit.php")], capture_output=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.decode().endswith("all ok\n"), p.stdout.decode() + p.stderr.decode()
+
+
+def test_every_module_file_parses_and_services_name_real_classes():
+    """The X-Cart glue cannot run without a store; at least each file must be valid PHP 8, and each
+    class config/services.yaml registers must exist where X-Cart's loader looks (src/ by namespace)."""
+    import yaml
+    for f in sorted(MODULE.rglob("*.php")):
+        p = subprocess.run([PHP, "-l", str(f)], capture_output=True, timeout=60)
+        assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
+    config = {name: yaml.safe_load((MODULE / "config" / f"{name}.yaml").read_text())
+              for name in ("main", "install", "services")}
+    assert config["main"]["authorName"] == "Sagebridge"
+    for cls in (c for c in config["services"]["services"] if c != "_defaults"):
+        assert (MODULE / "src" / (cls.removeprefix("Sagebridge\\Push\\").replace("\\", "/") + ".php")).is_file(), cls
+    options = {o["name"] for o in config["install"]["XLite\\Model\\Config"]}
+    assert {"hub_url", "pair_id", "webhook_secret", "store_instance", "queue_size", "tracking_token"} <= options
+
+
 def test_signature_is_ingests(tmp_path, hub):
     """The PHP signer and ingest's verifier agree on the published test vector and on a fresh body."""
     cfg = module_config(tmp_path, hub["url"], hub["pair"], webhook_secret=VECTOR_SECRET)
