@@ -115,7 +115,7 @@ class FlowMonitor:
             _name, v = self.serde.deserialize(msg.value())
         except Exception:
             return
-        if topic == STOREFRONT_RAW:
+        if topic == STOREFRONT_RAW and v["entity_type"] == "order":
             c.raw_orders.add(v["entity_id"])
         elif topic == ORDERS:
             c.canonical.add(v["order_id"])

@@ -521,15 +521,16 @@ def receiver():
     r.server.stop()
 
 
-def _events(receiver: Receiver) -> list[dict]:
+def _events(receiver: Receiver, key: str = "order_id") -> list[dict]:
+    """The received events that carry `key` (order events: order_id; customer events: profile_id)."""
     with receiver.lock:
-        return [json.loads(body) for body, _ in receiver.received]
+        return [e for e in (json.loads(body) for body, _ in receiver.received) if key in e]
 
 
 def _raw_event(receiver: Receiver, order_id: int, event: str) -> tuple[bytes, dict[str, str]]:
     with receiver.lock:
         return next((b, h) for b, h in receiver.received
-                    if json.loads(b)["order_id"] == order_id and json.loads(b)["event"] == event)
+                    if json.loads(b).get("order_id") == order_id and json.loads(b)["event"] == event)
 
 
 def test_push_delivers_signed_events(admin, receiver):

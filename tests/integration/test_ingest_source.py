@@ -33,7 +33,8 @@ NOTIFY_DLQ = f"{INGEST_NOTIFICATIONS}.dlq"
 
 
 class Tail:
-    """Keeps reading a topic from the beginning; records of one pair only."""
+    """Keeps reading a topic from the beginning; order records of one pair only (the source polls
+    profiles too; test_ingest_profiles.py covers those)."""
 
     def __init__(self, bootstrap, serde, topic, pair_id):
         self.serde, self.pair_id = serde, pair_id
@@ -48,7 +49,7 @@ class Tail:
             if msg.error():
                 continue
             _n, v = self.serde.deserialize(msg.value())
-            if v["metadata"]["pair_id"] == self.pair_id:
+            if v["metadata"]["pair_id"] == self.pair_id and v["entity_type"] == "order":
                 self.records.append((v, header_dict(msg.headers())))
         return self.records
 

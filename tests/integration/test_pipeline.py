@@ -79,9 +79,9 @@ def test_order_flows_field_by_field(sims, stack, bootstrap, serde):
     # one trace from the source to the ERP result: the fetcher continues the webhook's trace, and
     # the result continues the trace of the raw event that got there first (poll or webhook; the
     # later copy of the same version is dropped by transform)
-    notes = decoded(serde, read_all(bootstrap, INGEST_NOTIFICATIONS, idle=1.0), entity_id=str(made["id"]))
+    notes = decoded(serde, read_all(bootstrap, INGEST_NOTIFICATIONS, idle=1.0), entity_id=str(made["id"]), entity_type="order")
     assert notes, "the push module's notification was not recorded"
-    raws = decoded(serde, read_all(bootstrap, STOREFRONT_RAW, idle=1.0), entity_id=str(made["id"]))
+    raws = decoded(serde, read_all(bootstrap, STOREFRONT_RAW, idle=1.0), entity_id=str(made["id"]), entity_type="order")
     by_trigger = {v["trigger"]: trace_id(m) for m, v in raws}
     assert by_trigger.get("webhook") == trace_id(notes[0][0])
     created_msg = [m for m, v in results if v["outcome"] == "created"][0]
@@ -162,6 +162,6 @@ def test_ingest_restart_neither_misses_nor_re_emits(sims, stack, bootstrap, serd
     wait_until(lambda: len(sage_refs(sims, numbers)) == 80, timeout=90, message="all orders after restart")
     ids = {str(m["id"]) for m in everything}
     polled = Counter(v["entity_id"] for _m, v in decoded(serde, read_all(bootstrap, STOREFRONT_RAW, idle=1.5),
-                                                         trigger="poll") if v["entity_id"] in ids)
+                                                         trigger="poll", entity_type="order") if v["entity_id"] in ids)
     assert set(polled) == ids, "an order was never polled"
     assert max(polled.values()) == 1, "an order was re-emitted by the poller"

@@ -1,5 +1,5 @@
-"""Client for the X-Cart 5.5 REST API (API Platform): the calls ingest needs, orders and their
-payment transactions, on the shared `HttpTarget` (concurrency cap, call metrics, status table).
+"""Client for the X-Cart 5.5 REST API (API Platform): the calls ingest needs, orders with their
+payment transactions and customer profiles with their addresses, on the shared `HttpTarget` (concurrency cap, call metrics, status table).
 
 Errors: 401/403 (a wrong or read-only token) and 429/5xx are transient, with the store's
 Retry-After; 404 is a missing record (permanent); a body that is not JSON is a damaged record
@@ -83,3 +83,32 @@ class XCartClient:
         (5.5 keeps the payment method only there). `order`: a row already read (a listing)."""
         return {"order": order if order is not None else self.order(order_id),
                 "payment_transactions": self.payment_transactions(order_id)}
+
+    def list_profiles(self, *, added: dict[str, int] | None = None, login: str | None = None,
+                      descending: bool = False, page: int = 1, size: int = 100) -> list[dict]:
+        """One page of `GET /api/profiles` sorted by `added`; `added` maps a DateFilter operator to
+        unix seconds as in `list_orders`, `login` is X-Cart's partial login (e-mail) filter."""
+        params: dict[str, Any] = {f"added[{op}]": php_time(v) for op, v in (added or {}).items()}
+        if login is not None:
+            params["login"] = login
+        params |= {"order[added]": "desc" if descending else "asc", "itemsPerPage": size, "page": page}
+        return self._get("list_profiles", "/api/profiles", params)
+
+    def profile(self, profile_id: int | str) -> dict:
+        return self._get("get_profile", f"/api/profiles/{profile_id}")
+
+    def profile_addresses(self, profile_id: int | str, size: int = 100) -> list[dict]:
+        """Every address of the profile (`GET /api/profiles/{id}/addresses`, paged to the end)."""
+        out: list[dict] = []
+        page = 1
+        while True:
+            rows = self._get("get_profile_addresses", f"/api/profiles/{profile_id}/addresses",
+                             {"itemsPerPage": size, "page": page})
+            out.extend(rows)
+            if len(rows) < size:
+                return out
+            page += 1
+
+    def full_profile(self, profile_id: int | str) -> dict:
+        """The record ingest publishes for a customer: the profile and its address book."""
+        return {"profile": self.profile(profile_id), "addresses": self.profile_addresses(profile_id)}

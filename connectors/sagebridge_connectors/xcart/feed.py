@@ -1,4 +1,7 @@
-"""The X-Cart order change feed: every order state, read by keyset over `lastRenewDate`, never lost.
+"""X-Cart change feeds read by keyset over a time stamp, never losing a row: orders over
+`lastRenewDate`, profiles over `added`. The discipline below is written for orders; a profile feed
+is the same walk over `added` (`GET /api/profiles` with `added[...]`, X-Cart 5.5.0's profile
+resource), where rows never move (`added` is set once) but new ones arrive while it reads.
 
 X-Cart 5.5 lists orders with `lastRenewDate[after|before|strictly_after|strictly_before]` filters
 (after/before inclusive) and `order[lastRenewDate]=asc|desc`, one-second resolution, pages of at
@@ -33,6 +36,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any, Callable
 
 from sagebridge_common.contracts import Change, ChangePage
 from sagebridge_common.times import parse_iso8601
@@ -43,18 +47,50 @@ log = logging.getLogger(__name__)
 CURSOR_VERSION = 2
 
 
+def unix_of(value: Any) -> int:
+    """A 5.5 DTO date (ISO-8601, offset with or without a colon) or unix seconds, as unix seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    return int(parse_iso8601(value).timestamp())
+
+
+def stamped_version(stamp: int, record: Any) -> str:
+    """`<stamp, 12 digits>-<sha256 of the record JSON, 16 hex>`: sortable, state-exact."""
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+    return f"{stamp:012d}-{digest}"
+
+
 def stamp_of(row: dict) -> int:
-    return int(parse_iso8601(row["update_date"]).timestamp())
+    return unix_of(row["update_date"])
 
 
 def version_of(order: dict) -> str:
-    """`<lastRenewDate, 12 digits>-<sha256 of the order JSON, 16 hex>`: sortable, state-exact."""
-    digest = hashlib.sha256(json.dumps(order, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
-    return f"{stamp_of(order):012d}-{digest}"
+    """An order's version: its lastRenewDate and a hash of the order JSON."""
+    return stamped_version(stamp_of(order), order)
 
 
-def _key(row: dict) -> str:
-    return f"{row['id']}@{version_of(row)}"
+@dataclass(frozen=True)
+class Stream:
+    """What a feed walks: `list_rows(window, descending=, page=, size=)` answers one page of rows
+    filtered by `window` (DateFilter operator -> unix seconds) on `stamp_field`, sorted by it;
+    `keep` drops rows that are not records (carts in the order table)."""
+    entity_type: str
+    stamp_field: str
+    list_rows: Callable[..., list[dict]]
+    keep: Callable[[dict], bool] = lambda _row: True
+
+    def stamp(self, row: dict) -> int:
+        return unix_of(row[self.stamp_field])
+
+    def version(self, row: dict) -> str:
+        return stamped_version(self.stamp(row), row)
+
+    def key(self, row: dict) -> str:
+        return f"{row['id']}@{self.version(row)}"
+
+    def change(self, row: dict) -> Change:
+        return Change(self.entity_type, str(row["id"]), self.version(row),
+                      datetime.fromtimestamp(self.stamp(row), timezone.utc), listing=row)
 
 
 def _stamp_of_key(key: str) -> int:
@@ -83,13 +119,12 @@ class Cursor:
             return cls(int(d.get("watermark", 0)))
         return cls(int(d["stamp"]), frozenset(d.get("seen", ())), bool(d.get("closed", False)))
 
-    def is_new(self, row: dict, overlap: int = 0) -> bool:
-        s = stamp_of(row)
-        if s > self.stamp:
+    def is_new(self, stamp: int, key: str, overlap: int = 0) -> bool:
+        if stamp > self.stamp:
             return True
-        if s < self.stamp - overlap or (self.closed and not overlap):
+        if stamp < self.stamp - overlap or (self.closed and not overlap):
             return False
-        return _key(row) not in self.seen
+        return key not in self.seen
 
     def advanced(self, top: int, keys: set[str], overlap: int, closed: bool = False) -> "Cursor":
         """The cursor after reading `keys` up to `top`: seen versions outside the window are dropped.
@@ -100,88 +135,128 @@ class Cursor:
         return Cursor(top, keep if (overlap or not closed) else frozenset(), closed)
 
 
-def to_change(row: dict) -> Change:
-    s = stamp_of(row)
-    return Change("order", str(row["id"]), version_of(row), datetime.fromtimestamp(s, timezone.utc), listing=row)
-
-
-def _changes(rows: list[dict], cur: Cursor, overlap: int) -> list[Change]:
+def _is_order(row: dict) -> bool:
     # carts share the order table and have no order number (reference: X-Cart 5.5 order resource)
-    return [to_change(r) for r in rows if r.get("order_number") and cur.is_new(r, overlap)]
+    return bool(row.get("order_number"))
 
 
-class OrderFeed:
+class KeysetFeed:
     """`overlap_s`: every page also re-reads this many seconds before the cursor, for a row that
     became visible late (its transaction committed after later rows were read, with the stamp it
     was given before); versions already read there are dropped. When that window alone fills a
-    page, the page starts at the cursor instead."""
+    page, the page starts at the cursor instead. `server_filter=False`: the store ignores the
+    stamp filter (X-Cart 5.5.0 and lastRenewDate), so the walk goes newest first to the cursor."""
 
-    def __init__(self, client: XCartClient, *, start_stamp: int = 0, last_renew_filter: bool = True,
+    def __init__(self, stream: Stream, *, start_stamp: int = 0, server_filter: bool = True,
                  overlap_s: int = 0) -> None:
-        self.client = client
+        self.stream = stream
         self.start_stamp = start_stamp
-        self.last_renew_filter = last_renew_filter
+        self.server_filter = server_filter
         self.overlap = max(0, int(overlap_s))
+
+    def _list(self, window: dict[str, int] | None = None, *, descending: bool = False, page: int = 1,
+              size: int = 100) -> list[dict]:
+        return self.stream.list_rows(window or {}, descending=descending, page=page, size=size)
+
+    def _changes(self, rows: list[dict], cur: "Cursor") -> list[Change]:
+        st = self.stream
+        return [st.change(r) for r in rows if st.keep(r) and cur.is_new(st.stamp(r), st.key(r), self.overlap)]
 
     def page(self, cursor: str | None, limit: int) -> ChangePage:
         cur = Cursor.load(cursor, self.start_stamp)
         size = max(1, min(limit, 100))
-        if not self.last_renew_filter:
+        if not self.server_filter:
             return self._page_without_filter(cur, size)
+        stamp = self.stream.stamp
         if self.overlap and cur.stamp > 0:
-            rows = self.client.list_orders(renewed={"after": cur.stamp - self.overlap}, size=size)
-            if len(rows) < size or max(stamp_of(r) for r in rows) > cur.stamp:
+            rows = self._list({"after": cur.stamp - self.overlap}, size=size)
+            if len(rows) < size or max(stamp(r) for r in rows) > cur.stamp:
                 return self._page_of(rows, cur, size)
-        rows = self.client.list_orders(renewed={"strictly_after" if cur.closed else "after": cur.stamp}, size=size)
+        rows = self._list({"strictly_after" if cur.closed else "after": cur.stamp}, size=size)
         return self._page_of(rows, cur, size)
 
-    def _page_of(self, rows: list[dict], cur: Cursor, size: int) -> ChangePage:
+    def _page_of(self, rows: list[dict], cur: "Cursor", size: int) -> ChangePage:
         if not rows:
             return ChangePage([], cur.dump())
-        stamps = [stamp_of(r) for r in rows]
+        stamps = [self.stream.stamp(r) for r in rows]
         top, full = max(stamps), len(rows) >= size
         if full and min(stamps) == top:
             return self._one_second(cur, top, size)
-        changes = _changes(rows, cur, self.overlap)
-        return ChangePage(changes, cur.advanced(top, {_key(r) for r in rows}, self.overlap).dump(), has_more=full)
+        keys = {self.stream.key(r) for r in rows}
+        return ChangePage(self._changes(rows, cur), cur.advanced(top, keys, self.overlap).dump(), has_more=full)
 
-    def _one_second(self, cur: Cursor, second: int, size: int) -> ChangePage:
+    def _one_second(self, cur: "Cursor", second: int, size: int) -> ChangePage:
         """Every row of one second holding at least a page of them (see the module docstring)."""
-        past = bool(self.client.list_orders(renewed={"strictly_after": second}, size=1))
+        st = self.stream
+        past = bool(self._list({"strictly_after": second}, size=1))
         window = {"after": second, "before": second}
         found: dict[str, dict] = {}
         page, last = 1, None
         while last is None:
-            rows = self.client.list_orders(renewed=window, page=page, size=size)
-            found.update((_key(r), r) for r in rows)
+            rows = self._list(window, page=page, size=size)
+            found.update((st.key(r), r) for r in rows)
             if len(rows) < size:
                 last = page
             page += 1
         for page in range(last - 1, 0, -1):
-            found.update((_key(r), r) for r in self.client.list_orders(renewed=window, page=page, size=size))
-        rows = [r for r in found.values() if stamp_of(r) == second]
-        changes = _changes(rows, cur, self.overlap)
-        keys = {_key(r) for r in rows}
+            found.update((st.key(r), r) for r in self._list(window, page=page, size=size))
+        rows = [r for r in found.values() if st.stamp(r) == second]
+        changes = self._changes(rows, cur)
+        keys = {st.key(r) for r in rows}
         if past:      # nothing can enter this second any more
             return ChangePage(changes, cur.advanced(second, keys, self.overlap, closed=True).dump(), has_more=True)
         return ChangePage(changes, cur.advanced(second, keys, self.overlap).dump(), has_more=False)
 
-    def _page_without_filter(self, cur: Cursor, size: int) -> ChangePage:
-        """X-Cart 5.5.0 has no lastRenewDate filter: newest first until the cursor's second is
-        passed. Offset paging is safe in this direction: an edit or a new order moves a row to the
-        front, which shifts unread rows to later offsets (read twice at worst, never skipped)."""
+    def _page_without_filter(self, cur: "Cursor", size: int) -> ChangePage:
+        """Without the server's filter: newest first until the cursor's second is passed. Offset
+        paging is safe in this direction: an edit or a new row moves a row to the front, which
+        shifts unread rows to later offsets (read twice at worst, never skipped)."""
+        st = self.stream
         found: dict[str, dict] = {}
         page = 1
         while True:
-            rows = self.client.list_orders(descending=True, page=page, size=size)
-            found.update((_key(r), r) for r in rows)
-            if len(rows) < size or (rows and stamp_of(rows[-1]) < cur.stamp - self.overlap):
+            rows = self._list(descending=True, page=page, size=size)
+            found.update((st.key(r), r) for r in rows)
+            if len(rows) < size or (rows and st.stamp(rows[-1]) < cur.stamp - self.overlap):
                 break
             page += 1
         low = cur.stamp - self.overlap
-        rows = sorted((r for r in found.values() if stamp_of(r) >= low), key=lambda r: (stamp_of(r), r["id"]))
+        rows = sorted((r for r in found.values() if st.stamp(r) >= low), key=lambda r: (st.stamp(r), r["id"]))
         if not rows:
             return ChangePage([], cur.dump())
-        top = max(cur.stamp, stamp_of(rows[-1]))
-        return ChangePage(_changes(rows, cur, self.overlap),
-                          cur.advanced(top, {_key(r) for r in rows}, self.overlap).dump())
+        top = max(cur.stamp, st.stamp(rows[-1]))
+        return ChangePage(self._changes(rows, cur), cur.advanced(top, {st.key(r) for r in rows}, self.overlap).dump())
+
+
+def order_stream(client: XCartClient) -> Stream:
+    """Orders over lastRenewDate (`GET /api/orders`, `lastRenewDate[...]`, `order[lastRenewDate]`)."""
+    def list_rows(window: dict[str, int], *, descending: bool, page: int, size: int) -> list[dict]:
+        return client.list_orders(renewed=window, descending=descending, page=page, size=size)
+    return Stream("order", "update_date", list_rows, _is_order)
+
+
+def profile_stream(client: XCartClient) -> Stream:
+    """Profiles over `added` (`GET /api/profiles`, `added[...]`, `order[added]`)."""
+    def list_rows(window: dict[str, int], *, descending: bool, page: int, size: int) -> list[dict]:
+        return client.list_profiles(added=window, descending=descending, page=page, size=size)
+    return Stream("profile", "added", list_rows)
+
+
+class OrderFeed(KeysetFeed):
+    """The order feed (kept under its old name and signature)."""
+
+    def __init__(self, client: XCartClient, *, start_stamp: int = 0, last_renew_filter: bool = True,
+                 overlap_s: int = 0) -> None:
+        super().__init__(order_stream(client), start_stamp=start_stamp, server_filter=last_renew_filter,
+                         overlap_s=overlap_s)
+        self.client = client
+
+
+class ProfileFeed(KeysetFeed):
+    """New profiles by `added`. X-Cart 5.5.0's profile resource declares the `added[...]` filter, so
+    there is no unfiltered variant; edits never move a profile (no modification stamp), they
+    arrive only through the push module's `customer.updated`."""
+
+    def __init__(self, client: XCartClient, *, start_stamp: int = 0, overlap_s: int = 0) -> None:
+        super().__init__(profile_stream(client), start_stamp=start_stamp, overlap_s=overlap_s)
+        self.client = client

@@ -1,8 +1,9 @@
-"""Behind the webhook: turn a recorded notification into the full raw order event.
+"""Behind the webhook: turn a recorded notification into the full raw event of what it names.
 
 A plain handler for the runtime's processor, so fetch failures get the usual treatment: a store
-outage is retried with backoff (the notification waits in Kafka), an order that no longer exists
-goes to the DLQ with its reason. The notification names its pair; that pair's source fetches.
+outage is retried with backoff (the notification waits in Kafka), an order or profile that no
+longer exists goes to the DLQ with its reason. The notification names its pair and its entity
+(`entity_type` "order" or "profile"); that pair's source fetches that entity.
 """
 from __future__ import annotations
 

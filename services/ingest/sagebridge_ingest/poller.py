@@ -14,7 +14,7 @@ from sagebridge_common.events import Output, new_metadata, utcnow
 from sagebridge_common.times import parse_iso8601
 from sagebridge_common.topics import STOREFRONT_RAW
 
-from .webhook import notification_output
+from .webhook import entity_key, notification_output
 
 RAW_SCHEMA = "sagebridge.v2.RawStorefrontEvent"
 
@@ -33,8 +33,23 @@ def raw_order_event(full: dict, *, storefront: str, instance: str, pair_id: str,
     return Output(STOREFRONT_RAW, order_id, RAW_SCHEMA, value)
 
 
+def raw_profile_event(record: SourceRecord, *, storefront: str, instance: str, pair_id: str, trigger: str,
+                      correlation_id: str | None = None) -> Output:
+    """A customer profile: payload `{"profile": ..., "addresses": [...]}`, keyed `profile:<id>`."""
+    pid = record.entity_id
+    meta = new_metadata("profile.fetched", source_system=storefront, source_instance=instance, source_entity_id=pid,
+                        pair_id=pair_id, occurred_at=record.occurred_at, correlation_id=correlation_id)
+    value = {"metadata": meta, "storefront": storefront, "entity_type": "profile", "entity_id": pid,
+             "trigger": trigger, "payload": json.dumps(record.payload, separators=(",", ":")), "fetched_at": utcnow(),
+             "source_version": record.version}
+    return Output(STOREFRONT_RAW, entity_key("profile", pid), RAW_SCHEMA, value)
+
+
 def record_event(record: SourceRecord, *, storefront: str, instance: str, pair_id: str, trigger: str,
                  correlation_id: str | None = None) -> Output:
+    if record.entity_type == "profile":
+        return raw_profile_event(record, storefront=storefront, instance=instance, pair_id=pair_id, trigger=trigger,
+                                 correlation_id=correlation_id)
     return raw_order_event(record.payload, storefront=storefront, instance=instance, pair_id=pair_id,
                            trigger=trigger, source_version=record.version, correlation_id=correlation_id)
 
@@ -47,6 +62,7 @@ def poll_outputs(*, storefront: str, instance: str, pair_id: str):
 
 def dead_letter_notification(*, storefront: str, instance: str, pair_id: str):
     def dead_letter(change: Change) -> Output:
-        return notification_output({"event": "order.updated", "order_id": change.entity_id},
+        event = "customer.updated" if change.entity_type == "profile" else "order.updated"
+        return notification_output({"event": event, "entity_type": change.entity_type, "entity_id": change.entity_id},
                                    storefront=storefront, instance=instance, pair_id=pair_id)
     return dead_letter

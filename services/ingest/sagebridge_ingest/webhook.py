@@ -59,13 +59,21 @@ class _Route:
     counters: Mapping[int, Any]
 
 
+def entity_key(entity_type: str, entity_id: str) -> str:
+    """The Kafka key of a record about one store entity: the order id as before, `profile:<id>` for
+    a profile, so a profile and an order with the same number are never taken for one another."""
+    return entity_id if entity_type == "order" else f"{entity_type}:{entity_id}"
+
+
 def notification_output(note: dict, *, storefront: str, instance: str, pair_id: str) -> Output:
+    """`note`: `parse_notification`'s `{"event", "entity_type", "entity_id"}`."""
     now = utcnow()
+    entity_type, entity_id = note["entity_type"], note["entity_id"]
     meta = new_metadata(f"notification.{note['event']}", source_system=storefront, source_instance=instance,
-                        source_entity_id=note["order_id"], pair_id=pair_id, occurred_at=now)
-    value = {"metadata": meta, "storefront": storefront, "entity_type": "order", "entity_id": note["order_id"],
+                        source_entity_id=entity_id, pair_id=pair_id, occurred_at=now)
+    value = {"metadata": meta, "storefront": storefront, "entity_type": entity_type, "entity_id": entity_id,
              "event": note["event"], "received_at": now}
-    return Output(INGEST_NOTIFICATIONS, note["order_id"], NOTIFICATION_SCHEMA, value)
+    return Output(INGEST_NOTIFICATIONS, entity_key(entity_type, entity_id), NOTIFICATION_SCHEMA, value)
 
 
 class DeliveryBridge:

@@ -3,14 +3,23 @@
 The body arrives from the internet: it is signed, but a signed body can still be hostile or buggy.
 So it must be UTF-8 JSON (RFC 8259 §8.1), an object without repeated keys (RFC 8259 §4 leaves their
 meaning to the parser, so we refuse them rather than guess which one counts), nested no deeper than
-Python's recursion limit allows, with `event` one of ours and `order_id` an X-Cart order id: a JSON
+Python's recursion limit allows, with `event` one of ours and the id it names an X-Cart id: a JSON
 integer or a string of ASCII digits, 1 <= id < 2^63 (the store's ids are positive 64-bit integers).
+
+The push module's events (README, "The X-Cart push webhook"): order events name `order_id`,
+customer events `profile_id`; other keys (`order_number`, `login`, `occurred_at`, ...) are allowed
+and ignored, since ingest fetches the record itself.
 """
 from __future__ import annotations
 
 import json
 
-EVENTS = frozenset({"order.created", "order.updated", "order.status_changed"})
+ORDER_EVENTS = frozenset({"order.created", "order.updated", "order.status_changed", "order.payment_status_changed",
+                          "order.shipping_status_changed", "order.tracking_added"})
+CUSTOMER_EVENTS = frozenset({"customer.created", "customer.updated"})
+EVENTS = ORDER_EVENTS | CUSTOMER_EVENTS
+# event -> (entity_type the notification names, the body key holding its id)
+_SUBJECT = {**{e: ("order", "order_id") for e in ORDER_EVENTS}, **{e: ("profile", "profile_id") for e in CUSTOMER_EVENTS}}
 _MAX_ID = 2 ** 63
 _MAX_ID_DIGITS = 19
 
@@ -53,7 +62,7 @@ def _loads(body: bytes) -> object:
         raise Refusal(400, "body is not valid UTF-8 JSON") from None
 
 
-def order_id_of(value: object) -> str | None:
+def id_of(value: object) -> str | None:
     """The order id as canonical decimal text, or None when `value` is not a valid id."""
     if type(value) is int:          # not bool, not float
         n = value
@@ -64,8 +73,12 @@ def order_id_of(value: object) -> str | None:
     return str(n) if 0 < n < _MAX_ID else None
 
 
+order_id_of = id_of
+
+
 def parse_notification(body: bytes) -> dict:
-    """`{"event", "order_id"}` from a push body; raises Refusal(400) for anything else."""
+    """`{"event", "entity_type", "entity_id"}` from a push body (entity_type "order" or "profile");
+    raises Refusal(400) for anything else."""
     doc = _loads(body)
     if type(doc) is not dict:
         raise Refusal(400, "body must be a JSON object")
@@ -73,7 +86,8 @@ def parse_notification(body: bytes) -> dict:
     if type(event) is not str or event not in EVENTS:
         shown = repr(event[:40]) if type(event) is str else f"of type {type(event).__name__}"
         raise Refusal(400, f"unknown event {shown}")
-    order_id = order_id_of(doc.get("order_id"))
-    if order_id is None:
-        raise Refusal(400, "order_id must be an integer 1 <= id < 2^63 (JSON number or ASCII digits)")
-    return {"event": event, "order_id": order_id}
+    entity_type, key = _SUBJECT[event]
+    entity_id = id_of(doc.get(key))
+    if entity_id is None:
+        raise Refusal(400, f"{key} must be an integer 1 <= id < 2^63 (JSON number or ASCII digits)")
+    return {"event": event, "entity_type": entity_type, "entity_id": entity_id}

@@ -85,6 +85,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--push-secret", default="", help="HMAC secret for the push signature")
     p.add_argument("--no-last-renew-filter", action="store_true",
                    help="ignore lastRenewDate[...] like X-Cart 5.5.0")
+    p.add_argument("--module-token", default="", help="token of the push module's tracking endpoint "
+                                                      "(POST /sagebridge/tracking); empty refuses every call")
+    p.add_argument("--child-writes-renew", action="store_true",
+                   help="a payment transaction or tracking number alone bumps the order's lastRenewDate "
+                        "(unconfirmed in X-Cart; off by default)")
     p.add_argument("--state-file", type=Path, metavar="PATH",
                    help="continue the order id/number sequence recorded in this JSON file, and record "
                         "each new order there (orders themselves are not kept)")
@@ -99,9 +104,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = OrderSequenceFile(args.state_file).store() if args.state_file else XCartStore()
+    store.child_writes_renew = args.child_writes_renew
     if args.seed_products:
         store.seed_products(args.seed_products)
-    app = create_app(store, args.token_read, args.token_all, last_renew_filter=not args.no_last_renew_filter)
+    app = create_app(store, args.token_read, args.token_all, last_renew_filter=not args.no_last_renew_filter,
+                     module_token=args.module_token)
     if args.push_url:
         app.state.push.configure(args.push_url, args.push_secret)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

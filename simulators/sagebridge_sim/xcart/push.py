@@ -1,8 +1,12 @@
 """The Sagebridge push module for X-Cart, as the simulator runs it.
 
 X-Cart has no native webhooks (none in its docs at developer.x-cart.com), so merchants who want low latency install our
-small module, which POSTs a signed notification after each order save. The notification is only a
-hint: ingest always fetches the order from the API. Delivery happens on a worker thread fed by a
+small module, which POSTs a signed notification when an order is placed (`order.created`), its
+payment or shipping status changes (`order.payment_status_changed`, `order.shipping_status_changed`),
+a tracking number is added (`order.tracking_added`), another save of the order (`order.updated`),
+and when a customer registers or changes their profile (`customer.created`, `customer.updated`).
+Order events carry `order_id` and `order_number`, customer events `profile_id` and `login`; both
+carry `occurred_at`. The notification is only a hint: ingest always fetches the record from the API. Delivery happens on a worker thread fed by a
 queue so placing an order never waits on the receiver; failed deliveries are retried a few times
 with backoff and then logged and dropped (X-Cart keeps no outbox), which is exactly why the hub
 must also poll `lastRenewDate`.
@@ -53,14 +57,17 @@ def signed_headers(secret: str, body: bytes, now: float) -> dict[str, str]:
     return {"Content-Type": "application/json", TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: signature(secret, ts, body)}
 
 
-def event_body(event: str, order: dict[str, Any], occurred_at: float) -> bytes:
-    """The exact bytes that are signed and sent (compact JSON)."""
-    payload = {
-        "event": event,
-        "order_id": order["id"],
-        "order_number": order["order_number"],
-        "occurred_at": datetime.fromtimestamp(occurred_at, timezone.utc).isoformat(timespec="milliseconds"),
-    }
+def event_body(event: str, snapshot: dict[str, Any], occurred_at: float) -> bytes:
+    """The exact bytes that are signed and sent (compact JSON). `snapshot`: the order JSON, or for
+    `customer.*` the profile record `{"profile", "addresses"}`."""
+    if event.startswith("customer."):
+        payload: dict[str, Any] = {"event": event, "profile_id": snapshot["profile"]["id"],
+                                   "login": snapshot["profile"]["login"]}
+    else:
+        payload = {"event": event, "order_id": snapshot["id"], "order_number": snapshot["order_number"]}
+        if event == "order.tracking_added":
+            payload |= {"tracking_number": snapshot["tracking_number"], "carrier": snapshot["carrier"]}
+    payload["occurred_at"] = datetime.fromtimestamp(occurred_at, timezone.utc).isoformat(timespec="milliseconds")
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
@@ -101,18 +108,18 @@ class PushNotifier:
             url = self._target[0] if self._target else None
             return {"enabled": url is not None, "url": url, "pending": self._queue.qsize(), **self.stats}
 
-    def notify(self, event: str, order: dict[str, Any]) -> None:
-        """Called by the store after an order save. Never blocks: a full queue drops the event."""
+    def notify(self, event: str, snapshot: dict[str, Any]) -> None:
+        """Called by the store after a save. Never blocks: a full queue drops the event."""
         target = self._target
         if target is None:
             return
-        delivery = _Delivery(target[0], target[1], event_body(event, order, self._clock()))
+        delivery = _Delivery(target[0], target[1], event_body(event, snapshot, self._clock()))
         try:
             self._queue.put_nowait(delivery)
             self._count("queued")
         except queue.Full:
             self._count("dropped_queue_full")
-            log.warning("push queue full; dropped %s for order %s", event, order["id"])
+            log.warning("push queue full; dropped %s", delivery.body[:120])
 
     def close(self, timeout: float = 2.0) -> None:
         """Stops the worker (used on app shutdown)."""

@@ -12,15 +12,15 @@ from __future__ import annotations
 import copy
 import itertools
 import random
-import string
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
-CENT = Decimal("0.01")
+from .formats import CENT, as_float, iso8601, iso_c, money
+from .profiles import ProfileBook, address_json
+from .transactions import LETTERS, Transaction
 
 # (code -> (id, name, customer_name)); ids follow the seed order of X-Cart's sql/xlite_data.yaml.
 PAYMENT_STATUSES: dict[str, tuple[int, str, str]] = {
@@ -44,33 +44,10 @@ SHIPPING_STATUSES: dict[str, tuple[int, str, str]] = {
 }
 STATUS_TABLES = {"payment": PAYMENT_STATUSES, "shipping": SHIPPING_STATUSES}
 
-# A few US state ids so `state` is an int like in a real store; unknown names give null.
-STATE_IDS = {"California": 5, "Florida": 10, "Illinois": 14, "New York": 38, "Texas": 51, "Washington": 55}
-
 # Order ids share X-Cart's sequence with carts, so real ids have holes; this cycle reproduces that.
 _ID_STEPS = (1, 3, 2, 1, 4)
 
 ListenerFn = Callable[[str, dict[str, Any]], None]
-
-
-def money(value: Any) -> Decimal:
-    """Decimal rounded to cents; accepts the strings/numbers of the admin spec."""
-    return Decimal(str(value)).quantize(CENT)
-
-
-def as_float(value: Decimal) -> float:
-    """X-Cart renders money as JSON numbers rounded to 2 places."""
-    return float(value.quantize(CENT))
-
-
-def iso8601(ts: float) -> str:
-    """PHP `DateTime::ISO8601` as used by the 5.5 order DTOs: `2024-11-05T15:42:10+0000`."""
-    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-def iso_c(ts: float) -> str:
-    """PHP `date('c')` as used by the product DTOs: colon in the offset."""
-    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def status_json(kind: str, code: str) -> dict[str, Any]:
@@ -118,27 +95,6 @@ class Item:
 
 
 @dataclass
-class Transaction:
-    id: int
-    public_id: str
-    public_txn_id: str
-    method_id: int
-    method_name: str
-    date: int
-    currency: str
-    value: Decimal
-    type: str = "sale"
-    status: str = "S"
-
-    def to_api(self) -> dict[str, Any]:
-        return {"id": self.id, "public_id": self.public_id, "public_txn_id": self.public_txn_id,
-                "method_id": self.method_id, "type": self.type, "date": iso8601(self.date),
-                "status": self.status, "name": self.method_name, "local_name": self.method_name,
-                "currency": self.currency, "value": as_float(self.value), "note": "",
-                "data": [], "backend_transactions": []}
-
-
-@dataclass
 class Order:
     id: int
     order_number: str
@@ -162,6 +118,7 @@ class Order:
     notes: str = ""
     admin_notes: str = ""
     stock_status: str = "reduced"
+    tracking: list[dict[str, Any]] = field(default_factory=list)    # {id, date, value, carrier}
 
     def sub_total(self) -> Decimal:
         return sum((i.subtotal() for i in self.items), Decimal("0.00"))
@@ -187,7 +144,8 @@ class Order:
             "notes": self.notes, "admin_notes": self.admin_notes, "stock_status": self.stock_status,
             "items": [self._item_json(i) for i in self.items],
             "surcharges": [s.to_api() for s in self.surcharges],
-            "tracking_numbers": [],
+            "tracking_numbers": [{"id": t["id"], "date": iso8601(t["date"]), "value": t["value"]}
+                                 for t in self.tracking],
         }
         if self.used_coupons:
             data["used_coupons"] = copy.deepcopy(self.used_coupons)
@@ -249,17 +207,24 @@ def _order_key(o: Order, name: str) -> int:
 class XCartStore:
     """All simulated X-Cart data behind one re-entrant lock."""
 
-    def __init__(self, seed: int = 5, first_order_id: int = 101, first_order_number: int = 1) -> None:
+    def __init__(self, seed: int = 5, first_order_id: int = 101, first_order_number: int = 1, *,
+                 child_writes_renew: bool = False) -> None:
+        """`child_writes_renew`: whether a write to an order's child rows alone (a backend payment
+        transaction, a tracking number) bumps the order's lastRenewDate. X-Cart resets it in
+        `Order::prepareBeforeSave()`, a Doctrine PreUpdate hook of the order row, so a write that
+        saves only a child row should not; that is unconfirmed (reference: X-Cart 5.5.0 source), so
+        the default is the stricter "does not", and True models a store where it does."""
+        self.child_writes_renew = child_writes_renew
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         self.clock_offset = 0.0
         self.orders: dict[int, Order] = {}
         self.products: dict[int, dict[str, Any]] = {}
-        self.profiles: dict[int, dict[str, Any]] = {}
         self._next_order_id = first_order_id
         self._id_steps = itertools.cycle(_ID_STEPS)
         self._next_number = first_order_number
-        self._seq = {k: itertools.count(1) for k in ("item", "surcharge", "address", "txn", "coupon")}
+        self._seq = {k: itertools.count(1) for k in ("item", "surcharge", "address", "txn", "backend", "coupon",
+                                                     "tracking")}
         self._profile_seq = itertools.count(1)
         self._product_seq = itertools.count(1)
         self._method_ids: dict[str, int] = {}
@@ -267,7 +232,8 @@ class XCartStore:
         self._listeners: list[ListenerFn] = []
         # Indexes so bulk loads of many orders stay linear.
         self._sku_index: dict[str, int] = {}
-        self._login_index: dict[str, int] = {}
+        self.profiles = ProfileBook(self._lock, self.now, lambda: next(self._profile_seq),
+                                    lambda: next(self._seq["address"]), self._emit)
         self._number_index: dict[str, int] = {}
 
     # ---- clock and listeners -------------------------------------------------------------
@@ -277,7 +243,8 @@ class XCartStore:
         return time.time() + self.clock_offset
 
     def add_listener(self, fn: ListenerFn) -> None:
-        """`fn(event, order_json)` is called after each order create/change, outside the lock."""
+        """`fn(event, snapshot)` is called after each change, outside the lock: the order JSON for
+        `order.*` events, the profile record (`{"profile", "addresses"}`) for `customer.*` ones."""
         self._listeners.append(fn)
 
     def _emit(self, event: str, snapshot: dict[str, Any]) -> None:
@@ -363,46 +330,33 @@ class XCartStore:
             raise DuplicateSku(f"sku: SKU {clean['sku']!r} already exists")
         return clean
 
-    def _profile_for(self, email: str) -> int:
-        """The registered profile of `email` (login is the e-mail), created on first order."""
-        if email in self._login_index:
-            return self._login_index[email]
-        pid = next(self._profile_seq)
-        self._login_index[email] = pid
-        ts = int(self.now())
-        self.profiles[pid] = {"id": pid, "login": email, "access_level": 0, "status": "E",
-                              "added": iso8601(ts), "first_login": iso8601(ts), "last_login": iso8601(ts),
-                              "language": "en", "referer": "", "membership": None,
-                              "pending_membership": None}
-        return pid
-
-    def get_profile(self, pid: int) -> dict[str, Any] | None:
-        with self._lock:
-            p = self.profiles.get(pid)
-            return copy.deepcopy(p) if p else None
-
-    def list_profiles(self, login: str | None = None,
-                      window: slice = slice(None)) -> tuple[int, list[dict[str, Any]]]:
-        """Profiles whose login contains `login` (case-insensitive): (total, rows in `window`)."""
-        with self._lock:
-            rows = [p for p in sorted(self.profiles.values(), key=lambda p: p["id"])
-                    if login is None or login.lower() in p["login"].lower()]
-            return len(rows), copy.deepcopy(rows[window])
+    def _profile_for(self, email: str, spec: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+        """The registered profile of `email` (login is the e-mail), created with the order's address on
+        the customer's first order: (profile id, the new profile's record or None)."""
+        found = self.profiles._find(email)
+        if found is not None:
+            return found, None
+        record = self.profiles._create({"login": email, "first_name": spec.get("first_name") or "Test",
+                                        "last_name": spec.get("last_name") or "Customer",
+                                        "address": spec.get("address") or {}})
+        return record["profile"]["id"], record
 
     # ---- orders --------------------------------------------------------------------------
 
     def create_order(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Places an order from the compact admin spec (see `app.OrderSpec`); returns sim metadata."""
         with self._lock:
-            order = self._build_order(spec)
+            order, registered = self._build_order(spec)
             self.orders[order.id] = order
             self._number_index[order.order_number] = order.id
             meta = self._meta(order)
             snapshot = order.to_api()
+        if registered is not None:
+            self._emit("customer.created", registered)
         self._emit("order.created", snapshot)
         return meta
 
-    def _build_order(self, spec: dict[str, Any]) -> Order:
+    def _build_order(self, spec: dict[str, Any]) -> tuple[Order, dict[str, Any] | None]:
         # Validate before touching any sequence or stock, so a rejected spec leaves no trace.
         payment_code = self._check_code("payment", spec.get("payment_code") or "P")
         shipping_code = self._check_code("shipping", spec.get("shipping_code") or "N")
@@ -417,7 +371,7 @@ class XCartStore:
         items = [self._build_item(i) for i in spec["items"]]
         surcharges, coupons = self._build_surcharges(spec)
         email = spec.get("email") or f"customer{oid}@example.com"
-        customer_id = None if spec.get("guest") else self._profile_for(email)
+        customer_id, registered = (None, None) if spec.get("guest") else self._profile_for(email, spec)
         order = Order(
             id=oid, order_number=number, date=ts, last_renew=ts, created_at_ms=int(time.time() * 1000),
             currency=currency, payment_code=payment_code, shipping_code=shipping_code,
@@ -429,8 +383,9 @@ class XCartStore:
             items=items, surcharges=surcharges, used_coupons=coupons,
             notes=spec.get("notes") or "", admin_notes=spec.get("admin_notes") or "",
         )
-        order.transactions.append(self._transaction(order, spec.get("payment_method") or "Credit Card"))
-        return order
+        order.transactions.append(self._transaction(order, spec.get("payment_method") or "Credit Card",
+                                                    spec.get("payment_type") or "sale"))
+        return order, registered
 
     def _check_code(self, kind: str, code: str) -> str:
         if code not in STATUS_TABLES[kind]:
@@ -473,25 +428,21 @@ class XCartStore:
         return out, coupons
 
     def _address(self, spec: dict[str, Any], billing: bool) -> dict[str, Any]:
-        a = spec.get("address") or {}
-        state_name = a.get("state_name", "New York")
-        return {"id": next(self._seq["address"]), "is_billing": billing, "is_shipping": not billing,
-                "is_work": False, "type": "R", "title": "",
-                "firstname": spec.get("first_name") or "Test", "lastname": spec.get("last_name") or "Customer",
-                "phone": a.get("phone", "+1 212 555 0100"), "street": a.get("street", "1 Main Street"),
-                "zipcode": a.get("zipcode", "10001"), "city": a.get("city", "New York"),
-                "country_code": a.get("country_code", "US"), "state": STATE_IDS.get(state_name),
-                "state_name": state_name, "custom_fields": []}
+        """An address of the order's own profile snapshot (`order_profile_id`), guest or not."""
+        return address_json(next(self._seq["address"]), spec.get("first_name") or "Test",
+                            spec.get("last_name") or "Customer", spec.get("address") or {},
+                            billing=billing, shipping=not billing)
 
     def _shipping_id(self, method: str) -> int:
         return self._shipping_ids.setdefault(method, len(self._shipping_ids) + 1)
 
-    def _transaction(self, order: Order, method: str) -> Transaction:
+    def _transaction(self, order: Order, method: str, kind: str = "sale", status: str = "S",
+                     value: Decimal | None = None, date: int | None = None) -> Transaction:
         method_id = self._method_ids.setdefault(method, len(self._method_ids) + 1)
-        letters = string.ascii_uppercase + string.digits
-        return Transaction(id=next(self._seq["txn"]), public_id="".join(self._rng.choices(letters, k=8)),
+        return Transaction(id=next(self._seq["txn"]), public_id="".join(self._rng.choices(LETTERS, k=8)),
                            public_txn_id=f"TXN{self._rng.randrange(10**9):09d}", method_id=method_id,
-                           method_name=method, date=order.date, currency=order.currency, value=order.total())
+                           method_name=method, date=order.date if date is None else date, currency=order.currency,
+                           value=order.total() if value is None else value, type=kind, status=status)
 
     @staticmethod
     def _meta(order: Order) -> dict[str, Any]:
@@ -547,16 +498,19 @@ class XCartStore:
             return status_json(kind, order.payment_code if kind == "payment" else order.shipping_code)
 
     def set_status(self, oid: int, kind: str, code: str) -> dict[str, Any] | None:
-        """PUT .../payment_status|shipping_status. Every PUT saves the order, so lastRenewDate moves."""
+        """PUT .../payment_status|shipping_status. Every PUT saves the order, so lastRenewDate moves;
+        the push module reports a change of code as `order.<kind>_status_changed`, a save with the
+        same code as `order.updated`."""
         self._check_code(kind, code)
         with self._lock:
             order = self.orders.get(oid)
             if order is None:
                 return None
+            changed = getattr(order, f"{kind}_code") != code
             setattr(order, f"{kind}_code", code)
             order.last_renew = int(self.now())
             snapshot = order.to_api()
-        self._emit("order.updated", snapshot)
+        self._emit(f"order.{kind}_status_changed" if changed else "order.updated", snapshot)
         return status_json(kind, code)
 
     def touch(self, oid: int) -> dict[str, Any] | None:
