@@ -23,8 +23,13 @@ class SagebridgeTracking extends \XLite\Controller\Customer\ACustomer
         $handler = new TrackingHandler(Pusher::settings()->trackingToken, new XCartOrderStore(), new XCartLogger(),
             Pusher::varDir() . '/locks');
         try {
-            [$status, $body] = $handler->handle($_SERVER['REQUEST_METHOD'] ?? 'GET',
+            [$status, $body, $notify] = $handler->handle($_SERVER['REQUEST_METHOD'] ?? 'GET',
                 $_SERVER['HTTP_X_SAGEBRIDGE_TOKEN'] ?? null, (string) file_get_contents('php://input'));
+            if ($notify !== null) {
+                // EntitySubscriber records it too on the flush; the Recorder keeps one per request.
+                Pusher::getInstance()->record('order.tracking_added', $notify);
+                Pusher::getInstance()->flush();
+            }
         } catch (\Throwable $e) {
             (new XCartLogger())->log('error', 'tracking endpoint failed', ['error' => $e->getMessage()]);
             [$status, $body] = [500, ['error' => 'internal error']];
