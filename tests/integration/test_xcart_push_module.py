@@ -44,10 +44,9 @@ def new_id() -> int:
     return next(_ids)
 
 
-def php(config: Path, *args: str, stdin: str = "", check: bool = True) -> dict:
+def php(config: Path, *args: str, stdin: str = "") -> dict:
     p = subprocess.run([PHP, str(FIXTURE), str(config), *args], input=stdin.encode(), capture_output=True, timeout=120)
-    if check:
-        assert p.returncode == 0, p.stderr.decode()
+    assert p.returncode == 0, p.stderr.decode()
     return json.loads(p.stdout)
 
 
