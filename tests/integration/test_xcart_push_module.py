@@ -242,6 +242,7 @@ def test_queue_bound_drops_the_oldest_and_reports_it(tmp_path, hub, bootstrap, s
     assert [json.loads(b)["order_id"] for b in stats["bodies"]] == ids[2:]
     drops = [line for line in log_lines(cfg) if line["msg"].startswith("push queue full")]
     assert [d["dropped_total"] for d in drops] == [1, 2] and all("poll" in d["msg"] for d in drops)
+    assert [d["dropped_events"] for d in drops] == [{"order.created": 1}] * 2
 
     cfg = module_config(tmp_path, hub["url"], hub["pair"], queue_size=3)     # the hub is back
     assert php(cfg, "drain")["delivered"] == 3

@@ -15,9 +15,10 @@ namespace Sagebridge\Push\Lib;
  * only under an exclusive flock of `queue.lock`; any number of PHP workers may enqueue at once.
  *
  * The bound: when a push makes the queue longer than `capacity`, the oldest entries are deleted and
- * counted in `dropped`, and the drop is logged. Nothing else is lost: the hub also polls the store
- * (orders by lastRenewDate, profiles by creation date), so a dropped notification delays that change
- * until the next poll; it does not lose it.
+ * counted in `dropped`, and the drop is logged with the dropped events. The hub also polls the store
+ * (orders by lastRenewDate, profiles by creation date), so a dropped order or customer.created
+ * notification only delays that change until the next poll. Profile edits are not polled: a
+ * dropped customer.updated is caught up by that customer's next change (or an order of theirs).
  *
  * PDO SQLite would do the same, but Debian's php-cli and many stores lack pdo_sqlite; plain files
  * need no extension.
@@ -28,6 +29,8 @@ final class FileQueue
     private const META = 'meta.json';
     private const LOCK = 'queue.lock';
     private const DRAIN_LOCK = 'drain.lock';
+    public const DROP_MESSAGE = 'push queue full: oldest notifications dropped; the hub\'s poll still finds those orders '
+        . 'and new customers, a dropped customer.updated waits for that customer\'s next change';
 
     /** @var resource|null */
     private $drainLock = null;
@@ -57,13 +60,18 @@ final class FileQueue
             $names = $this->names();
             $excess = count($names) - $this->capacity;
             if ($excess > 0) {
+                $events = [];
                 foreach (array_slice($names, 0, $excess) as $name) {
-                    @unlink($this->dir . '/' . self::ENTRY_DIR . '/' . $name);
+                    $path = $this->dir . '/' . self::ENTRY_DIR . '/' . $name;
+                    $event = json_decode((string) @file_get_contents($path), true)['body'] ?? null;
+                    $event = is_string($event) ? (json_decode($event, true)['event'] ?? '?') : '?';
+                    $events[$event] = ($events[$event] ?? 0) + 1;
+                    @unlink($path);
                 }
                 $meta['dropped'] += $excess;
-                $this->log->log('warning', 'push queue full: oldest notifications dropped; the hub\'s poll will still pick up those changes', [
-                    'dropped_now' => $excess, 'dropped_total' => $meta['dropped'], 'capacity' => $this->capacity,
-                    'oldest_kept_seq' => (int) substr($names[$excess], 0, -5),
+                $this->log->log('warning', self::DROP_MESSAGE, [
+                    'dropped_now' => $excess, 'dropped_events' => $events, 'dropped_total' => $meta['dropped'],
+                    'capacity' => $this->capacity, 'oldest_kept_seq' => (int) substr($names[$excess], 0, -5),
                 ]);
             }
             return $seq;

@@ -15,7 +15,7 @@ namespace Sagebridge\Push\Lib;
  *   request-end drain honours it.
  * - any other status (400 malformed, 401 bad signature or clock, 404 unknown pair, 413 too large):
  *   sending the same bytes again cannot succeed, so the entry is removed, counted as rejected and
- *   logged with the hub's error text; the hub's poll still picks up the change.
+ *   logged with the hub's error text; the hub's poll still finds orders and new customers.
  */
 final class Sender
 {
@@ -121,7 +121,7 @@ final class Sender
             }
         } elseif ($outcome === self::REJECTED) {
             $this->queue->remove($entry['seq'], 'rejected');
-            $this->log->log('error', 'hub refused a notification; not retried (the hub\'s poll covers the change)',
+            $this->log->log('error', 'hub refused a notification; not retried (the hub\'s poll still finds orders and new customers)',
                 $context + ['hub_error' => self::errorOf($response)]);
         } else {
             $this->queue->recordAttempt($entry);
