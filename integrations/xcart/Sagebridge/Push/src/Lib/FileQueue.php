@@ -53,25 +53,24 @@ final class FileQueue
     public function push(string $body): int
     {
         return $this->locked(function (array &$meta) use ($body): int {
-            $seq = $meta['next_seq']++;
+            $seq = $meta['next_seq'];
             $entry = json_encode(['seq' => $seq, 'body' => $body, 'enqueued_at' => time(), 'attempts' => 0],
                 JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR);
             $this->writeAtomically($this->entryPath($seq), $entry);
-            $names = $this->names();
-            $excess = count($names) - $this->capacity;
+            $meta['next_seq'] = $seq + 1;
+            $excess = $meta['next_seq'] - $meta['head'] - $this->capacity;
             if ($excess > 0) {
                 $events = [];
-                foreach (array_slice($names, 0, $excess) as $name) {
-                    $path = $this->dir . '/' . self::ENTRY_DIR . '/' . $name;
-                    $event = json_decode((string) @file_get_contents($path), true)['body'] ?? null;
-                    $event = is_string($event) ? (json_decode($event, true)['event'] ?? '?') : '?';
+                for ($drop = $meta['head']; $drop < $meta['head'] + $excess; $drop++) {
+                    $event = self::eventOf(@file_get_contents($this->entryPath($drop)));
                     $events[$event] = ($events[$event] ?? 0) + 1;
-                    @unlink($path);
+                    @unlink($this->entryPath($drop));
                 }
+                $meta['head'] += $excess;
                 $meta['dropped'] += $excess;
                 $this->log->log('warning', self::DROP_MESSAGE, [
                     'dropped_now' => $excess, 'dropped_events' => $events, 'dropped_total' => $meta['dropped'],
-                    'capacity' => $this->capacity, 'oldest_kept_seq' => (int) substr($names[$excess], 0, -5),
+                    'capacity' => $this->capacity, 'oldest_kept_seq' => $meta['head'],
                 ]);
             }
             return $seq;
@@ -81,16 +80,17 @@ final class FileQueue
     /** @return list<array{seq:int, body:string, enqueued_at:int, attempts:int}> up to `limit` oldest entries */
     public function head(int $limit): array
     {
+        [$from, $to] = $this->locked(fn (array &$meta): array => [$meta['head'], min($meta['next_seq'], $meta['head'] + $limit)]);
         $out = [];
-        foreach (array_slice($this->names(), 0, $limit) as $name) {
-            $raw = @file_get_contents($this->dir . '/' . self::ENTRY_DIR . '/' . $name);
+        for ($seq = $from; $seq < $to; $seq++) {
+            $raw = @file_get_contents($this->entryPath($seq));
             if ($raw === false) {
                 continue;                            // dropped by a concurrent push meanwhile
             }
             $entry = json_decode($raw, true);
             if (!is_array($entry) || !isset($entry['seq'], $entry['body'])) {
-                $this->log->log('error', 'unreadable push queue entry removed', ['file' => $name]);
-                @unlink($this->dir . '/' . self::ENTRY_DIR . '/' . $name);
+                $this->log->log('error', 'unreadable push queue entry removed', ['seq' => $seq]);
+                $this->remove($seq, 'unreadable');
                 continue;
             }
             $out[] = $entry;
@@ -104,6 +104,10 @@ final class FileQueue
         $this->locked(function (array &$meta) use ($seq, $outcome): void {
             if (@unlink($this->entryPath($seq))) {
                 $meta[$outcome] = ($meta[$outcome] ?? 0) + 1;
+            }
+            // The drainer removes from the head, in order; move the head past every entry now gone.
+            while ($meta['head'] < $meta['next_seq'] && !is_file($this->entryPath($meta['head']))) {
+                $meta['head']++;
             }
         });
     }
@@ -132,12 +136,12 @@ final class FileQueue
     /** @return array{size:int, dropped:int, rejected:int, delivered:int, failures:int, not_before:float, next_seq:int} */
     public function stats(): array
     {
-        return $this->locked(fn (array &$meta): array => ['size' => count($this->names())] + $meta);
+        return $this->locked(fn (array &$meta): array => ['size' => $meta['next_seq'] - $meta['head']] + $meta);
     }
 
     public function size(): int
     {
-        return count($this->names());
+        return $this->stats()['size'];
     }
 
     /** One drainer at a time (cron and an opportunistic drain may overlap); false when another holds it. */
@@ -184,18 +188,31 @@ final class FileQueue
         }
     }
 
+    /**
+     * The counters and the live range [head, next_seq). Entries leave only from the head (drained
+     * oldest first, or dropped oldest first), so the range is contiguous and the size is
+     * next_seq - head, with no directory scan per push. Only when meta.json is missing (first use,
+     * or lost) is the directory scanned, so sequence numbers are never reused.
+     */
     private function readMeta(): array
     {
-        $defaults = ['next_seq' => 1, 'dropped' => 0, 'rejected' => 0, 'delivered' => 0, 'failures' => 0, 'not_before' => 0.0];
         $raw = @file_get_contents($this->dir . '/' . self::META);
-        $meta = $raw === false ? [] : (json_decode($raw, true) ?: []);
-        $meta += $defaults;
-        // Never reuse a sequence number, even if meta.json was lost: continue after the newest entry.
-        $names = $this->names();
-        if ($names) {
-            $meta['next_seq'] = max($meta['next_seq'], (int) substr(end($names), 0, -5) + 1);
+        $meta = $raw === false ? null : json_decode($raw, true);
+        if (!is_array($meta) || !isset($meta['next_seq'], $meta['head'])) {
+            $names = $this->names();
+            $meta = (is_array($meta) ? $meta : []) + [
+                'head' => $names ? (int) substr($names[0], 0, -5) : 1,
+                'next_seq' => $names ? (int) substr(end($names), 0, -5) + 1 : 1,
+            ];
         }
-        return $meta;
+        return $meta + ['dropped' => 0, 'rejected' => 0, 'delivered' => 0, 'failures' => 0, 'not_before' => 0.0];
+    }
+
+    private static function eventOf(string|false $raw): string
+    {
+        $body = $raw === false ? null : (json_decode($raw, true)['body'] ?? null);
+        $event = is_string($body) ? (json_decode($body, true)['event'] ?? null) : null;
+        return is_string($event) ? $event : '?';
     }
 
     /** @return list<string> entry file names, oldest first */
