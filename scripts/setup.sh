@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="unixodbc unixodbc-dev libsqliteodbc odbc-postgresql wrk prometheus"
+APT_PACKAGES="unixodbc unixodbc-dev libsqliteodbc odbc-postgresql wrk prometheus php-cli"
 missing=""
 for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
