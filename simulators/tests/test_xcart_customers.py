@@ -332,6 +332,8 @@ def test_tracking_endpoint_refuses_bad_tokens_orders_and_bodies(sim):
     assert sim.admin.post("/sagebridge/tracking", json={**body, "order_number": "99999"}, headers=ok).status_code == 404
     assert sim.admin.post("/sagebridge/tracking", json={**body, "tracking_number": ""}, headers=ok).status_code == 400
     assert sim.admin.post("/sagebridge/tracking", content=b"[1]", headers=ok).status_code == 400
+    for field in ("tracking_number", "carrier"):       # as strict as the module's TrackingRequest
+        assert sim.admin.post("/sagebridge/tracking", json={**body, field: "1Z\n99"}, headers=ok).status_code == 400
     assert sim.admin.post("/?target=other", json=body, headers=ok).status_code == 404
     assert sim.api.get(f"/api/orders/{order['id']}").json()["tracking_numbers"] == []
     sim.admin.post("/_sim/module", json={"token": ""}).raise_for_status()      # no token: refuses all

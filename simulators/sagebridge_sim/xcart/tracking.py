@@ -22,6 +22,7 @@ controller target, as ShipStation's module uses), which the simulator also serve
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -61,10 +62,15 @@ def add_tracking(store, order_number: str, number: str, carrier: str) -> tuple[i
     return order.id, row["id"], True
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _field(body: dict[str, Any], name: str, required: bool = True) -> str:
+    """As the module's TrackingRequest reads it: a control character is a 400 there, so here too."""
     value = body.get(name, None if required else "")
-    if not isinstance(value, str) or (required and not value.strip()) or len(value) > MAX_NUMBER:
-        raise ApiError(400, f"{name} must be a non-blank string of at most {MAX_NUMBER} characters")
+    if (not isinstance(value, str) or (required and not value.strip()) or len(value) > MAX_NUMBER
+            or _CONTROL.search(value.strip())):
+        raise ApiError(400, f"{name} must be a non-blank string of at most {MAX_NUMBER} printable characters")
     return value.strip()
 
 
