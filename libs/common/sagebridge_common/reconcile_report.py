@@ -37,7 +37,9 @@ def render(console, rec: Reconciliation, *, pair: str, start: datetime, end: dat
     """Counts first (the answer), then one row per gap (the work)."""
     from rich.table import Table
 
-    summary = Table("result", "count", title=f"{pair}: store orders created {start.isoformat()} .. {end.isoformat()}")
+    window = f"{start.isoformat(timespec='seconds')} .. {end.isoformat(timespec='seconds')}"
+    console.print(f"[bold]{pair}[/bold]: store orders created {window}")
+    summary = Table("result", "count")
     for name, n in rec.all_counts().items():
         style = "red" if name in GAPS and n else None
         summary.add_row(name, str(n), style=style)
