@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -250,3 +251,60 @@ def test_payments_cost_one_store_call_per_order_and_missing_receipts_are_named(b
     assert [(g["result"], g["transaction_id"]) for g in report["gaps"]] == [("receipt_missing", f"t{t3['id']}")]
     assert report["counts"]["receipts_matched"] == 2
     assert report["calls"]["store"] == {"list_orders": 1, "payment_transactions": 3}
+
+
+# -- the ledgers on their own, page by page ----------------------------------------------------------
+def test_the_store_ledger_reads_a_half_open_window_page_by_page_and_an_edit_moves_no_row(books):
+    from sagebridge_connectors.xcart.ledger import XCartLedger
+
+    orders = books.place(7)
+    start = 1_800_000_000
+    for o, at in zip(orders, (start - 1, start, start + 5, start + 6, start + 7, start + 9, start + 10)):
+        books.store.orders[o["id"]].date = at          # creation stamps, straight in the store's state
+    ledger = XCartLedger(books.pair, page_size=2)
+    window = (datetime.fromtimestamp(start, timezone.utc), datetime.fromtimestamp(start + 10, timezone.utc))
+    read = ledger.orders(*window)
+    first = [next(read), next(read)]
+    # an admin edits an order already read: lastRenewDate moves, the creation date (the sort) does not
+    httpx.put(f"{books.xcart.url}/api/orders/{orders[1]['id']}/payment_status", json={"code": "C"},
+              headers={"X-Auth-Token": "it-write"}).raise_for_status()
+    rest = list(read)
+    assert [d.number for d in first + rest] == [o["order_number"] for o in orders[1:6]]
+    assert first[0].created_at == window[0] and first[0].status == "paid" and first[0].ready_for_erp
+    assert ledger.calls == {"list_orders": 3}      # 2 + 2 + 1 rows: the short page ends the walk
+    ledger.close()
+
+
+def test_the_erp_ledger_pages_by_key_so_a_deletion_while_reading_skips_nothing(books):
+    from sagebridge_connectors.sage300.ledger import Sage300Ledger
+
+    orders = books.place(6)
+    books.write_to_erp(orders)
+    ledger = Sage300Ledger(books.pair, page_size=2)
+    read = ledger.orders("XC1-")
+    first = [next(read), next(read)]
+    books.delete_erp_order(first[0].reference)       # offsets of every later row move down by one
+    rest = list(read)
+    assert [d.reference for d in first + rest] == [f"XC1-{o['order_number']}" for o in orders]
+    assert all(d.total == Decimal("30.00") and d.customer == "WEBCUST" for d in first + rest)
+    assert ledger.calls == {"list_orders": 4}      # 3 pages of 2, then the empty page
+    ledger.close()
+
+
+def test_the_store_ledger_applies_transforms_ready_for_erp_rule_to_every_status(books):
+    """The rule is written twice (transform decides the export, the ledger what should be there):
+    both must agree on every payment x shipping status the pair maps."""
+    from sagebridge_connectors.xcart.ledger import XCartLedger
+
+    ledger = XCartLedger(books.pair)
+    mapping = books.pair.mapping
+    (order,) = books.place(1)
+    meta = new_metadata("order.created", source_system="xcart", source_instance="default", source_entity_id="1",
+                        pair_id=books.pair.pair, occurred_at=datetime.now(timezone.utc))
+    for pay in [c for c in mapping.payment_status if c != "default"] + ["XX"]:
+        for ship in [c for c in mapping.shipping_status if c != "default"] + ["XX"]:
+            row = {**order, "payment_status": {"code": pay}, "shipping_status": {"code": ship}}
+            canonical = to_canonical({"order": row, "payment_transactions": []}, books.pair, meta)
+            doc = ledger._document(row)
+            assert (doc.ready_for_erp, doc.status) == (canonical["ready_for_erp"], canonical["status"]), (pay, ship)
+    ledger.close()
