@@ -308,3 +308,35 @@ def test_the_store_ledger_applies_transforms_ready_for_erp_rule_to_every_status(
             doc = ledger._document(row)
             assert (doc.ready_for_erp, doc.status) == (canonical["ready_for_erp"], canonical["status"]), (pay, ship)
     ledger.close()
+
+
+def _with_terminal_stderr(books: Books, *args: str) -> tuple[int, str, str]:
+    """Run with stderr on a pseudo-terminal (an operator's shell) and stdout piped."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([SAGEBRIDGE, "reconcile", "--pair", "recon-it", "--pairs-path", str(books.work / "pairs"),
+                             *args], stdout=subprocess.PIPE, stderr=slave, text=True,
+                            env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
+    os.close(slave)
+    out, _ = proc.communicate(timeout=120)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:              # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    return proc.returncode, out, err.decode(errors="replace")
+
+
+def test_on_a_terminal_the_progress_bar_goes_to_stderr_and_json_mode_has_none(books):
+    books.write_to_erp(books.place(3))
+    code, out, err = _with_terminal_stderr(books, *books.window())
+    assert code == 0 and "matched" in out and "0:00:0" not in out
+    assert "store orders" in err and "ERP orders" in err and "0:00:0" in err     # the bar's elapsed-time column
+    code, out, err = _with_terminal_stderr(books, *books.window(), "--json")
+    assert code == 0 and json.loads(out)["clean"] is True and err == ""

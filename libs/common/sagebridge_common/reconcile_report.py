@@ -20,8 +20,8 @@ from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_t
 from .reconcile import GAPS, Reconciliation
 
 JOB = "sagebridge_reconcile"
-TABLE_COLUMNS = ("result", "reference", "store order", "status", "store total", "ERP documents", "ERP totals",
-                 "detail")
+TABLE_COLUMNS = ("result", "reference", "store order", "ERP documents")   # the JSON adds a sentence per gap
+NO_WRAP = {"result", "reference"}
 
 
 def as_json(rec: Reconciliation, *, pair: str, start: datetime, end: datetime,
@@ -50,11 +50,18 @@ def render(console, rec: Reconciliation, *, pair: str, start: datetime, end: dat
     if rec.clean:
         console.print("[green]No gaps: every store order is in the ERP exactly once with the same total.[/green]")
         return
-    gaps = Table(*TABLE_COLUMNS, title=f"{len(rec.gaps)} gaps")
+    from rich.table import Column
+
+    # ids are never cut: an operator copies them into the store's and the ERP's search boxes
+    gaps = Table(*(Column(c, no_wrap=c in NO_WRAP) for c in TABLE_COLUMNS), title=f"{len(rec.gaps)} gaps")
     for g in rec.gaps:
-        store = g.order_id and f"{g.number} (id {g.order_id})" + (f", txn {g.transaction_id}" if g.transaction_id else "")
-        gaps.add_row(g.result, g.reference, store or "-", g.status or "", g.store_total or "",
-                     ", ".join(g.erp_documents) or "-", ", ".join(g.erp_totals), g.detail)
+        store = "-" if g.order_id is None else f"{g.number} (id {g.order_id}) {g.status or ''}".rstrip()
+        if g.transaction_id:
+            store += f", payment {g.transaction_id}"
+        if g.store_total:
+            store += f": {g.store_total}"
+        erp = ", ".join(f"{d}: {t}" for d, t in zip(g.erp_documents, g.erp_totals)) or "none"
+        gaps.add_row(g.result, g.reference, store, erp)
     console.print(gaps)
 
 
