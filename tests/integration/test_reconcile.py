@@ -340,3 +340,23 @@ def test_on_a_terminal_the_progress_bar_goes_to_stderr_and_json_mode_has_none(bo
     assert "store orders" in err and "ERP orders" in err and "0:00:0" in err     # the bar's elapsed-time column
     code, out, err = _with_terminal_stderr(books, *books.window(), "--json")
     assert code == 0 and json.loads(out)["clean"] is True and err == ""
+
+
+def test_a_feed_out_of_key_order_stops_the_erp_ledger_instead_of_reading_part_of_it(books):
+    """Sage does not document the feed's order; paging by key is only sound in key order."""
+    from sagebridge_common.errors import PermanentError
+    from sagebridge_connectors.sage300.ledger import Sage300Ledger
+
+    app = FastAPI()
+
+    @app.get("/Sage300WebApi/v1.0/-/SAMINC/OE/OEOrders")
+    def feed():
+        return {"value": [{"OrderUniquifier": u, "OrderNumber": f"ORD{u}", "OrderReference": f"XC1-{u}",
+                           "OrderTotal": 1, "CustomerNumber": "C"} for u in (7, 3)]}
+
+    with BackgroundServer(app) as server:
+        pair = books.pair.model_copy(update={"erp": books.pair.erp.model_copy(update={"base_url": server.url})})
+        ledger = Sage300Ledger(pair)
+        with pytest.raises(PermanentError, match="out of OrderUniquifier order"):
+            list(ledger.orders("XC1-"))
+        ledger.close()

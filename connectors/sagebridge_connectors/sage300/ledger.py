@@ -1,11 +1,13 @@
 """Sage 300 as an `ErpLedger`: the O/E orders and A/R receipt batches carrying a pair's reference.
 
 Orders: `GET OE/OEOrders?$filter=startswith(OrderReference,'XC1-') and OrderUniquifier gt N` with
-`$top=100` and `$select` of the five properties compared (the Web API serves 100 entries a page and
-`$filter`, `$top`, `$skip`, `$select` as in the Sage 300 SDK Developer Reference §8). Paging is by
-key (OrderUniquifier, the feed's order) rather than `$skip`: a clerk deleting an order while the
-report runs would shift every later offset by one and a row would never be read, reported as
-missing though it is there.
+`$top=100` (the Web API's default page size; `$filter` with `startswith` and `gt`, `$top` and `$skip`
+are the query options the Sage 300 SDK Developer Reference documents; `$select` is not, so it is not
+sent). Paging is by key rather than by `$skip`: a clerk deleting an order while the report runs
+would shift every later offset by one and a row would never be read, reported as missing though it
+is there. That needs the feed in OrderUniquifier order (the view's key order, which is what the
+simulator serves; Sage does not document the feed's order); a page that is not ascending stops the
+run with an error instead of a silently partial read.
 
 Receipts: `GET AR/ARReceiptAndAdjustmentBatches?$filter=BatchRecordType eq 'CA' and
 startswith(Description,'XC1-')`, paged by `$skip`/`$top` (batches are only added at the end). The
@@ -20,11 +22,11 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from sagebridge_common.contracts import ErpDocument, ErpReceipt
+from sagebridge_common.errors import PermanentError
 
 from .web_api import Sage300Client, odata_literal
 
 PAGE = 100
-ORDER_PROPERTIES = "OrderUniquifier,OrderNumber,OrderReference,OrderTotal,CustomerNumber"
 
 
 def _decimal(value: Any) -> Decimal:
@@ -44,14 +46,17 @@ class Sage300Ledger:
         after: int | None = None
         while True:
             where = prefix if after is None else f"{prefix} and OrderUniquifier gt {after}"
-            rows = self._feed("list_orders", "OE/OEOrders", {"$filter": where, "$top": self.page_size,
-                                                             "$select": ORDER_PROPERTIES})
+            rows = self._feed("list_orders", "OE/OEOrders", {"$filter": where, "$top": self.page_size})
+            keys = [int(row["OrderUniquifier"]) for row in rows]
+            if keys != sorted(set(keys)) or (after is not None and keys and keys[0] <= after):
+                raise PermanentError("Sage 300 listed OE orders out of OrderUniquifier order; reading them by key "
+                                     "would miss orders", reason="sage300_feed_order")
             for row in rows:
                 yield ErpDocument(document_id=str(row["OrderNumber"]), reference=str(row["OrderReference"]),
                                   total=_decimal(row.get("OrderTotal")), customer=str(row.get("CustomerNumber") or ""))
             if not rows:
                 return
-            after = int(rows[-1]["OrderUniquifier"])
+            after = keys[-1]
 
     def receipts(self, reference_prefix: str) -> Iterator[ErpReceipt]:
         where = f"BatchRecordType eq 'CA' and startswith(Description,{odata_literal(reference_prefix)})"
