@@ -6,7 +6,6 @@ made by other tests never disturb their counts.
 """
 from __future__ import annotations
 
-import json
 import re
 import signal
 import subprocess
@@ -25,14 +24,10 @@ import pytest
 from sagebridge_sim.faults import FaultInjector
 from sagebridge_sim.sage300 import Sage300Database, create_app
 from sagebridge_sim.sage300.odata import ODataError, compile_filter, parse_filter
+from sagebridge_sim.sage300.testing import JSON_CT, assert_error, loads
 from sagebridge_sim.serve import BackgroundServer, free_port
 
 USER, PASSWORD = "WEBAPI", "S3cret!"
-JSON_CT = {"Content-Type": "application/json"}
-
-
-def loads(response: httpx.Response):
-    return json.loads(response.text, parse_float=Decimal)
 
 
 def order_body(ref: str, **extra) -> dict:
@@ -99,14 +94,6 @@ def post_order(api: httpx.Client, ref: str, **extra) -> dict:
     r = api.post("/OE/OEOrders", json=order_body(ref, **extra))
     assert r.status_code == 201, r.text
     return loads(r)
-
-
-def assert_error(r: httpx.Response, status: int, code: str) -> str:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) == {"error"} and body["error"]["code"] == code
-    assert body["error"]["message"]["lang"] == "en-US"
-    return body["error"]["message"]["value"]
 
 
 # ----- storage conventions -------------------------------------------------------------------------

@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--password", default="SAGE300")
     p.add_argument("--page-size", type=int, default=100)
     p.add_argument("--seed-demo", action="store_true", help="load the demo company (idempotent)")
+    p.add_argument("--strict-tax", action="store_true",
+                   help="ignore an order's TaxAmount1 unless TaxOverride is true (Sage computes the tax)")
     return p.parse_args(argv)
 
 
@@ -35,7 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     db.create_schema()
     if args.seed_demo:
         db.seed_demo()
-    app = create_app(db, company=args.company, user=args.user, password=args.password, page_size=args.page_size)
+    app = create_app(db, company=args.company, user=args.user, password=args.password, page_size=args.page_size,
+                     strict_tax=args.strict_tax)
     # uvicorn re-raises the signal it caught after a graceful shutdown; a Python-level handler
     # turns that into a normal return, so the DB is closed and the exit status is 0.
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -106,7 +106,9 @@ SCHEMA: dict[str, Table] = {t.name: t for t in [
         C("TEXTSTRE1", 60), C("TEXTSTRE2", 60), C("TEXTSTRE3", 60), C("TEXTSTRE4", 60),
         C("NAMECITY", 30), C("CODESTTE", 30), C("CODEPSTL", 20), C("CODECTRY", 30), C("NAMECTAC", 60),
         C("TEXTPHON1", 30), C("CODECURN", 3), C("EMAIL1", 50), C("EMAIL2", 50), I("SWCHKDUPPO"),
-        _date("DATELASTMN")]),
+        _date("DATELASTMN"),
+        # added for customers created by the hub (issue 6); create_schema adds them to an older database
+        C("IDACCTSET", 6), C("CODETERM", 6), C("CODETAXGRP", 12)]),
     _table("OEORDH", [D("ORDUNIQ", 19, 0)], [
         C("ORDNUMBER", 22), C("CUSTOMER", 12),
         C("BILNAME", 60), C("BILADDR1", 60), C("BILADDR2", 60), C("BILCITY", 30), C("BILSTATE", 30),
@@ -116,7 +118,11 @@ SCHEMA: dict[str, Table] = {t.name: t for t in [
         C("PONUMBER", 22), C("REFERENCE", 60), I("TYPE"), _date("ORDDATE"), _date("EXPDATE"),
         C("SHIPVIA", 6), C("VIADESC", 60), C("LOCATION", 6), I("ONHOLD"), C("DESC", 60),
         C("COMMENT", 250), C("ORSOURCURR", 3), I("COMPLETE"), _amt("INVDISCAMT"), _amt("TAMOUNT1"),
-        _amt("INVNETWTX"), I("ORDERSOURC"), C("LASTINVNUM", 22)],
+        _amt("INVNETWTX"), I("ORDERSOURC"), C("LASTINVNUM", 22),
+        # added for full web orders (issue 6); create_schema adds them to an older database
+        C("BILADDR3", 60), C("BILADDR4", 60), C("BILPHONE", 30), C("BILCONTACT", 60), C("BILEMAIL", 50),
+        C("SHPADDR3", 60), C("SHPADDR4", 60), C("SHPCONTACT", 60), C("ORHOMECURR", 3), C("ORRATETYPE", 2),
+        I("TAXOVERRD"), _amt("MISCTOTAL"), _amt("ITEMTOTAL")],
         unique=("ORDNUMBER",), indexes=("REFERENCE", "CUSTOMER")),
     _table("OEORDH1", [D("ORDUNIQ", 19, 0)], [C("SHPEMAIL", 50), C("SHIPTRACK", 36), I("NUMSHPMENT")]),
     _table("OEORDD", [D("ORDUNIQ", 19, 0), D("LINENUM", 9, 0)], [
@@ -230,15 +236,22 @@ class Sage300Database:
 
     # ----- schema -------------------------------------------------------------------------------
     def create_schema(self) -> None:
-        """Create every table that does not exist yet (safe to call on every start)."""
+        """Create every table that does not exist yet, and add columns a newer simulator defines to
+        tables an older one created (safe to call on every start)."""
         with self.transaction() as cur:
             existing = {row.table_name.upper() for row in cur.tables(tableType="TABLE").fetchall()}
         for table in SCHEMA.values():
-            if table.name in existing:
-                continue
             with self.transaction() as cur:
-                for stmt in _ddl(table):
-                    cur.execute(stmt)
+                if table.name not in existing:
+                    for stmt in _ddl(table):
+                        cur.execute(stmt)
+                    continue
+                have = {row.column_name.upper() for row in cur.columns(table=table.name).fetchall()}
+                for col in table.cols:
+                    if col.name not in have:
+                        blank = "' '" if col.kind == "C" else "0"
+                        cur.execute(f"ALTER TABLE {q(table.name)} ADD COLUMN {q(col.name)} {col.sql_type()} "
+                                    f"NOT NULL DEFAULT {blank}")
 
     # ----- generic row access -------------------------------------------------------------------
     def _stamp(self, row: dict[str, Any], user: str | None) -> None:
@@ -339,15 +352,20 @@ class Sage300Database:
             self.upsert("ARCUS", row)
 
     def seed_demo(self) -> None:
-        """The demo company: locations "1"/"2", misc charges FRT (freight) and HANDLE, ship-via
-        UPSGRD/FEDEX, customers WEBCUST (web default), 1200, 1105 (on hold), 12 items at "1"."""
+        """The demo company: locations "1"/"2", misc charges FRT HAND DISC MISC (and the older HANDLE),
+        ship-via UPSGRD/FEDEX, customers WEBCUST (web default), 1200, 1105 (on hold), 12 items at "1",
+        and (ledger_tables.seed_ledgers) bank codes, GL accounts and currencies."""
         self.create_schema()
         self.seed_locations({"1": "Seattle Warehouse", "2": "Vancouver Warehouse"})
         # MISCCHARGE is CHAR(6): "FREIGHT" (7) cannot be a Sage code, so the freight charge is "FRT".
-        self.seed_misc_charges({"FRT": "Freight", "HANDLE": "Handling"})
+        # HANDLE is kept for databases and pair files made before HAND existed.
+        self.seed_misc_charges({"FRT": "Freight", "HAND": "Handling", "HANDLE": "Handling",
+                                "DISC": "Discount", "MISC": "Miscellaneous charge"})
         self.seed_ship_via({"UPSGRD": "UPS Ground", "FEDEX": "FedEx Express"})
         self.seed_customers(DEMO_CUSTOMERS)
         self.seed_items([{**item, "LOCATIONS": {"1": 1000}} for item in DEMO_ITEMS])
+        from .ledger_tables import seed_ledgers   # the AR/GL/BK/CS tables live in ledger_tables.py
+        seed_ledgers(self)
 
     # ----- orders -------------------------------------------------------------------------------
     def _next_orduniq(self, cur: pyodbc.Cursor) -> int:
@@ -396,6 +414,16 @@ class Sage300Database:
     def order_lines(self, orduniq: int | Decimal) -> list[dict[str, Any]]:
         return self.select("OEORDD", {"ORDUNIQ": orduniq})
 
+    def delete_order(self, orduniq: int | Decimal) -> None:
+        """Delete one order's rows and give back the stock its item lines committed (an administrator
+        deleting it in O/E Order Entry)."""
+        with self.transaction() as cur:
+            for line in self.select("OEORDD", {"ORDUNIQ": orduniq}, cur):
+                if line["LINETYPE"] == 1:
+                    self._move_commitment(cur, line["ITEM"], line["LOCATION"], -line["QTYORDERED"], None)
+            for table in ORDER_TABLES:
+                cur.execute(f"DELETE FROM {q(table)} WHERE {q('ORDUNIQ')} = ?", [Decimal(orduniq)])
+
     def clear_orders(self) -> int:
         """Delete every order and give back the stock its item lines committed. Returns how many."""
         with self.transaction() as cur:
@@ -433,7 +461,8 @@ DEMO_CUSTOMERS: list[dict[str, Any]] = [
     {"IDCUST": "WEBCUST", "TEXTSNAM": "Web", "IDGRP": "WEB", "NAMECUST": "Web Store Customer",
      "TEXTSTRE1": "100 Main Street", "NAMECITY": "Seattle", "CODESTTE": "WA", "CODEPSTL": "98101",
      "CODECTRY": "USA", "NAMECTAC": "Web Orders", "TEXTPHON1": "2065550100",
-     "EMAIL1": "orders@example.com", "EMAIL2": "webstore@example.com"},
+     "EMAIL1": "orders@example.com", "EMAIL2": "webstore@example.com"},   # CheckForDuplicatePOs None:
+    # services/erp_writer tests rely on it; the dev stack sets it through POST /_sim/customers/WEBCUST
     {"IDCUST": "1200", "TEXTSNAM": "Mr. Ronald", "IDGRP": "RTL", "NAMECUST": "Mr. Ronald Black",
      "TEXTSTRE1": "2 Elm Street", "NAMECITY": "Portland", "CODESTTE": "OR", "CODEPSTL": "97201",
      "CODECTRY": "USA", "NAMECTAC": "Ronald Black", "EMAIL1": "ron@example.com",
@@ -460,3 +489,6 @@ DEMO_ITEMS: list[dict[str, Any]] = [
         ("GIFTCARD-25", "Gift card $25", "0.0100", "GIFT"),
     ]
 ]
+
+
+from . import ledger_tables  # noqa: E402,F401 - registers the AR receipt, GL, BK and CS tables in SCHEMA

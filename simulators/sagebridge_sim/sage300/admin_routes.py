@@ -1,0 +1,142 @@
+"""Simulator admin routes (no auth, never faulted: FaultMiddleware skips `/_sim/`).
+
+`GET /_sim/orders` (every order with details and `received_at_ms`), `GET /_sim/stats`, `POST /_sim/reset`
+(clears orders, receipt/adjustment batches and journal batches; seeds and customers stay),
+`GET /_sim/customers`, `POST /_sim/customers/{id}` (change ARCustomers properties as an administrator
+would in A/R Customers, e.g. `{"CheckForDuplicatePOs": "Error"}`), `GET /_sim/receipts` (every CA and AD
+batch with its entries), `GET /_sim/journals`, `DELETE /_sim/orders/{OrderNumber}` (an order deleted in
+O/E, its committed stock given back) and `POST /_sim/orders/{OrderNumber}/duplicate` (a clerk re-keying
+the order by hand: a new ORDUNIQ/ORDNUMBER with the same reference, PO number, lines and totals; the
+duplicate-PO check does not run, as it would not for a clerk's order under a customer set to Warning).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+
+from .ar_customers import update_customer
+from .conversions import audit_ms
+from .db import AUDIT
+from .http_errors import SageError, SageJSON, error_response, not_found, parse_json
+from .ledger_tables import clear_documents
+from .oe_orders import line_entry
+
+if TYPE_CHECKING:
+    from .state import SimState
+
+
+def all_orders(sim: SimState) -> list[dict[str, Any]]:
+    """Every order as a Web API entry (with details) plus `received_at_ms`."""
+    resource = sim.resources[("OE", "OEORDERS")]
+    rows = sim.db.order_rows()
+    lines: dict[Decimal, list[dict]] = {}
+    for line in sim.db.select("OEORDD"):
+        lines.setdefault(line["ORDUNIQ"], []).append(line_entry(line))
+    out = []
+    for h, h1 in rows:
+        entry = resource.entry({"OEORDH": h, "OEORDH1": h1})
+        entry["OrderDetails"] = lines.get(h["ORDUNIQ"], [])
+        entry["received_at_ms"] = sim.received_ms.get(int(h["ORDUNIQ"])) or audit_ms(h)
+        out.append(entry)
+    return out
+
+
+def stats(sim: SimState) -> dict[str, Any]:
+    with sim.lock:
+        requests = [{"method": m, "resource": r, "status": s, "count": n}
+                    for (m, r, s), n in sorted(sim.requests.items())]
+        posts = sim.order_posts
+    return {"requests": requests, "order_posts": posts, "orders": len(sim.db.select("OEORDH")),
+            "faults_injected": sim.injector.snapshot()["injected"]}
+
+
+def reset(sim: SimState) -> dict[str, Any]:
+    cleared = sim.db.clear_orders()
+    documents = clear_documents(sim.db)
+    with sim.lock:
+        sim.requests.clear()
+        sim.order_posts = 0
+        sim.received_ms.clear()
+    return {"cleared_orders": cleared, **documents}
+
+
+def all_entries(sim: SimState, module: str, name: str) -> list[dict[str, Any]]:
+    """Every entry of a resource, details expanded (no paging)."""
+    resource = sim.resources[(module, name)]
+    return resource.expand(sim.db, resource.load(sim.db, None))
+
+
+def _order_by_number(sim: SimState, number: str) -> tuple[dict, dict]:
+    rows = sim.db.order_rows({"ORDNUMBER": number}) if len(number) <= 22 else []
+    if not rows:
+        raise not_found(f"Order {number} was not found.")
+    return rows[0]
+
+
+def delete_order(sim: SimState, number: str) -> dict[str, Any]:
+    header, _ = _order_by_number(sim, number)
+    sim.db.delete_order(header["ORDUNIQ"])
+    return {"deleted": number, "OrderUniquifier": int(header["ORDUNIQ"])}
+
+
+def duplicate_order(sim: SimState, number: str) -> dict[str, Any]:
+    header, header1 = _order_by_number(sim, number)
+    generated = {c.name for c in AUDIT} | {"ORDUNIQ", "ORDNUMBER", "LINENUM"}
+    copy = lambda row: {k: v for k, v in row.items() if k not in generated}  # noqa: E731
+    lines = [copy(line) for line in sim.db.order_lines(header["ORDUNIQ"])]
+    orduniq = sim.db.create_order(copy(header), copy(header1), lines, user=sim.user)
+    resource = sim.resources[("OE", "OEORDERS")]
+    found = resource.load(sim.db, {"ORDUNIQ": orduniq})
+    return resource.expand(sim.db, found)[0]
+
+
+def install_sim_routes(app: FastAPI, sim: SimState) -> None:
+    """The routes of this module's docstring."""
+
+    @app.get("/_sim/orders")
+    async def sim_orders():
+        return SageJSON(await run_in_threadpool(all_orders, sim))
+
+    @app.get("/_sim/stats")
+    async def sim_stats():
+        return SageJSON(await run_in_threadpool(stats, sim))
+
+    @app.post("/_sim/reset")
+    async def sim_reset():
+        return SageJSON(await run_in_threadpool(reset, sim))
+
+    @app.get("/_sim/customers")
+    async def sim_customers():
+        return SageJSON(await run_in_threadpool(all_entries, sim, "AR", "ARCUSTOMERS"))
+
+    @app.get("/_sim/receipts")
+    async def sim_receipts():
+        return SageJSON(await run_in_threadpool(all_entries, sim, "AR", "ARRECEIPTANDADJUSTMENTBATCHES"))
+
+    @app.get("/_sim/journals")
+    async def sim_journals():
+        return SageJSON(await run_in_threadpool(all_entries, sim, "GL", "GLJOURNALBATCHES"))
+
+    @app.delete("/_sim/orders/{number}")
+    async def sim_delete_order(number: str):
+        try:
+            return SageJSON(await run_in_threadpool(delete_order, sim, number))
+        except SageError as err:
+            return error_response(err)
+
+    @app.post("/_sim/orders/{number}/duplicate")
+    async def sim_duplicate_order(number: str):
+        try:
+            return SageJSON(await run_in_threadpool(duplicate_order, sim, number), status_code=201)
+        except SageError as err:
+            return error_response(err)
+
+    @app.post("/_sim/customers/{number}")
+    async def sim_customer(number: str, request: Request):
+        try:
+            return SageJSON(await run_in_threadpool(update_customer, sim, number, parse_json(await request.body())))
+        except SageError as err:
+            return error_response(err)
