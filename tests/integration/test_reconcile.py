@@ -2,8 +2,8 @@
 
 Store orders are placed in the X-Cart simulator, turned into canonical orders by transform's own
 mapping and written by the real Sage300Sink (lookup by reference, then create), so the ERP side is
-exactly what the pipeline leaves. Then one ERP order is deleted (a clerk in O/E, here through the
-simulator's database) and one store order is keyed a second time through the Web API: the report
+exactly what the pipeline leaves. Then one ERP order is deleted (a clerk in O/E, the simulator's
+admin route) and one store order is keyed a second time through the Web API: the report
 must name exactly those two. The Pushgateway is a real HTTP server that records what it receives.
 """
 from __future__ import annotations
@@ -85,10 +85,9 @@ class Books:
         return by
 
     def delete_erp_order(self, reference: str) -> str:
+        """A clerk deletes the order in O/E (the simulator's admin route)."""
         (entry,) = self.sage_orders()[reference]
-        with self.db.transaction() as cur:
-            for table in ("OEORDD", "OEORDH1", "OEORDH"):
-                cur.execute(f'DELETE FROM "{table}" WHERE "ORDUNIQ" = ?', entry["OrderUniquifier"])
+        httpx.delete(f"{self.sage.url}/_sim/orders/{entry['OrderNumber']}").raise_for_status()
         return entry["OrderNumber"]
 
     def key_again_by_hand(self, reference: str) -> str:
@@ -222,18 +221,11 @@ def test_bad_arguments_and_configuration_exit_2_and_an_unreachable_erp_exits_3(b
     assert down.returncode == 3 and "nothing is proven" in down.stderr and down.stdout == ""
 
 
-def _has_receipts(books: Books) -> bool:
-    return ("AR", "ARRECEIPTANDADJUSTMENTBATCHES") in books.sage_app.state.sim.resources
-
-
 def test_payments_cost_one_store_call_per_order_and_missing_receipts_are_named(books):
-    """Needs AR/ARReceiptAndAdjustmentBatches in the Sage 300 simulator (being added beside this)."""
-    if not _has_receipts(books):
-        pytest.skip("the Sage 300 simulator has no AR/ARReceiptAndAdjustmentBatches yet")
     orders = books.place(3)
     books.write_to_erp(orders)
     txns = {o["id"]: books.store.transactions(o["id"])[1] for o in orders}
-    for o in orders[:2]:                             # receipts for the first two payments only
+    for o in (orders[0], orders[0], orders[1]):       # the first payment twice, the third not at all
         (t,) = txns[o["id"]]
         ref = f"XC1-{o['order_number']}"
         body = {"BatchRecordType": "CA", "BatchDate": datetime.now(timezone.utc).date().isoformat(),
@@ -247,9 +239,11 @@ def test_payments_cost_one_store_call_per_order_and_missing_receipts_are_named(b
     done = books.run(*books.window(), "--json", "--payments")
     assert done.returncode == 1, done.stdout + done.stderr
     report = json.loads(done.stdout)
-    (t3,) = txns[orders[2]["id"]]
-    assert [(g["result"], g["transaction_id"]) for g in report["gaps"]] == [("receipt_missing", f"t{t3['id']}")]
-    assert report["counts"]["receipts_matched"] == 2
+    (t1,), (t3,) = txns[orders[0]["id"]], txns[orders[2]["id"]]
+    assert [(g["result"], g["transaction_id"]) for g in report["gaps"]] == [("receipt_duplicated", f"t{t1['id']}"),
+                                                                          ("receipt_missing", f"t{t3['id']}")]
+    assert len(report["gaps"][0]["erp_documents"]) == 2 and report["gaps"][0]["erp_totals"] == ["30.000", "30.000"]
+    assert report["counts"]["receipts_matched"] == 1 and report["counts"]["matched"] == 3
     assert report["calls"]["store"] == {"list_orders": 1, "payment_transactions": 3}
 
 

@@ -13,7 +13,8 @@ Receipts: `GET AR/ARReceiptAndAdjustmentBatches?$filter=BatchRecordType eq 'CA' 
 startswith(Description,'XC1-')`, paged by `$skip`/`$top` (batches are only added at the end). The
 hub writes one batch per store payment with Description `<ref>-P<transaction>`; its amount is the sum
 of its entries' CustomerReceiptAmount (the Sage300-SDK sample payload
-`AR/ARReceiptAndAdjustmentBatches_Prepayment.txt`).
+`AR/ARReceiptAndAdjustmentBatches_Prepayment.txt`), or the batch's BatchTotal when the entries are
+not nested in the feed.
 """
 from __future__ import annotations
 
@@ -65,9 +66,11 @@ class Sage300Ledger:
             rows = self._feed("list_receipts", "AR/ARReceiptAndAdjustmentBatches",
                               {"$filter": where, "$top": self.page_size, "$skip": skip})
             for row in rows:
-                entries = row.get("ReceiptsAdjustments") or []
+                entries = row.get("ReceiptsAdjustments")
+                amount = (sum((_decimal(e.get("CustomerReceiptAmount")) for e in entries), Decimal(0)) if entries
+                          else _decimal(row.get("BatchTotal")))   # a feed that does not nest the entries
                 yield ErpReceipt(batch_id=str(row.get("BatchNumber")), description=str(row.get("Description") or ""),
-                                 amount=sum((_decimal(e.get("CustomerReceiptAmount")) for e in entries), Decimal(0)))
+                                 amount=amount)
             if not rows:
                 return
             skip += len(rows)
