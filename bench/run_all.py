@@ -1,9 +1,9 @@
-"""Runs the three benchmarks one after the other (each in its own process, each printing its own
+"""Runs the benchmarks one after the other (each in its own process, each printing its own
 tables), then prints a summary from their JSON results and writes `bench/results/run_all.json`.
 
-    .venv/bin/python bench/run_all.py [--only webhook_ingest,e2e_latency,erp_writer_throughput]
+    .venv/bin/python bench/run_all.py [--only webhook_ingest,e2e_latency,erp_writer_throughput,reconcile]
 
-About 5-6 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
+About 7-8 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
 competes with the servers, and a concurrent test run skews every figure.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ import time
 
 from common import BENCH_DIR, RESULTS_DIR, foreign_load, leftover_processes, table, write_json
 
-BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput"]
-TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300}
+BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput", "reconcile"]
+TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300, "reconcile": 600}
 
 
 def summary_rows(name: str, doc: dict) -> list[list]:
@@ -52,6 +52,10 @@ def summary_rows(name: str, doc: dict) -> list[list]:
         for setting, v in doc["speedup"].items():
             label = next(r["setting_label"] for r in doc["runs"] if r["setting"] == setting)
             rows.append([name, f"{label}: speedup 16 vs 1", f"{v:.1f}x", "", None])
+    elif name == "reconcile":
+        for r in doc["runs"]:
+            rows.append([name, f"{doc['orders']:,} orders, {r['label']}: seconds (store / ERP calls)",
+                         f"{r['seconds']:.1f} ({r['store_calls']} / {r['erp_calls']})", "all matched, exit 0", r["ok"]])
     return rows
 
 

@@ -17,3 +17,6 @@ def erp_sink(pair) -> Sage300Sink:
 
 
 __all__ = ["Sage300Config", "Sage300Sink"]
+
+from .ledger import Sage300Ledger  # noqa: E402  (reconcile's erp_ledger)
+registry.register("erp_ledger", "sage300")(Sage300Ledger)

@@ -16,3 +16,6 @@ def storefront_source(pair) -> XCartSource:
 
 
 __all__ = ["XCartSource", "XCartStorefrontConfig"]
+
+from .ledger import XCartLedger  # noqa: E402  (reconcile's storefront_ledger)
+registry.register("storefront_ledger", "xcart")(XCartLedger)

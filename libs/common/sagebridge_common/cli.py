@@ -189,3 +189,8 @@ def replay_cmd(topic: str, group: str, since: str, dry_run: bool) -> None:
     click.echo(json.dumps({"dry_run": dry_run, "topic": topic, "group": group, "from": when.isoformat(),
                            "partitions": [{"partition": m.partition, "committed": m.committed, "new": m.target,
                                            "records_again": m.records_again} for m in moves]}, indent=2))
+
+
+from .reconcile_cli import reconcile_cmd  # noqa: E402
+
+main.add_command(reconcile_cmd)

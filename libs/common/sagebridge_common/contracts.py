@@ -13,6 +13,7 @@ state saved only after the records before it are delivered):
   DB transaction guarded by the reference). "Ensure" means a repeat is harmless: it answers
   `already_present` instead of writing again.
 - `StorefrontSink`: stock, price, order status, shipment tracking on the store.
+- `StorefrontLedger` / `ErpLedger`: read-only listings of both books for `sagebridge reconcile`.
 
 Every call raises the runtime's error vocabulary (`errors.py`) so retries, budgets and the DLQ work
 the same for every connector.
@@ -22,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Iterator, Literal, Protocol, runtime_checkable
 
 Outcome = Literal["created", "already_present", "created_with_mismatch", "updated", "needs_attention", "skipped"]
 
@@ -140,3 +141,68 @@ class StorefrontSink(Protocol):
     def add_shipment(self, order_id: str, carrier: str | None, tracking_number: str) -> WriteOutcome: ...
 
     def ping(self) -> tuple[bool, str]: ...
+
+
+# -- ledgers: read-only views for reconciliation (`reconcile.py`) ----------------------------------
+@dataclass(frozen=True)
+class StorePayment:
+    """A completed capture/sale of a store order; `transaction_id` as canonical payments carry it
+    ("t<main id>" or "b<backend id>"), so the ERP receipt's description is `<ref>-P<transaction_id>`."""
+
+    transaction_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class StoreDocument:
+    """One store order as the merchant's books see it. `status` is the pair mapping's name for the
+    payment status; `ready_for_erp` is the mapping's rule (the same one transform applies), i.e.
+    whether this order should be in the ERP at all. `payments` is None when not read (one call per
+    order on X-Cart, so only on request)."""
+
+    order_id: str
+    number: str
+    created_at: datetime                # UTC
+    total: Decimal
+    currency: str
+    status: str
+    ready_for_erp: bool
+    payments: tuple[StorePayment, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ErpDocument:
+    """One ERP sales order carrying a pair's reference (prefix + store number)."""
+
+    document_id: str
+    reference: str
+    total: Decimal
+    customer: str
+
+
+@dataclass(frozen=True)
+class ErpReceipt:
+    """One ERP receipt batch; `description` is `<ref>-P<transaction_id>` for the hub's receipts."""
+
+    batch_id: str
+    description: str
+    amount: Decimal
+
+
+@runtime_checkable
+class StorefrontLedger(Protocol):
+    kind: str
+
+    def orders(self, start: datetime, end: datetime) -> Iterator[StoreDocument]:
+        """Orders created in [start, end) (UTC), oldest first; each read once."""
+
+
+@runtime_checkable
+class ErpLedger(Protocol):
+    kind: str
+
+    def orders(self, reference_prefix: str) -> Iterator[ErpDocument]:
+        """Every sales order whose reference starts with `reference_prefix`."""
+
+    def receipts(self, reference_prefix: str) -> Iterator[ErpReceipt]:
+        """Every receipt batch whose description starts with `reference_prefix`."""

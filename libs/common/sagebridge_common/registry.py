@@ -14,9 +14,10 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel
 
 Side = Literal["storefront", "erp"]
-Role = Literal["storefront_source", "storefront_sink", "erp_sink", "erp_source"]
+Role = Literal["storefront_source", "storefront_sink", "erp_sink", "erp_source", "storefront_ledger", "erp_ledger"]
 _SIDE_OF: dict[str, Side] = {"storefront_source": "storefront", "storefront_sink": "storefront",
-                             "erp_sink": "erp", "erp_source": "erp"}
+                             "erp_sink": "erp", "erp_source": "erp",
+                             "storefront_ledger": "storefront", "erp_ledger": "erp"}   # ledgers: reconcile
 PACKAGE = "sagebridge_connectors"
 
 _models: dict[tuple[Side, str], type[BaseModel]] = {}
