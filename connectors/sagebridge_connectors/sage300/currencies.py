@@ -16,10 +16,14 @@ from .web_api import Sage300Client
 
 
 class CurrencyCheck:
+    """One read per currency even when many orders of a new currency arrive at once: the first
+    asks Sage while the others wait on that currency's lock, then find it known."""
+
     def __init__(self, client: Sage300Client) -> None:
         self._client = client
         self._known: set[str] = set()
         self._lock = threading.Lock()
+        self._per_code: dict[str, threading.Lock] = {}
         self.reads = 0
 
     def require(self, currency: str) -> None:
@@ -27,10 +31,15 @@ class CurrencyCheck:
         with self._lock:
             if code in self._known:
                 return
-        self.reads += 1
-        if not self._client.currency_exists(code):
-            raise PermanentError(f"currency {code} is not in Sage 300's currency codes (CS/CSCurrencyCodes); the "
-                                 f"order goes to the DLQ with that reason: add {code} in Common Services > "
-                                 f"Currency Codes, then redrive", reason="currency_not_in_sage")
-        with self._lock:
-            self._known.add(code)
+            gate = self._per_code.setdefault(code, threading.Lock())
+        with gate:
+            with self._lock:
+                if code in self._known:
+                    return
+                self.reads += 1
+            if not self._client.currency_exists(code):
+                raise PermanentError(f"currency {code} is not in Sage 300's currency codes (CS/CSCurrencyCodes); the "
+                                     f"order goes to the DLQ with that reason: add {code} in Common Services > "
+                                     f"Currency Codes, then redrive", reason="currency_not_in_sage")
+            with self._lock:
+                self._known.add(code)
