@@ -134,3 +134,19 @@ def refund(order_number: str, refund_id: str, customer_number: str = "WEBCUST", 
          "lines": [], "reason": "Damaged in transit", "refunded_at": WHEN, "gl_account": "4030",
          "distribution_code": None}
     return {**r, **over}
+
+
+def canonical_order(number: str = "1001", sku: str = "WIDGET-1", customer: str = "WEBCUST",
+                    ordered_at: datetime = datetime(2024, 11, 5, 15, 0, tzinfo=timezone.utc),
+                    total: Decimal | None = None) -> dict:
+    """A canonical order as transform emits it: 3 × 19.99 + 5 shipping − 1 discount + 0.88 tax."""
+    computed = Decimal("3") * Decimal("19.99") + 5 - 1 + Decimal("0.88")
+    return {"order_id": f"id-{number}", "order_number": number, "ordered_at": ordered_at,
+            "currency": "USD", "customer": {"erp_customer_id": customer, "email": "a@b.com"},
+            "billing_address": {"name": "Ann Lee", "line1": "1 Main", "line2": None, "city": "NYC", "region": "NY",
+                                "postal_code": "10001", "country": "US", "phone": "555"},
+            "shipping_address": None, "ship_via_code": "UPSGRD", "notes": None, "shipping_method": "UPS Ground",
+            "discount_total": Decimal("1.0000"), "tax_total": Decimal("0.8800"), "shipping_total": Decimal("5.0000"),
+            "total": computed if total is None else total,
+            "lines": [{"sku": sku, "name": "Widget", "location_code": "1", "quantity": Decimal("3.0000"),
+                       "unit_price": Decimal("19.9900")}]}

@@ -14,7 +14,7 @@ from sagebridge_common import metrics
 from sagebridge_common.errors import OutcomeUnknownError, PermanentError
 from sagebridge_connectors.sage300.sink import Sage300Sink
 
-from .conftest import canonical_order
+from .conftest import api, api_calls, canonical_order, wait_for
 
 
 class Clock:
@@ -25,33 +25,18 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(autouse=True)
-def clean_faults(sage):
-    sage.injector.configure(reset=True)
-    yield
-    sage.injector.configure(reset=True)
-    set_guard(sage, "1200", "Error")
 
 
 def set_guard(sage, customer: str, option: str) -> None:
     httpx.post(f"{sage.url}/_sim/customers/{customer}", json={"CheckForDuplicatePOs": option}).raise_for_status()
 
 
-def api_calls(sage) -> int:
-    return sum(r["count"] for r in httpx.get(f"{sage.url}/_sim/stats").json()["requests"])
 
 
 def sage_orders(sage, reference: str) -> list[dict]:
     return [o for o in httpx.get(f"{sage.url}/_sim/orders").json() if o["OrderReference"] == reference]
 
 
-def wait_for(check, what: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 _n = iter(range(10_000))
@@ -147,7 +132,7 @@ def test_refusal_for_a_customer_cached_as_unguarded_re_reads_the_option(sage, ma
     assert sink.guards.cached("1200") is False
     set_guard(sage, "1200", "Error")
     pos = canonical_order(number(), customer="1200")        # a POS order already holds this PO number
-    httpx.post(f"{sage.url}/Sage300WebApi/v1.0/-/SAMINC/OE/OEOrders", auth=("WEBAPI", "pw-for-tests"),
+    api(sage, "POST", "OE/OEOrders",
                json={"CustomerNumber": "1200", "PurchaseOrderNumber": "XC1-" + pos["order_number"],
                      "OrderReference": "POS", "OrderDetails": [{"LineType": "Item", "Item": "WIDGET-1",
                                                                  "QuantityOrdered": 1, "OrderUnitPrice": 1}]}
@@ -160,7 +145,7 @@ def test_refusal_for_a_customer_cached_as_unguarded_re_reads_the_option(sage, ma
 
 def test_pos_order_with_the_bare_number_is_not_the_store_order(sage, make_pair):
     n = number()
-    httpx.post(f"{sage.url}/Sage300WebApi/v1.0/-/SAMINC/OE/OEOrders", auth=("WEBAPI", "pw-for-tests"),
+    api(sage, "POST", "OE/OEOrders",
                json={"CustomerNumber": "WEBCUST", "OrderReference": n, "PurchaseOrderNumber": n,
                      "OrderDetails": [{"LineType": "Item", "Item": "WIDGET-1", "QuantityOrdered": 1,
                                        "OrderUnitPrice": 1}]}).raise_for_status()
@@ -208,7 +193,7 @@ def test_two_orders_with_one_reference_make_the_guard_be_read_again(sage, make_p
     order = canonical_order(number(), customer="1200")
     reference = "XC1-" + order["order_number"]
     assert sink.ensure_order(order).outcome == "created" and sink.guards.cached("1200") is True
-    httpx.post(f"{sage.url}/Sage300WebApi/v1.0/-/SAMINC/OE/OEOrders", auth=("WEBAPI", "pw-for-tests"),
+    api(sage, "POST", "OE/OEOrders",
                json={"CustomerNumber": "1200", "OrderReference": reference, "PurchaseOrderNumber": "OTHER-PO",
                      "OrderDetails": [{"LineType": "Item", "Item": "WIDGET-1", "QuantityOrdered": 1,
                                        "OrderUnitPrice": 1}]}).raise_for_status()
