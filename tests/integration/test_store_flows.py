@@ -229,3 +229,23 @@ def test_order_cancelled_after_creation_is_needs_attention_and_not_posted_twice(
     assert "cancelled" in attention["message"]
     [sage] = sage_orders_of(sims, number)
     assert attention["target_document_id"] == sage["OrderNumber"]
+
+
+def test_registered_then_changed_profile_updates_its_one_customer(sims, bootstrap, serde):
+    email = new_email("Lea.Vogt")
+    record = sims.profile(login=email, first_name="Lea", last_name="Vogt", address=ADDRESS)
+    pid = record["profile"]["id"]
+    want = customer_number(email)
+    [before] = wait_until(lambda: customers_with(sims, email), message="the registered customer's ARCUS row")
+    assert before["CustomerNumber"] == want and before["City"] == "Albany"
+
+    sims._post(f"/_sim/profiles/{pid}", {"last_name": "Vogt-Berg", "address": {"city": "Troy", "phone": "518-555-0199"}},
+               method="PATCH")
+    rs = _rs(serde, bootstrap)
+    wait_until(lambda: results(rs, entity_type="customer", target_document_id=want, outcome="updated"),
+               message="the customer's updated result")
+    [after] = customers_with(sims, email)
+    assert after["CustomerNumber"] == want
+    assert after["CustomerName"] == "Lea Vogt-Berg" and after["City"] == "Troy"
+    assert after["PhoneNumber"] == "518-555-0199"
+    assert after["AddressLine1"] == "9 Elm St"                # not sent, not changed
