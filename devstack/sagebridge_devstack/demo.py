@@ -25,7 +25,7 @@ class DemoDriver:
         self.url = xcart_url
         self.rate = rate_per_s
         self.bad_ratio = bad_sku_ratio
-        self.created_ms: dict[str, int] = {}
+        self.created_ms: dict[str, int] = {}          # X-Cart order id -> when it was placed
         self.errors = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-driver", daemon=True)
@@ -56,7 +56,7 @@ class DemoDriver:
             n += 1
             try:
                 made = http.post(f"{self.url}/_sim/orders", json=self._spec(n)).json()
-                self.created_ms[made["order_number"]] = made["created_at_ms"]
+                self.created_ms[str(made["id"])] = made["created_at_ms"]     # an order result's source_entity_id
             except (httpx.HTTPError, KeyError, ValueError):
                 self.errors += 1
             next_at += interval
@@ -121,11 +121,11 @@ class FlowMonitor:
             c.raw_orders.add(v["entity_id"])
         elif topic == ORDERS:
             c.canonical.add(v["order_id"])
-        elif topic == ERP_RESULTS:
+        elif topic == ERP_RESULTS and v["entity_type"] == "order":
             ref = v["reference"]
             if v["outcome"] == "created":
                 c.created.add(ref)
-                started = self.driver.created_ms.pop(ref, None) if self.driver else None
+                started = self.driver.created_ms.pop(v["source_entity_id"], None) if self.driver else None
                 if started:
                     c.latencies_ms.append(v["metadata"]["recorded_at"].timestamp() * 1000 - started)
             elif v["outcome"] == "already_present":
