@@ -14,7 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sagebridge_common.dead_letter import ERROR_PREFIX, header_dict
-from sagebridge_common.topics import ERP_RESULTS, REFUNDS
+from sagebridge_common.topics import ERP_RESULTS, ORDERS, PAYMENTS, REFUNDS
 
 from .conftest import read_all, wait_until
 
@@ -249,3 +249,19 @@ def test_registered_then_changed_profile_updates_its_one_customer(sims, bootstra
     assert after["CustomerName"] == "Lea Vogt-Berg" and after["City"] == "Troy"
     assert after["PhoneNumber"] == "518-555-0199"
     assert after["AddressLine1"] == "9 Elm St"                # not sent, not changed
+
+
+def test_order_and_payment_in_a_currency_sage_lacks_go_to_the_dlq_with_that_reason(sims, bootstrap, serde):
+    made = sims.order(guest=False, email=new_email("Yui.Sato"), currency="JPY",
+                      items=[{"sku": "WIDGET-1", "name": "Widget", "price": "1500", "amount": 1}])
+    key = str(made["id"]).encode()
+
+    def dead(topic):
+        return [header_dict(m.headers()) for m in read_all(bootstrap, topic, idle=0.5) if m.key() == key]
+
+    [order_dlq] = wait_until(lambda: dead(ORDERS + ".dlq"), message="the order's DLQ record")
+    [payment_dlq] = wait_until(lambda: dead(PAYMENTS + ".dlq"), message="the payment's DLQ record")
+    assert order_dlq[ERROR_PREFIX + "reason"] == payment_dlq[ERROR_PREFIX + "reason"] == "currency_not_in_sage"
+    assert "JPY" in payment_dlq[ERROR_PREFIX + "exception.message"]
+    # not 1500 home-currency units in the bank
+    assert entries_for(sims, PREFIX + made["order_number"], "CA") == []
