@@ -218,15 +218,23 @@ def test_over_refund_goes_to_dlq_with_its_reason_and_a_later_refund_flows(sims, 
     assert len(dlq) == 1
 
 
+def needs_attention_count(sims) -> float:
+    text = sims.http.get(f"{sims.stack.ops_url('erp-writer')}/metrics").text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("sagebridge_erp_needs_attention_total{") and 'change="status"' in line)
+
+
 def test_order_cancelled_after_creation_is_needs_attention_and_not_posted_twice(sims, bootstrap, serde):
     made = sims.order(guest=False, email=new_email("Cy.Moss"), first_name="Cy", last_name="Moss")
     number, ref = made["order_number"], PREFIX + made["order_number"]
     rs = _rs(serde, bootstrap)
     wait_until(lambda: results(rs, reference=ref, entity_type="order", outcome="created"), message="the order")
+    before = needs_attention_count(sims)
     sims.payment_status(made["id"], "C")
     [attention] = wait_until(lambda: results(rs, reference=ref, entity_type="order", outcome="needs_attention"),
                              message="the needs_attention result")
     assert "cancelled" in attention["message"]
+    assert needs_attention_count(sims) > before
     [sage] = sage_orders_of(sims, number)
     assert attention["target_document_id"] == sage["OrderNumber"]
 
