@@ -151,8 +151,10 @@ def test_three_orders_of_one_new_email_together_give_one_customer(sims, bootstra
         wait_until(lambda: results(rs, reference=PREFIX + n, entity_type="order", outcome="created"),
                    message=f"order {n}'s result")
     assert len(customers_with(sims, email)) == 1
+    # the customer is created by whichever write gets there first: a customer event (a "created"
+    # result) or an order's resolution (no customer result: results are one per input event)
     customer_results = Counter(v["outcome"] for v in results(rs, entity_type="customer", target_document_id=want))
-    assert customer_results["created"] == 1, customer_results
+    assert customer_results["created"] <= 1, customer_results
     assert Counter(o["OrderReference"] for o in sage_orders_of(sims, *reg_numbers)) == Counter(
         {PREFIX + n: 1 for n in reg_numbers})
 
