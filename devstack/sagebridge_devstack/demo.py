@@ -77,7 +77,7 @@ class FlowCounts:
     created: set = field(default_factory=set)
     already_present: int = 0
     failed: set = field(default_factory=set)
-    customers: set = field(default_factory=set)       # Sage customer numbers created
+    customers: set = field(default_factory=set)       # Sage customer numbers the customer results name
     receipts: set = field(default_factory=set)        # payment references written
     dlq: int = 0
     latencies_ms: deque = field(default_factory=lambda: deque(maxlen=10_000))   # the recent ones: `up` may run for days
@@ -131,7 +131,9 @@ class FlowMonitor:
         elif topic == ORDERS:
             c.canonical.add(v["order_id"])
         elif topic == ERP_RESULTS and v["entity_type"] != "order":
-            if v["entity_type"] == "customer" and v["outcome"] == "created":
+            # a customer an order's resolution created has no result of its own (one result per
+            # input event), but its customer event (transform sends one per registered customer) has
+            if v["entity_type"] == "customer" and v["outcome"] in ("created", "already_present", "updated"):
                 c.customers.add(v["target_document_id"])
             elif v["entity_type"] == "payment" and v["outcome"] in ("created", "already_present"):
                 c.receipts.add(v["reference"])
@@ -155,6 +157,6 @@ class FlowMonitor:
             return {"orders seen": len(c.raw_orders), "canonical": len(c.canonical),
                     "created in Sage 300": len(c.created), "already present (deduplicated)": c.already_present,
                     "failed": len(c.failed), "in DLQ": c.dlq,
-                    "customers created": len(c.customers), "receipts": len(c.receipts),
+                    "customers in Sage 300": len(c.customers), "receipts": len(c.receipts),
                     "latency p50 (ms)": None if not lat else round(pct(0.5)),
                     "latency p99 (ms)": None if not lat else round(pct(0.99))}
