@@ -1,4 +1,4 @@
-"""Is the order's (payment's, refund's) currency one Sage 300 holds? (CS/CSCurrencyCodes, table CSCCD.)
+"""Is the order's currency one Sage 300 holds? (CS/CSCurrencyCodes, table CSCCD.)
 
 An order in a currency the company's Common Services do not define cannot be entered; Sage would
 refuse it with a business-rule error whose text is for people. Asking first gives the dead letter a
@@ -22,7 +22,7 @@ class CurrencyCheck:
         self._lock = threading.Lock()
         self.reads = 0
 
-    def require(self, currency: str, what: str = "order") -> None:
+    def require(self, currency: str) -> None:
         code = currency.strip().upper()
         with self._lock:
             if code in self._known:
@@ -30,7 +30,7 @@ class CurrencyCheck:
         self.reads += 1
         if not self._client.currency_exists(code):
             raise PermanentError(f"currency {code} is not in Sage 300's currency codes (CS/CSCurrencyCodes); the "
-                                 f"{what} goes to the DLQ with that reason: add {code} in Common Services > "
+                                 f"order goes to the DLQ with that reason: add {code} in Common Services > "
                                  f"Currency Codes, then redrive", reason="currency_not_in_sage")
         with self._lock:
             self._known.add(code)

@@ -66,11 +66,11 @@ class Sage300Sink:
         return self.customers.ensure(customer, update=update)
 
     def ensure_payment(self, payment: dict[str, Any]) -> WriteOutcome:
-        self.currencies.require(payment["currency"], "payment")
+        self.currencies.require(payment["currency"])
         return self.payments.ensure(payment)
 
     def ensure_refund(self, refund: dict[str, Any]) -> WriteOutcome:
-        self.currencies.require(refund["currency"], "refund")
+        self.currencies.require(refund["currency"])
         return self.refunds.ensure(refund)
 
     def ping(self) -> tuple[bool, str]:
