@@ -13,6 +13,7 @@ from rich.table import Table
 # FlowMonitor.snapshot() label -> key in a status line
 SHORT_KEYS = {"orders seen": "seen", "canonical": "canonical", "created in Sage 300": "created",
               "already present (deduplicated)": "already_present", "failed": "failed", "in DLQ": "dlq",
+              "customers in Sage 300": "customers", "receipts": "receipts",
               "latency p50 (ms)": "p50_ms", "latency p99 (ms)": "p99_ms"}
 
 

@@ -2,10 +2,12 @@
 KAFKA_BOOTSTRAP_SERVERS names one), and helpers to read topics back."""
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 import uuid
+from decimal import Decimal
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -188,6 +190,49 @@ class Sims:
 
     def sage_faults(self, **plan) -> None:
         self.http.post(f"{self.stack.sage_url}/_sim/faults", json=plan).raise_for_status()
+
+    # -- issue 6: customers, payments, refunds -----------------------------------------------------
+    def _post(self, path: str, body: dict, method: str = "POST") -> dict:
+        r = self.http.request(method, f"{self.stack.xcart_url}{path}", json=body)
+        r.raise_for_status()
+        return r.json()
+
+    def profile(self, **spec) -> dict:
+        """Registers a customer (`login` is the e-mail); the store's profile record."""
+        return self._post("/_sim/profiles", spec)
+
+    def transactions(self, order_id: int) -> list[dict]:
+        """The order's payment transactions as the REST API gives them (the checkout's sale first)."""
+        r = self.http.get(f"{self.stack.xcart_url}/api/orders/{order_id}/payment_transactions",
+                          headers={"X-Auth-Token": self.stack.xcart_read_token, "Accept": "application/json"})
+        r.raise_for_status()
+        return r.json()
+
+    def backend(self, order_id: int, txn_id: int, **spec) -> dict:
+        """A backend transaction (refund, refundPart, capture...) under a main one."""
+        return self._post(f"/_sim/orders/{order_id}/transactions/{txn_id}/backend", spec)
+
+    def payment_status(self, order_id: int, code: str) -> dict:
+        """The order's payment status set through the REST API, as an admin would."""
+        r = self.http.put(f"{self.stack.xcart_url}/api/orders/{order_id}/payment_status", json={"code": code},
+                          headers={"X-Auth-Token": self.stack.xcart_token})
+        r.raise_for_status()
+        return r.json()
+
+    def _sage(self, what: str) -> list[dict]:
+        r = self.http.get(f"{self.stack.sage_url}/_sim/{what}")
+        r.raise_for_status()
+        return json.loads(r.content, parse_float=Decimal)
+
+    def sage_customers(self) -> list[dict]:
+        return self._sage("customers")
+
+    def sage_receipts(self) -> list[dict]:
+        """Every CA (receipt) and AD (adjustment) batch with its entries."""
+        return self._sage("receipts")
+
+    def sage_journals(self) -> list[dict]:
+        return self._sage("journals")
 
 
 @pytest.fixture(scope="session")

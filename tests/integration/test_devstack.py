@@ -94,6 +94,7 @@ def test_piped_up_prints_plain_status_lines_whose_counts_grow(tmp_path):
         assert all(line[k] == "-" or line[k].isdigit() for k in ("p50_ms", "p99_ms")), line
         assert {"ingest", "transform", "erp-writer"} <= line.keys(), line
     assert int(lines[-1]["created"]) > int(lines[0]["created"]), out
+    assert lines[-1]["p50_ms"].isdigit(), out                 # latency of the orders created is measured
     assert "\x1b[" not in out                   # no cursor movement or colour in a log
 
 

@@ -53,6 +53,10 @@ class Sage300Sink:
         self.customers = CustomerWriter(self.client, self.cfg.new_customers, self.guards)
         self.payments = PaymentWriter(pair, self.client, self.settling)
         self.refunds = RefundWriter(pair, self.client, self.settling)
+        # A receipt or adjustment names no currency: Sage enters its amount in the bank's / the
+        # customer's currency. One in a currency Sage does not hold would be booked as that many
+        # home-currency units, so it goes to the DLQ with its order's reason instead.
+        self.currencies = self.orders.currencies
 
     # -- the contract ------------------------------------------------------------------------
     def ensure_order(self, order: dict[str, Any]) -> WriteOutcome:
@@ -62,9 +66,11 @@ class Sage300Sink:
         return self.customers.ensure(customer, update=update)
 
     def ensure_payment(self, payment: dict[str, Any]) -> WriteOutcome:
+        self.currencies.require(payment["currency"])
         return self.payments.ensure(payment)
 
     def ensure_refund(self, refund: dict[str, Any]) -> WriteOutcome:
+        self.currencies.require(refund["currency"])
         return self.refunds.ensure(refund)
 
     def ping(self) -> tuple[bool, str]:
