@@ -39,7 +39,7 @@ class CurrencyCheck:
                 self.reads += 1
             if not self._client.currency_exists(code):
                 raise PermanentError(f"currency {code} is not in Sage 300's currency codes (CS/CSCurrencyCodes); the "
-                                     f"order goes to the DLQ with that reason: add {code} in Common Services > "
+                                     f"document goes to the DLQ with that reason: add {code} in Common Services > "
                                      f"Currency Codes, then redrive", reason="currency_not_in_sage")
             with self._lock:
                 self._known.add(code)
