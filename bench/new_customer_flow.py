@@ -18,7 +18,10 @@ erp.results.v1 − the time it was handed to the producer (one clock, one machin
 order = the simulator's request counts (`/_sim/stats`) over the phase, divided by its orders.
 Beside them, erp-writer's own means over the phase (its Prometheus histograms): the order handler
 and each Sage call as the connector timed it; what the end-to-end figure adds to the handler is
-Kafka (produce, fetch, the writer's commit) and queueing on a loaded machine.
+Kafka (produce, fetch, the writer's commit) and queueing on a loaded machine. CPU% per process over each phase (from /proc) shows when the
+simulator itself is the bottleneck (this benchmark found its `Email eq` lookup converting every A/R
+customer row in Python, so phase A slowed as it created them: now pre-filtered in SQL), and p50 by
+third of each phase shows a backlog building up.
 Every order must get exactly one WriteResult `created`, and Sage must hold one customer per e-mail.
 
     .venv/bin/python bench/new_customer_flow.py [--rate 20 --duration 30]
@@ -38,7 +41,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 import httpx
 
-from common import (BENCH_DIR, Sims, foreign_load, leftover_processes, metric_value, summarize, table, temp_work_dir,
+from common import (BENCH_DIR, Sims, cpu_seconds, foreign_load, leftover_processes, metric_value, summarize, table, temp_work_dir,
                     wait_until, write_json)
 from erp_writer_throughput import start_sage
 from sagebridge_common.avro_serde import SingleObjectSerde
@@ -193,6 +196,8 @@ def request_counts(sims: Sims) -> Counter:
 def run_phase(phase: str, orders: list[tuple[str, str, str]], rate: float, pacer: Pacer, watcher: ResultWatcher,
               sims: Sims, stack: Stack, drain_timeout: float) -> dict:
     before, timing0 = request_counts(sims), writer_sums(stack)
+    pids = {"erp-writer": stack.services["erp-writer"].proc.pid, "sage300-sim": stack.simulators["sage300"].proc.pid}
+    cpu0, wall0 = {k: cpu_seconds(v) for k, v in pids.items()}, time.monotonic()
     sent, schedule = pacer.run(orders, rate)
     ids = [o[0] for o in orders]
     try:
@@ -201,6 +206,8 @@ def run_phase(phase: str, orders: list[tuple[str, str, str]], rate: float, pacer
         drained = True
     except TimeoutError:
         drained = False
+    wall = time.monotonic() - wall0
+    cpu = {k: round(100 * (cpu_seconds(v) - cpu0[k]) / wall) for k, v in pids.items()}
     calls = request_counts(sims) - before
     timing = mean_ms_between(timing0, writer_sums(stack))
     with watcher.lock:
@@ -210,9 +217,12 @@ def run_phase(phase: str, orders: list[tuple[str, str, str]], rate: float, pacer
     total_calls = sum(calls.values())
     return {"phase": phase, "label": PHASES[phase], "orders": len(ids), "schedule": schedule, "drained": drained,
             "latency_ms": summarize(latencies), "outcomes": dict(outcomes),
+            "p50_ms_by_third": [summarize(latencies[k * len(latencies) // 3:(k + 1) * len(latencies) // 3])["p50"]
+                                for k in range(3)],
             "missing": sum(1 for i in ids if not got[i]), "multiple_results": sum(1 for i in ids if len(got[i]) > 1),
             "sage_calls": total_calls, "sage_calls_per_order": total_calls / len(ids),
-            "sage_requests": dict(sorted(calls.items())), "writer_mean_ms": timing}
+            "sage_requests": dict(sorted(calls.items())), "writer_mean_ms": timing,
+            "cpu_percent": cpu, "wall_s": wall}
 
 
 def run(args) -> dict:
@@ -248,8 +258,9 @@ def run(args) -> dict:
             for phase, prefix in (("new", "A"), ("known", "B")):
                 orders = [(f"{prefix}{tag}{i:05d}", f"{prefix}{tag}{i:05d}", emails[i]) for i in range(n)]
                 phases.append(run_phase(phase, orders, args.rate, pacer, watcher, sims, stack, args.drain_timeout))
-                print(f"{PHASES[phase]}: p50 {phases[-1]['latency_ms']['p50'] or 0:.0f} ms, "
-                      f"{phases[-1]['sage_calls_per_order']:.2f} Sage calls/order", file=sys.stderr)
+                thirds = " / ".join(f"{v or 0:.0f}" for v in phases[-1]["p50_ms_by_third"])
+                print(f"{PHASES[phase]}: p50 {phases[-1]['latency_ms']['p50'] or 0:.0f} ms (by third of the phase: "
+                      f"{thirds}), {phases[-1]['sage_calls_per_order']:.2f} Sage calls/order", file=sys.stderr)
             time.sleep(1.5)                       # a duplicate result or order would land now
             customers = sims.http.get(f"{stack.sage_url}/_sim/customers", timeout=60).json()
             sage_orders = sims.sage_orders()
@@ -290,11 +301,12 @@ def main() -> int:
                      p["writer_mean_ms"]["handler"],
                      ", ".join(f"{op} {p['writer_mean_ms'][op]:.0f}" for op in OPERATIONS if p["writer_mean_ms"][op]),
                      ", ".join(f"{k} ×{v}" for k, v in p["sage_requests"].items()),
+                     p["cpu_percent"]["erp-writer"], p["cpu_percent"]["sage300-sim"],
                      round(p["schedule"]["achieved_rate"], 1)])
     print(table(f"New vs known customer, order produced → WriteResult seen (ms); {args.rate:g} orders/s for "
                 f"{args.duration:g}s per phase, Sage latency {SAGE_LATENCY_MS} ms per request",
                 ["phase", "orders", "p50", "p90", "p99", "max", "Sage calls/order", "handler ms",
-                 "writer's mean Sage call ms", "Sage requests", "rate/s"], rows, 0))
+                 "writer's mean Sage call ms", "Sage requests", "writer CPU%", "sage CPU%", "rate/s"], rows, 0))
     print()
     phases = {p["phase"]: p for p in res["phases"]}
     checks = [[f"{p['label']}: one result per order, created",
