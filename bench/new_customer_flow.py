@@ -24,7 +24,14 @@ customer row in Python, so phase A slowed as it created them: now pre-filtered i
 third of each phase shows a backlog building up.
 Every order must get exactly one WriteResult `created`, and Sage must hold one customer per e-mail.
 
-    .venv/bin/python bench/new_customer_flow.py [--rate 20 --duration 30]
+Then (skip with --no-full-stack) C and D, the same two phases through the whole stack on a second
+fresh Stack: X-Cart simulator with the push module on → ingest → transform → erp-writer → Sage 300,
+orders placed with the X-Cart admin API at the same rate. Each order of a registered shopper there
+also brings a Customer (from the new profile's push and from the order) and a Payment (its sale
+transaction → an A/R receipt: lookup + POST), so Sage calls per order count those too. Latency: X-Cart
+`created_at_ms` → Sage `received_at_ms` of the order POST (as e2e_latency.py), one clock.
+
+    .venv/bin/python bench/new_customer_flow.py [--rate 20 --duration 30] [--no-full-stack]
 """
 from __future__ import annotations
 
@@ -58,6 +65,7 @@ SAGE_LATENCY_MS = 50
 PAIRS = BENCH_DIR.parent / "pairs"
 Q = Decimal("0.0001")
 PHASES = {"new": "A. new customer (lookup + create + order)", "known": "B. known customer (link hit: order only)"}
+FULL_STACK_PHASES = {"new": "C. full stack, new customer", "known": "D. full stack, known customer"}
 
 
 def D(text: str) -> Decimal:
@@ -149,20 +157,27 @@ class Pacer:
         return at
 
     def run(self, orders: list[tuple[str, str, str]], rate: float) -> tuple[dict[str, float], dict]:
-        sent, lateness = {}, []
-        t0 = time.monotonic() + 0.05
-        for i, (order_id, number, email) in enumerate(orders):
-            due = t0 + i / rate
-            now = time.monotonic()
-            if due > now:
-                time.sleep(due - now)
-            lateness.append((time.monotonic() - due) * 1000)
-            sent[order_id] = self.send(order_id, number, email)
-        elapsed = time.monotonic() - t0
+        times, schedule = paced(orders, rate, lambda o: self.send(*o))
         if self.producer.flush(30) != 0 or self.failures:
             raise RuntimeError(f"produce failed: {self.failures[:3]}")
-        return sent, {"orders": len(orders), "elapsed_s": elapsed, "achieved_rate": len(orders) / elapsed,
-                      "start_lateness_ms": summarize(lateness)}
+        return {o[0]: t for o, t in zip(orders, times)}, schedule
+
+
+def paced(items: list, rate: float, send) -> tuple[list, dict]:
+    """`send(item)` for each item on an absolute schedule (item i due at t0 + i/rate, so a late one
+    never shifts the rest); returns what each call returned and how well the schedule was kept."""
+    out, lateness = [], []
+    t0 = time.monotonic() + 0.05
+    for i, item in enumerate(items):
+        due = t0 + i / rate
+        now = time.monotonic()
+        if due > now:
+            time.sleep(due - now)
+        lateness.append((time.monotonic() - due) * 1000)
+        out.append(send(item))
+    elapsed = time.monotonic() - t0
+    return out, {"orders": len(items), "elapsed_s": elapsed, "achieved_rate": len(items) / elapsed,
+                 "start_lateness_ms": summarize(lateness)}
 
 
 OPERATIONS = ("find_customer", "create_customer", "create_order", "find_order", "read_customer")
@@ -223,6 +238,69 @@ def run_phase(phase: str, orders: list[tuple[str, str, str]], rate: float, pacer
             "sage_calls": total_calls, "sage_calls_per_order": total_calls / len(ids),
             "sage_requests": dict(sorted(calls.items())), "writer_mean_ms": timing,
             "cpu_percent": cpu, "wall_s": wall}
+
+
+def settled_counts(sims: Sims, quiet_s: float = 2.0, timeout: float = 60.0) -> Counter:
+    """Sage request counts once they stopped changing for `quiet_s` (payments and customers follow
+    their orders through the stack)."""
+    last, since, deadline = request_counts(sims), time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() < deadline and time.monotonic() - since < quiet_s:
+        time.sleep(0.5)
+        now = request_counts(sims)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
+
+
+def full_stack_phase(phase: str, emails: list[str], rate: float, sims: Sims, drain_timeout: float) -> dict:
+    before = request_counts(sims)
+    made, schedule = paced(emails, rate, lambda e: sims.order(email=e))
+    numbers = {"XC1-" + m["order_number"]: m["created_at_ms"] for m in made}
+
+    def arrived() -> dict:
+        return {o["OrderReference"]: o["received_at_ms"] for o in sims.sage_orders() if o["OrderReference"] in numbers}
+    try:
+        wait_until(lambda: len(arrived()) >= len(numbers), timeout=drain_timeout, interval=1.0,
+                   message=f"full stack {phase}: every order in Sage 300")
+    except TimeoutError:
+        pass
+    calls = settled_counts(sims) - before
+    got = arrived()
+    total = sum(calls.values())
+    return {"phase": phase, "label": FULL_STACK_PHASES[phase],
+            "orders": len(numbers), "schedule": schedule,
+            "latency_ms": summarize([got[r] - numbers[r] for r in numbers if r in got]),
+            "missing": sum(1 for r in numbers if r not in got), "sage_calls": total,
+            "sage_calls_per_order": total / len(numbers), "sage_requests": dict(sorted(calls.items()))}
+
+
+def run_full_stack(args, n: int) -> dict:
+    """X-Cart simulator (push on) → ingest → transform → erp-writer → Sage 300: registered shoppers'
+    orders with a sale transaction, so each also brings a Customer (from its profile and from the
+    order) and a Payment (an A/R receipt). Latency: X-Cart created_at_ms → Sage POST received_at_ms."""
+    tag = uuid.uuid4().hex[:6]
+    emails = [f"full.{tag}.{i:05d}@example.com" for i in range(n)]
+    with temp_work_dir("newcust-full") as work:
+        stack = Stack(StackConfig(work_dir=work, partitions=4, webhook_push=True, poll_enabled=False))
+        sims = None
+        try:
+            stack.start()
+            sims = Sims(stack)
+            sims.sage_faults(latency_ms=SAGE_LATENCY_MS)
+            warm = [sims.order(email=f"fullwarm.{tag}.{i}@example.com") for i in range(args.warmup)]
+            wait_until(lambda: int(sims.sage_stats()["orders"]) >= len(warm), timeout=90, interval=0.5,
+                       message="full stack warm-up orders")
+            settled_counts(sims)
+            phases = [full_stack_phase(ph, emails, args.rate, sims, args.drain_timeout) for ph in ("new", "known")]
+            customers = sims.http.get(f"{stack.sage_url}/_sim/customers", timeout=60).json()
+        finally:
+            if sims:
+                sims.close()
+            stack.stop()
+        left = leftover_processes(str(work))
+    by_email = Counter((c.get("Email") or "").strip() for c in customers)
+    return {"phases": phases, "customers_per_email": dict(Counter(by_email[e] for e in emails)),
+            "leftover_processes": left}
 
 
 def run(args) -> dict:
@@ -290,9 +368,12 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=30.0, help="seconds per phase")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--drain-timeout", type=float, default=60.0)
+    ap.add_argument("--full-stack", action=argparse.BooleanOptionalAction, default=True,
+                    help="also the third row: X-Cart simulator → ingest → transform → erp-writer")
     args = ap.parse_args()
     load = foreign_load()
     res = run(args)
+    full = run_full_stack(args, int(round(args.rate * args.duration))) if args.full_stack else None
 
     rows = []
     for p in res["phases"]:
@@ -302,6 +383,11 @@ def main() -> int:
                      ", ".join(f"{op} {p['writer_mean_ms'][op]:.0f}" for op in OPERATIONS if p["writer_mean_ms"][op]),
                      ", ".join(f"{k} ×{v}" for k, v in p["sage_requests"].items()),
                      p["cpu_percent"]["erp-writer"], p["cpu_percent"]["sage300-sim"],
+                     round(p["schedule"]["achieved_rate"], 1)])
+    for p in (full or {}).get("phases", []):
+        s = p["latency_ms"]
+        rows.append([p["label"], p["orders"], s["p50"], s["p90"], s["p99"], s["max"], round(p["sage_calls_per_order"], 2),
+                     None, "", ", ".join(f"{k} ×{v}" for k, v in p["sage_requests"].items()), None, None,
                      round(p["schedule"]["achieved_rate"], 1)])
     print(table(f"New vs known customer, order produced → WriteResult seen (ms); {args.rate:g} orders/s for "
                 f"{args.duration:g}s per phase, Sage latency {SAGE_LATENCY_MS} ms per request",
@@ -322,13 +408,20 @@ def main() -> int:
                ["known customer: Sage calls per order", round(phases["known"]["sage_calls_per_order"], 3), "<= 1.05",
                 phases["known"]["sage_calls_per_order"] <= 1.05],
                ["processes left behind", len(res["leftover_processes"]), "0", not res["leftover_processes"]]]
+    if full:
+        checks += [[f"{p['label']}: every order in Sage", f"{p['orders'] - p['missing']}/{p['orders']}", "all",
+                    not p["missing"]] for p in full["phases"]]
+        checks += [["full stack: Sage customers per e-mail", str(full["customers_per_email"]), "{1: all}",
+                    set(full["customers_per_email"]) == {1}],
+                   ["full stack: processes left behind", len(full["leftover_processes"]), "0",
+                    not full["leftover_processes"]]]
     if load["warning"]:
         checks.append(["other load on the machine at start", load["warning"], "none", False])
     print(table("Checks", ["check", "value", "target", "ok"], checks))
     path = write_json(NAME, {"description": "erp-writer: new-customer orders (lookup + create + order) vs known "
                                             "customers, produce → WriteResult", "rate_per_s": args.rate,
                              "duration_s": args.duration, "sage_latency_ms": SAGE_LATENCY_MS, "foreign_load": load,
-                             **res})
+                             **res, "full_stack": full})
     print(f"\nJSON: {path}")
     return 0 if all(c[3] for c in checks if "other load" not in c[0]) else 1
 

@@ -17,7 +17,7 @@ import time
 from common import BENCH_DIR, RESULTS_DIR, foreign_load, leftover_processes, table, write_json
 
 BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput", "new_customer_flow"]
-TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300, "new_customer_flow": 240}
+TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300, "new_customer_flow": 480}
 
 
 def summary_rows(name: str, doc: dict) -> list[list]:
@@ -62,6 +62,11 @@ def summary_rows(name: str, doc: dict) -> list[list]:
                          p["sage_calls_per_order"] <= 1.05 if p["phase"] == "known" else None])
             rows.append([name, f"{p['label']}: every order created once", f"{p['outcomes']}", "all created",
                          p["outcomes"] == {"created": p["orders"]} and not p["missing"]])
+        for p in (doc.get("full_stack") or {}).get("phases", []):
+            s = p["latency_ms"]
+            rows.append([name, f"{p['label']}: p50/p99 ms, Sage calls per order",
+                         f"{s['p50']:.0f} / {s['p99']:.0f}, {p['sage_calls_per_order']:.2f}" if s["p50"] is not None
+                         else "-", "", not p["missing"]])
         rows.append([name, "one Sage customer per new e-mail", f"{doc['customers_created']}/{doc['emails']}",
                      "1 each", doc["customers_created"] == doc["emails"] and doc["customers_per_email_max"] == 1])
     return rows
