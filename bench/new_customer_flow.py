@@ -252,8 +252,15 @@ def settled_counts(sims: Sims, quiet_s: float = 2.0, timeout: float = 60.0) -> C
     return last
 
 
-def full_stack_phase(phase: str, emails: list[str], rate: float, sims: Sims, drain_timeout: float) -> dict:
+def stack_pids(stack: Stack) -> dict[str, int]:
+    return {name: p.proc.pid for name, p in {**stack.services, **stack.simulators}.items()}
+
+
+def full_stack_phase(phase: str, emails: list[str], rate: float, sims: Sims, stack: Stack,
+                     drain_timeout: float) -> dict:
     before = request_counts(sims)
+    pids = stack_pids(stack)
+    cpu0, wall0 = {k: cpu_seconds(v) for k, v in pids.items()}, time.monotonic()
     made, schedule = paced(emails, rate, lambda e: sims.order(email=e))
     numbers = {"XC1-" + m["order_number"]: m["created_at_ms"] for m in made}
 
@@ -264,14 +271,17 @@ def full_stack_phase(phase: str, emails: list[str], rate: float, sims: Sims, dra
                    message=f"full stack {phase}: every order in Sage 300")
     except TimeoutError:
         pass
-    calls = settled_counts(sims) - before
+    calls = settled_counts(sims, timeout=drain_timeout) - before
+    wall = time.monotonic() - wall0
+    cpu = {k: round(100 * (cpu_seconds(v) - cpu0[k]) / wall) for k, v in pids.items()}
     got = arrived()
     total = sum(calls.values())
     return {"phase": phase, "label": FULL_STACK_PHASES[phase],
             "orders": len(numbers), "schedule": schedule,
             "latency_ms": summarize([got[r] - numbers[r] for r in numbers if r in got]),
             "missing": sum(1 for r in numbers if r not in got), "sage_calls": total,
-            "sage_calls_per_order": total / len(numbers), "sage_requests": dict(sorted(calls.items()))}
+            "sage_calls_per_order": total / len(numbers), "sage_requests": dict(sorted(calls.items())),
+            "cpu_percent": cpu, "wall_s": wall}
 
 
 def run_full_stack(args, n: int) -> dict:
@@ -290,8 +300,8 @@ def run_full_stack(args, n: int) -> dict:
             warm = [sims.order(email=f"fullwarm.{tag}.{i}@example.com") for i in range(args.warmup)]
             wait_until(lambda: int(sims.sage_stats()["orders"]) >= len(warm), timeout=90, interval=0.5,
                        message="full stack warm-up orders")
-            settled_counts(sims)
-            phases = [full_stack_phase(ph, emails, args.rate, sims, args.drain_timeout) for ph in ("new", "known")]
+            settled_counts(sims, timeout=args.drain_timeout)
+            phases = [full_stack_phase(ph, emails, args.rate, sims, stack, args.drain_timeout) for ph in ("new", "known")]
             customers = sims.http.get(f"{stack.sage_url}/_sim/customers", timeout=60).json()
         finally:
             if sims:
@@ -367,7 +377,7 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=20.0, help="orders per second")
     ap.add_argument("--duration", type=float, default=30.0, help="seconds per phase")
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--drain-timeout", type=float, default=60.0)
+    ap.add_argument("--drain-timeout", type=float, default=120.0)
     ap.add_argument("--full-stack", action=argparse.BooleanOptionalAction, default=True,
                     help="also the third row: X-Cart simulator → ingest → transform → erp-writer")
     args = ap.parse_args()
@@ -387,7 +397,9 @@ def main() -> int:
     for p in (full or {}).get("phases", []):
         s = p["latency_ms"]
         rows.append([p["label"], p["orders"], s["p50"], s["p90"], s["p99"], s["max"], round(p["sage_calls_per_order"], 2),
-                     None, "", ", ".join(f"{k} ×{v}" for k, v in p["sage_requests"].items()), None, None,
+                     None, "CPU% " + ", ".join(f"{k} {v}" for k, v in p["cpu_percent"].items()),
+                     ", ".join(f"{k} ×{v}" for k, v in p["sage_requests"].items()), p["cpu_percent"].get("erp-writer"),
+                     p["cpu_percent"].get("sage300"),
                      round(p["schedule"]["achieved_rate"], 1)])
     print(table(f"New vs known customer, order produced → WriteResult seen (ms); {args.rate:g} orders/s for "
                 f"{args.duration:g}s per phase, Sage latency {SAGE_LATENCY_MS} ms per request",
