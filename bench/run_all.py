@@ -1,9 +1,9 @@
 """Runs the benchmarks one after the other (each in its own process, each printing its own
 tables), then prints a summary from their JSON results and writes `bench/results/run_all.json`.
 
-    .venv/bin/python bench/run_all.py [--only webhook_ingest,e2e_latency,erp_writer_throughput,reconcile]
+    .venv/bin/python bench/run_all.py [--only webhook_ingest,e2e_latency,erp_writer_throughput,new_customer_flow,reconcile]
 
-About 7-8 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
+About 16 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
 competes with the servers, and a concurrent test run skews every figure.
 """
 from __future__ import annotations
@@ -16,8 +16,9 @@ import time
 
 from common import BENCH_DIR, RESULTS_DIR, foreign_load, leftover_processes, table, write_json
 
-BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput", "reconcile"]
-TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300, "reconcile": 600}
+BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput", "new_customer_flow", "reconcile"]
+TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300, "new_customer_flow": 900,
+             "reconcile": 600}
 
 
 def summary_rows(name: str, doc: dict) -> list[list]:
@@ -56,6 +57,23 @@ def summary_rows(name: str, doc: dict) -> list[list]:
         for r in doc["runs"]:
             rows.append([name, f"{doc['orders']:,} orders, {r['label']}: seconds (store / ERP calls)",
                          f"{r['seconds']:.1f} ({r['store_calls']} / {r['erp_calls']})", "all matched, exit 0", r["ok"]])
+    elif name == "new_customer_flow":
+        for p in doc["phases"]:
+            s = p["latency_ms"]
+            rows.append([name, f"{p['label']}: p50/p99 ms",
+                         f"{s['p50']:.0f} / {s['p99']:.0f}" if s["p50"] is not None else "-", "", None])
+            rows.append([name, f"{p['label']}: Sage calls per order", f"{p['sage_calls_per_order']:.2f}",
+                         "<= 1.05" if p["phase"] == "known" else "",
+                         p["sage_calls_per_order"] <= 1.05 if p["phase"] == "known" else None])
+            rows.append([name, f"{p['label']}: every order created once", f"{p['outcomes']}", "all created",
+                         p["outcomes"] == {"created": p["orders"]} and not p["missing"]])
+        for p in (doc.get("full_stack") or {}).get("phases", []):
+            s = p["latency_ms"]
+            rows.append([name, f"{p['label']}: p50/p99 ms, Sage calls per order",
+                         f"{s['p50']:.0f} / {s['p99']:.0f}, {p['sage_calls_per_order']:.2f}" if s["p50"] is not None
+                         else "-", "", not p["missing"]])
+        rows.append([name, "one Sage customer per new e-mail", f"{doc['customers_created']}/{doc['emails']}",
+                     "1 each", doc["customers_created"] == doc["emails"] and doc["customers_per_email_max"] == 1])
     return rows
 
 

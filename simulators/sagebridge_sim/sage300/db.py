@@ -402,9 +402,23 @@ def _ddl(table: Table) -> list[str]:
     return stmts
 
 
+@dataclass(frozen=True)
+class Containing:
+    """A `where` value for a superset pre-filter: the column contains one of `texts` (LIKE '%text%';
+    a `_` or `%` in a text only widens it). The caller evaluates the exact predicate afterwards."""
+    texts: tuple[str, ...]
+
+
 def _where(t: Table, key: Mapping[str, Any]) -> tuple[str, list[Any]]:
-    clause = " AND ".join(f"{q(n)} = ?" for n in key)
-    return clause, [to_db(t.col(n), v) for n, v in key.items()]
+    terms, params = [], []
+    for n, v in key.items():
+        if isinstance(v, Containing):
+            terms.append("(" + " OR ".join(f"{q(n)} LIKE ?" for _ in v.texts) + ")")
+            params += [f"%{text}%" for text in v.texts]
+        else:
+            terms.append(f"{q(n)} = ?")
+            params.append(to_db(t.col(n), v))
+    return " AND ".join(terms), params
 
 
 def _rows(t: Table, fetched: list) -> list[dict[str, Any]]:

@@ -309,3 +309,18 @@ def equality_terms(node: Any) -> dict[str, Any]:
             if isinstance(a, Prop) and isinstance(b, Literal) and isinstance(b.value, str):
                 return {a.name: b.value}
     return {}
+
+
+def text_alternatives(node: Any) -> dict[str, list[str]]:
+    """Properties that must equal one of some string literals: a top-level `and` chain of `Prop eq
+    'text'` terms or of `or`s of them on one property (`Email eq 'a' or Email eq 'b'`), for a
+    superset pre-filter in SQL. The full predicate is still evaluated afterwards."""
+    if isinstance(node, BinOp) and node.op == "and":
+        return {**text_alternatives(node.left), **text_alternatives(node.right)}
+    if isinstance(node, BinOp) and node.op == "or":
+        left, right = text_alternatives(node.left), text_alternatives(node.right)
+        if len(left) == 1 and left.keys() == right.keys():
+            name = next(iter(left))
+            return {name: left[name] + right[name]}
+        return {}
+    return {k: [v] for k, v in equality_terms(node).items()}

@@ -143,6 +143,7 @@ def _filtered(sim: SimState, resource: Resource, text: str | None) -> list[dict[
     try:
         node = odata.parse_filter(text, resource.filter_props)
         where = resource.sql_prefilter(odata.equality_terms(node))
+        where |= {c: v for c, v in resource.trimmed_prefilter(odata.text_alternatives(node)).items() if c not in where}
         try:
             candidates = resource.load(sim.db, where or None)
         except RowError:  # a literal longer than its column can match nothing

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conversions import STR, Conv
-from .db import SCHEMA, Sage300Database
+from .conversions import STR, Conv, TrimmedText
+from .db import SCHEMA, Containing, Sage300Database
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,17 @@ class Resource:
         for p in self.props:
             if p.api in terms and not p.table and type(p.conv) is Conv:
                 out[p.col] = terms[p.api]
+        return out
+
+    def trimmed_prefilter(self, alternatives: dict[str, list[str]]) -> dict[str, Containing]:
+        """Trimmed text columns (compared trimmed, so no SQL equality) -> "contains one of" for SQL:
+        without it every `Email eq` lookup converts every A/R customer row in Python. A backslash
+        is PostgreSQL's LIKE escape, so such a text is not pushed down."""
+        out = {}
+        for p in self.props:
+            texts = alternatives.get(p.api)
+            if texts and not p.table and isinstance(p.conv, TrimmedText) and not any("\\" in t for t in texts):
+                out[p.col] = Containing(tuple(texts))
         return out
 
     def load(self, db: Sage300Database, where: dict[str, Any] | None) -> list[dict[str, Any]]:
