@@ -20,6 +20,7 @@ class CurrencyCheck:
         self._client = client
         self._known: set[str] = set()
         self._lock = threading.Lock()
+        self._reading = threading.Lock()
         self.reads = 0
 
     def require(self, currency: str) -> None:
@@ -27,10 +28,14 @@ class CurrencyCheck:
         with self._lock:
             if code in self._known:
                 return
-        self.reads += 1
-        if not self._client.currency_exists(code):
-            raise PermanentError(f"currency {code} is not in Sage 300's currency codes (CS/CSCurrencyCodes); the "
-                                 f"order goes to the DLQ with that reason: add {code} in Common Services > "
-                                 f"Currency Codes, then redrive", reason="currency_not_in_sage")
-        with self._lock:
-            self._known.add(code)
+        with self._reading:        # one reader at a time: a burst of first orders costs one read
+            with self._lock:
+                if code in self._known:
+                    return
+            self.reads += 1
+            if not self._client.currency_exists(code):
+                raise PermanentError(f"currency {code} is not in Sage 300's currency codes (CS/CSCurrencyCodes); "
+                                     f"the order goes to the DLQ with that reason: add {code} in Common Services > "
+                                     f"Currency Codes, then redrive", reason="currency_not_in_sage")
+            with self._lock:
+                self._known.add(code)
