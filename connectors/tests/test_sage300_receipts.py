@@ -64,6 +64,28 @@ def test_receipt_whose_answer_is_lost_while_sage_commits_is_still_one(sage, make
     assert len(batches(sage, "CA", description)) == 1
 
 
+def test_a_writer_restarted_after_a_crash_mid_post_does_not_post_the_receipt_again(sage, make_pair):
+    """The first writer is killed while Sage still commits its POST: its memory of the unknown
+    outcome dies with it. The restarted one's lookup misses the batch, and must not post it."""
+    number, txn = unique(), unique("t")
+    description = f"XC1-{number}-P{txn}"
+    sage.injector.configure(commit_late_ms=2000)
+    with pytest.raises(OutcomeUnknownError):
+        Sage300Sink(make_pair(timeout_s=0.5)).ensure_payment(payment(number, txn))     # then SIGKILL
+    sage.injector.configure(reset=True)
+    clock = Clock()
+    restarted = Sage300Sink(make_pair(timeout_s=0.5, settle_delay_s=30), clock=clock, restart_hold=True)
+    with pytest.raises(OutcomeUnknownError) as held:
+        restarted.ensure_payment(payment(number, txn))
+    assert held.value.reason == "sage300_settling_after_start" and held.value.retry_after == 30
+    wait_for(lambda: batches(sage, "CA", description), "the late commit")
+    assert restarted.ensure_payment(payment(number, txn)).outcome == "already_present"   # found: at once
+    clock.now += 30
+    fresh = unique("t")
+    assert restarted.ensure_payment(payment(number, fresh)).outcome == "created"          # the hold is over
+    assert len(batches(sage, "CA", description)) == 1 and len(batches(sage, "CA", f"XC1-{number}-P{fresh}")) == 1
+
+
 def test_receipt_lost_by_a_gateway_is_posted_after_the_settle_delay(sage, make_pair):
     clock = Clock()
     sink = Sage300Sink(make_pair(settle_delay_s=5), clock=clock)

@@ -13,7 +13,7 @@ registry.register_config("erp", "sage300", Sage300Config)
 
 @registry.register("erp_sink", "sage300")
 def erp_sink(pair) -> Sage300Sink:
-    return Sage300Sink(pair)
+    return Sage300Sink(pair, restart_hold=True)     # a writer process, perhaps restarted after a crash
 
 
 __all__ = ["Sage300Config", "Sage300Sink"]

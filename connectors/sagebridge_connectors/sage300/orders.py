@@ -81,6 +81,7 @@ class OrderWriter:
         found = self.client.find_orders_by_reference(reference)
         if found:
             return self._already_present(reference, customer, found)
+        self.settling.missed(reference)
         return self._create(order, order_date, reference, customer)
 
     def _create(self, order: dict, order_date, reference: str, customer: str) -> WriteOutcome:

@@ -6,8 +6,11 @@ Reference §12: only resources with natural keys raise RecordDuplicate). When it
 (OutcomeUnknownError: a timeout after sending, a dropped connection, a 5xx) the document may still
 be committing, so a lookup at once can miss it. `Settling` remembers the document's key; the next
 attempt waits until `settle_delay_s` has passed since then, looks up, and posts only if the lookup
-still finds nothing. After a restart the memory is gone; the lookup before every create (or, for
-orders, the duplicate-PO guard) covers that case. One implementation for every document kind.
+still finds nothing. After a restart that memory is gone, and a writer killed mid-POST may have left
+a document still committing: so a restarted writer (`restart_hold`) treats every key as unknown since
+its own start until `settle_delay_s` has passed: a lookup that finds the document answers at once,
+one that misses defers the create until then (orders with the duplicate-PO guard need no hold, Sage
+refuses the repeat itself). One implementation for every document kind.
 """
 from __future__ import annotations
 
@@ -47,10 +50,25 @@ class Memory:
 
 
 class Settling:
-    def __init__(self, settle_delay_s: float, clock: Callable[[], float]) -> None:
+    def __init__(self, settle_delay_s: float, clock: Callable[[], float], *, restart_hold: bool = False) -> None:
         self.delay = settle_delay_s
         self._clock = clock
         self._unknown = Memory()       # key -> clock() when its last POST's outcome became unknown
+        self._hold_until = clock() + settle_delay_s if restart_hold else None
+
+    def missed(self, key: str) -> None:
+        """A lookup of `key` found nothing. Within `settle_delay_s` of this process's start that
+        proves nothing (a previous run's POST of it may still be committing): raises
+        OutcomeUnknownError (retry once the hold is over); afterwards returns at once."""
+        if self._hold_until is None:
+            return
+        wait = self._hold_until - self._clock()
+        if wait <= 0:
+            self._hold_until = None
+            return
+        raise OutcomeUnknownError(f"{key} is not in Sage yet, but a POST of it by the writer's previous run may "
+                                  f"still be committing; looking it up again in {wait:.1f}s",
+                                  reason="sage300_settling_after_start", retry_after=wait)
 
     def settled(self, key: str) -> bool:
         """True when the last POST for `key` had an unknown outcome and has had time to settle
@@ -89,4 +107,5 @@ class Settling:
         if found is not None:
             self.forget(key)
             return found
+        self.missed(key)
         return self.post(key, create)

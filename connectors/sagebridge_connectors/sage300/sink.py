@@ -39,13 +39,15 @@ class Sage300Sink:
     kind = CONNECTOR
 
     def __init__(self, pair: Any, client: Sage300Client | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, restart_hold: bool = False) -> None:
+        """`restart_hold`: this sink starts a writer process that may follow a crashed one (see
+        `settle.py`); the registry's factory sets it."""
         self.pair = pair
         self.cfg: Sage300Config = pair.erp
         check_reference_room(pair.reference_prefix, self.cfg)
         self.client = client or Sage300Client(self.cfg)
         self.guards = DuplicatePoGuards(self._read_guard, self.cfg.guard_ttl_s, clock)
-        self.settling = Settling(self.cfg.settle_delay_s, clock)
+        self.settling = Settling(self.cfg.settle_delay_s, clock, restart_hold=restart_hold)
         # exported at 0 from start, so the first mismatch is an increase the alert can see
         mismatches = metrics.ERP_TOTAL_MISMATCH.labels(CONNECTOR, pair.pair)
         mismatches.inc(0)
