@@ -46,7 +46,9 @@ class Sage300Config(ConnectorConfig):
     settle_delay_s: float = Field(10.0, ge=0, description=(
         "After an order POST whose answer was lost, wait this long since that attempt before looking the "
         "order up and posting again: it must exceed the time Sage can take to commit an order it is still "
-        "working on, or the lookup can miss an order that is about to appear."))
+        "working on, or the lookup can miss an order that is about to appear. The same wait applies to "
+        "receipts, adjustments and journals, and after every writer start to any document it cannot find "
+        "(the writer before it may have been killed mid-POST)."))
     duplicate_po_guard: bool = Field(True, description=(
         "Post without a lookup for customers whose CheckForDuplicatePOs is Error (Sage then refuses a "
         "repeated PO number itself); false = always look up first."))
