@@ -264,8 +264,7 @@ def post_batch(sim: SimState, request: Request, resource: Resource, payload: Any
     sim.hold_commit(request.method, resource.name)
     kind = batch["CODEPYMTYP"]
     with sim.db.transaction() as cur:
-        number = sim.next_number(f"AR{kind}", max((r["CNTBTCH"] for r in sim.db.select(
-            "ARBTA", {"CODEPYMTYP": kind}, cur)), default=0))
+        number = sim.next_number(f"AR{kind}", int(sim.db.highest("ARBTA", "CNTBTCH", {"CODEPYMTYP": kind}, cur) or 0))
         key = {"CODEPYMTYP": kind, "CNTBTCH": number}
         sim.db.insert(cur, "ARBTA", {**batch, **key}, user=sim.user)
         for table, rows in (("ARTCR", entries), ("ARTCP", applied), ("ARTCU", dists)):

@@ -300,6 +300,17 @@ class Sage300Database:
         with self.transaction() as c:
             return _rows(t, c.execute(sql, params).fetchall())
 
+    def highest(self, table: str, column: str, where: Mapping[str, Any] | None, cur: pyodbc.Cursor) -> Any:
+        """MAX(column) of the rows matching `where` (None when there are none), read by SQL: the next
+        document number must not read and convert every stored document under the lock."""
+        t = SCHEMA[table]
+        sql, params = f"SELECT MAX({q(column)}) FROM {q(table)}", []
+        if where:
+            clause, params = _where(t, where)
+            sql += f" WHERE {clause}"
+        value = cur.execute(sql, params).fetchone()[0]
+        return None if value is None else from_db(t.col(column), value)
+
     def get(self, table: str, key: Mapping[str, Any], cur: pyodbc.Cursor | None = None) -> dict[str, Any] | None:
         rows = self.select(table, key, cur)
         return rows[0] if rows else None

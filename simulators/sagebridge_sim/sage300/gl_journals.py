@@ -150,7 +150,7 @@ def post_journal(sim: SimState, request: Request, resource: Resource, payload: A
     batch, headers, details = build_journal(sim.db, payload)
     sim.hold_commit(request.method, resource.name)
     with sim.db.transaction() as cur:
-        last = max((int(r["BATCHID"]) for r in sim.db.select("GLBCTL", None, cur)), default=0)
+        last = int(sim.db.highest("GLBCTL", "BATCHID", None, cur) or 0)
         number = f"{sim.next_number('GL', last):06d}"
         sim.db.insert(cur, "GLBCTL", {**batch, "BATCHID": number}, user=sim.user)
         for table, rows in (("GLJEH", headers), ("GLJED", details)):
