@@ -488,6 +488,9 @@ def test_admin_duplicate_then_delete_an_order(api, admin, raw):
     assert Decimal(raw.execute(stock, *key).fetchone()[0]) == before + 2
     found = loads(api.get("/OE/OEOrders", params={"$filter": f"OrderReference eq '{ref}'"}))["value"]
     assert sorted(o["OrderNumber"] for o in found) == sorted([original["OrderNumber"], dup["OrderNumber"]])
+    listed = loads(admin.get("/_sim/orders", params={"reference": [ref, "XC1-none"]}))
+    assert sorted(o["OrderNumber"] for o in listed) == sorted([original["OrderNumber"], dup["OrderNumber"]])
+    assert all(o["OrderDetails"] for o in listed)
 
     gone = admin.delete(f"/_sim/orders/{original['OrderNumber']}")
     assert gone.status_code == 200 and gone.json()["deleted"] == original["OrderNumber"]
@@ -507,6 +510,10 @@ def test_admin_lists_customers_receipts_journals_and_reset_clears_documents(api,
     assert made["CustomerNumber"] in [c["CustomerNumber"] for c in admin.get("/_sim/customers").json()]
     listed = [b for b in admin.get("/_sim/receipts").json() if b["Description"] == receipt["Description"]]
     assert len(listed) == 1 and listed[0]["ReceiptsAdjustments"][0]["CustomerNumber"] == "1200"
+    by_reference = admin.get("/_sim/receipts", params={"reference": "LIST"}).json()
+    assert receipt["Description"] in [b["Description"] for b in by_reference]
+    assert all(b["Description"].startswith("LIST-") for b in by_reference)
+    assert admin.get("/_sim/receipts", params={"reference": "NOPE"}).json() == []
     journals = [b for b in admin.get("/_sim/journals").json() if b["Description"] == entry["Description"]]
     assert len(journals) == 1 and len(journals[0]["JournalHeaders"][0]["JournalDetails"]) == 3
 

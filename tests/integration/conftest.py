@@ -219,17 +219,18 @@ class Sims:
         r.raise_for_status()
         return r.json()
 
-    def _sage(self, what: str) -> list[dict]:
-        r = self.http.get(f"{self.stack.sage_url}/_sim/{what}")
+    def _sage(self, what: str, **params) -> list[dict]:
+        r = self.http.get(f"{self.stack.sage_url}/_sim/{what}", params=params)
         r.raise_for_status()
         return json.loads(r.content, parse_float=Decimal)
 
     def sage_customers(self) -> list[dict]:
         return self._sage("customers")
 
-    def sage_receipts(self) -> list[dict]:
-        """Every CA (receipt) and AD (adjustment) batch with its entries."""
-        return self._sage("receipts")
+    def sage_receipts(self, reference: str | None = None) -> list[dict]:
+        """Every CA (receipt) and AD (adjustment) batch with its entries (only those of the order
+        `reference`: Description `<reference>-P…` / `-R…`)."""
+        return self._sage("receipts", **({} if reference is None else {"reference": reference}))
 
     def sage_journals(self) -> list[dict]:
         return self._sage("journals")

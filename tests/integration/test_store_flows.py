@@ -13,6 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
 from sagebridge_common.dead_letter import ERROR_PREFIX, header_dict
 from sagebridge_common.topics import ERP_RESULTS, ORDERS, PAYMENTS, REFUNDS
 
@@ -33,18 +36,13 @@ def customer_number(email: str) -> str:
     return ("W" + base64.b32encode(hashlib.sha256(key.encode()).digest()).decode().rstrip("="))[:12]
 
 
-def results(serde, **match) -> list[dict]:
-    out = []
-    for m in read_all(serde.bootstrap, ERP_RESULTS, idle=0.5):
-        _n, v = serde.deserialize(m.value())
-        if all(v.get(k) == want for k, want in match.items()):
-            out.append(v)
-    return out
+def results(rs: "Results", **match) -> list[dict]:
+    return rs.matching(**match)
 
 
 def sage_orders_of(sims, *numbers: str) -> list[dict]:
     refs = {PREFIX + n for n in numbers}
-    return [o for o in sims._sage("orders") if o["OrderReference"] in refs]
+    return [o for o in sims._sage("orders", reference=sorted(refs)) if o["OrderReference"] in refs]
 
 
 def customers_with(sims, email: str) -> list[dict]:
@@ -54,22 +52,48 @@ def customers_with(sims, email: str) -> list[dict]:
 
 def entries_for(sims, reference: str, record_type: str) -> list[tuple[dict, dict]]:
     """(batch, entry) of every receipt ("CA") or adjustment ("AD") entry referencing the order."""
-    return [(b, e) for b in sims.sage_receipts() if b["BatchRecordType"] == record_type
+    return [(b, e) for b in sims.sage_receipts(reference) if b["BatchRecordType"] == record_type
             for e in b["ReceiptsAdjustments"] if e["EntryReference"] == reference]
 
 
-class _Serde:
-    """The session serde with the broker address, so `results` reads the topic in one call."""
+class Results:
+    """erp.results.v1 read once from the beginning, then only what is new on each call. Late in a
+    suite the topic holds tens of thousands of results; reading it whole on every poll of a wait
+    would outlast the wait."""
 
-    def __init__(self, serde, bootstrap):
-        self._serde, self.bootstrap = serde, bootstrap
+    def __init__(self, serde, bootstrap) -> None:
+        self._serde = serde
+        self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"store-flows-{uuid.uuid4().hex}",
+                                   "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+        md = self._consumer.list_topics(ERP_RESULTS, timeout=10).topics[ERP_RESULTS]
+        self._consumer.assign([TopicPartition(ERP_RESULTS, p, 0) for p in md.partitions])
+        self._values: list[dict] = []
 
-    def deserialize(self, value):
-        return self._serde.deserialize(value)
+    def matching(self, **match) -> list[dict]:
+        while (msg := self._consumer.poll(0.3)) is not None:
+            if not msg.error():
+                self._values.append(self._serde.deserialize(msg.value())[1])
+        return [v for v in self._values if all(v.get(k) == want for k, want in match.items())]
+
+    def close(self) -> None:
+        self._consumer.close()
 
 
-def _rs(serde, bootstrap) -> _Serde:
-    return _Serde(serde, bootstrap)
+_READERS: dict[int, Results] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_readers():
+    yield
+    while _READERS:
+        _READERS.popitem()[1].close()
+
+
+def _rs(serde, bootstrap) -> Results:
+    """One reader for the module (the session's serde is one object)."""
+    if id(serde) not in _READERS:
+        _READERS[id(serde)] = Results(serde, bootstrap)
+    return _READERS[id(serde)]
 
 
 ADDRESS = {"street": "  9 Elm St  ", "city": "Albany", "zipcode": "12207", "country_code": "us",

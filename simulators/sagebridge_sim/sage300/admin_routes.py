@@ -1,10 +1,11 @@
 """Simulator admin routes (no auth, never faulted: FaultMiddleware skips `/_sim/`).
 
-`GET /_sim/orders` (every order with details and `received_at_ms`), `GET /_sim/stats`, `POST /_sim/reset`
+`GET /_sim/orders` (every order with details and `received_at_ms`; `?reference=R`, repeatable, only those
+orders, read by the indexed REFERENCE column: tests poll it while thousands of orders exist), `GET /_sim/stats`, `POST /_sim/reset`
 (clears orders, receipt/adjustment batches and journal batches; seeds and customers stay),
 `GET /_sim/customers`, `POST /_sim/customers/{id}` (change ARCustomers properties as an administrator
 would in A/R Customers, e.g. `{"CheckForDuplicatePOs": "Error"}`), `GET /_sim/receipts` (every CA and AD
-batch with its entries), `GET /_sim/journals`, `POST /_sim/record_locks` (the next N writes of a resource refused with `General`), `DELETE /_sim/orders/{OrderNumber}` (an order deleted in
+batch with its entries; `?reference=R` only the batches whose Description starts with `R-`), `GET /_sim/journals`, `POST /_sim/record_locks` (the next N writes of a resource refused with `General`), `DELETE /_sim/orders/{OrderNumber}` (an order deleted in
 O/E, its committed stock given back) and `POST /_sim/orders/{OrderNumber}/duplicate` (a clerk re-keying
 the order by hand: a new ORDUNIQ/ORDNUMBER with the same reference, PO number, lines and totals; the
 duplicate-PO check does not run, as it would not for a clerk's order under a customer set to Warning).
@@ -14,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from .ar_customers import update_customer
@@ -28,13 +29,19 @@ if TYPE_CHECKING:
     from .state import SimState
 
 
-def all_orders(sim: SimState) -> list[dict[str, Any]]:
-    """Every order as a Web API entry (with details) plus `received_at_ms`."""
+def all_orders(sim: SimState, references: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every order (or those with the given references) as a Web API entry (with details) plus
+    `received_at_ms`."""
     resource = sim.resources[("OE", "OEORDERS")]
-    rows = sim.db.order_rows()
     lines: dict[Decimal, list[dict]] = {}
-    for line in sim.db.select("OEORDD"):
-        lines.setdefault(line["ORDUNIQ"], []).append(line_entry(line))
+    if references:
+        rows = [r for ref in references if len(ref) <= 60 for r in sim.db.order_rows({"REFERENCE": ref})]
+        for h, _h1 in rows:
+            lines[h["ORDUNIQ"]] = [line_entry(line) for line in sim.db.order_lines(h["ORDUNIQ"])]
+    else:
+        rows = sim.db.order_rows()
+        for line in sim.db.select("OEORDD"):
+            lines.setdefault(line["ORDUNIQ"], []).append(line_entry(line))
     out = []
     for h, h1 in rows:
         entry = resource.entry({"OEORDH": h, "OEORDH1": h1})
@@ -64,10 +71,14 @@ def reset(sim: SimState) -> dict[str, Any]:
     return {"cleared_orders": cleared, **documents}
 
 
-def all_entries(sim: SimState, module: str, name: str) -> list[dict[str, Any]]:
-    """Every entry of a resource, details expanded (no paging)."""
+def all_entries(sim: SimState, module: str, name: str, description_prefix: str | None = None) -> list[dict[str, Any]]:
+    """Every entry of a resource, details expanded (no paging); with `description_prefix` only the
+    entries whose Description starts with it, filtered before the details are read."""
     resource = sim.resources[(module, name)]
-    return resource.expand(sim.db, resource.load(sim.db, None))
+    entries = resource.load(sim.db, None)
+    if description_prefix is not None:
+        entries = [e for e in entries if str(e.get("Description") or "").startswith(description_prefix)]
+    return resource.expand(sim.db, entries)
 
 
 def _order_by_number(sim: SimState, number: str) -> tuple[dict, dict]:
@@ -101,8 +112,8 @@ def install_sim_routes(app: FastAPI, sim: SimState) -> None:
     """The routes of this module's docstring."""
 
     @app.get("/_sim/orders")
-    async def sim_orders():
-        return SageJSON(await run_in_threadpool(all_orders, sim))
+    async def sim_orders(reference: list[str] | None = Query(None)):
+        return SageJSON(await run_in_threadpool(all_orders, sim, reference))
 
     @app.get("/_sim/stats")
     async def sim_stats():
@@ -117,8 +128,9 @@ def install_sim_routes(app: FastAPI, sim: SimState) -> None:
         return SageJSON(await run_in_threadpool(all_entries, sim, "AR", "ARCUSTOMERS"))
 
     @app.get("/_sim/receipts")
-    async def sim_receipts():
-        return SageJSON(await run_in_threadpool(all_entries, sim, "AR", "ARRECEIPTANDADJUSTMENTBATCHES"))
+    async def sim_receipts(reference: str | None = None):
+        prefix = None if reference is None else f"{reference}-"
+        return SageJSON(await run_in_threadpool(all_entries, sim, "AR", "ARRECEIPTANDADJUSTMENTBATCHES", prefix))
 
     @app.get("/_sim/journals")
     async def sim_journals():
