@@ -121,6 +121,16 @@ def steady_rate(received_ms: list[int], skip_ms: int = 1000) -> dict:
             "first_to_last_s": (ts[-1] - ts[0]) / 1000}
 
 
+def start_broker_and_sage(stack: Stack) -> None:
+    """What an erp-writer bench needs before its writer: the broker, the topics and the Sage 300
+    simulator (no storefront, no other service)."""
+    stack.work.mkdir(parents=True, exist_ok=True)
+    stack.start_broker()
+    stack.apply_topics()
+    stack.logs.mkdir(parents=True, exist_ok=True)
+    start_sage(stack)
+
+
 def start_sage(stack: Stack) -> None:
     """Only the Sage 300 simulator (erp-writer needs nothing else), with the same arguments as
     `Stack.start_simulators`."""
@@ -168,11 +178,7 @@ def one_run(setting: str, max_in_flight: int, n: int, guard: str = "off") -> dic
         stack = Stack(cfg)
         sims = None
         try:
-            stack.work.mkdir(parents=True, exist_ok=True)
-            stack.start_broker()
-            stack.apply_topics()
-            stack.logs.mkdir(parents=True, exist_ok=True)
-            start_sage(stack)
+            start_broker_and_sage(stack)
             sims = Sims(stack)
             prefix = f"B{setting.upper()}{max_in_flight}{uuid.uuid4().hex[:4].upper()}"
             numbers = produce_orders(stack.bootstrap, n, prefix, stack.pair_id)

@@ -50,7 +50,7 @@ import httpx
 
 from common import (BENCH_DIR, Sims, cpu_seconds, foreign_load, leftover_processes, metric_value, summarize, table, temp_work_dir,
                     wait_until, write_json)
-from erp_writer_throughput import start_sage
+from erp_writer_throughput import start_broker_and_sage
 from sagebridge_common.avro_serde import SingleObjectSerde
 from sagebridge_common.customers import email_key
 from sagebridge_common.events import new_metadata
@@ -325,11 +325,7 @@ def run(args) -> dict:
         stack = Stack(cfg)
         sims = watcher = pacer = None
         try:
-            stack.work.mkdir(parents=True, exist_ok=True)
-            stack.start_broker()
-            stack.apply_topics()
-            stack.logs.mkdir(parents=True, exist_ok=True)
-            start_sage(stack)
+            start_broker_and_sage(stack)
             sims = Sims(stack)
             sims.sage_faults(reset=True, latency_ms=SAGE_LATENCY_MS)
             watcher = ResultWatcher(stack.bootstrap, serde)
