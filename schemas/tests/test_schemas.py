@@ -134,19 +134,25 @@ def examples() -> dict[str, dict]:
         "InventoryLevel": {
             "metadata": metadata("inventory.level", "sage300", "TEA-EG-250@LON"), "sku": "TEA-EG-250",
             "location": "LON", "on_hand": Decimal("120.0000"), "committed": Decimal("7.5000"),
-            "available": Decimal("112.5000"), "as_of": T0},
+            "available": Decimal("112.5000"), "as_of": T0, "quantity": Decimal("112.5000"), "erp_item": "TEAEG250",
+            "erp_locations": ["LON", "LON2"], "source_version": "2026120112300045|TEAEG250|LON"},
         "Product": {
             "metadata": metadata("product.updated", "sage300", "TEA-EG-250"), "sku": "TEA-EG-250",
             "name": "Earl Grey 250g", "description": None, "price": Decimal("19.9900"), "currency": "GBP",
-            "active": True, "weight": Decimal("0.2750"), "categories": ["Tea", "Black tea"]},
+            "active": True, "weight": Decimal("0.2750"), "categories": ["Tea", "Black tea"], "erp_item": "TEAEG250",
+            "erp_category": "TEA", "create_missing_categories": False, "deleted": False,
+            "source_version": "2026120112300045|TEAEG250"},
         "Shipment": {
             "metadata": metadata("shipment.created", "sage300"), "order_id": "10042",
             "order_number": "XC-10042", "shipment_id": "SHP-881", "carrier": "Royal Mail", "service": None,
             "tracking_number": "RM123456785GB", "shipped_at": T0 + timedelta(days=1),
-            "lines": [{"sku": "TEA-EG-250", "quantity": Decimal("2.0000")}]},
+            "lines": [{"sku": "TEA-EG-250", "quantity": Decimal("2.0000")}], "reference": "XC1-10042",
+            "deleted": False, "source_version": "2026120209150000|12"},
         "OrderStatus": {
             "metadata": metadata("order.status", "sage300"), "order_id": "10042", "order_number": "XC-10042",
-            "status": "C", "fulfilment_status": "S", "changed_at": T0 + timedelta(days=1)},
+            "status": "complete", "fulfilment_status": "shipped", "changed_at": T0 + timedelta(days=1),
+            "shipping_status": "S", "payment_status": None, "hold_reason": None, "reference": "XC1-10042",
+            "source_version": "2026120209150000|7"},
         "StorefrontNotification": {
             "metadata": metadata("storefront.notification"), "storefront": "shift4shop", "entity_type": "order",
             "entity_id": "10042", "event": "order.created", "received_at": T0},

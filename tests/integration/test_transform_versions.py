@@ -119,9 +119,16 @@ def test_an_older_version_after_a_restart_is_still_dropped(bootstrap, serde, pai
         send(bootstrap, serde, pair_id, "7001", "20261201120000-aa", DECLINED)      # the poll's older snapshot
         send(bootstrap, serde, pair_id, "7001", "20261201120500-bb", PAID)          # the same version again
         send(bootstrap, serde, pair_id, "7001", "20261201121000-cc", PAID)          # newer: proves both were seen
-        assert orders.wait_for("7001", "20261201121000-cc") == [("20261201120500-bb", "paid"),
-                                                                ("20261201121000-cc", "paid")]
+        seen = orders.wait_for("7001", "20261201121000-cc")
+    # Delivery is at-least-once: the first run's output may reach the topic twice (a producer retry
+    # the broker does not deduplicate), so the versions are compared as they changed. The drop
+    # counters say what the second run did with the older snapshot and the repeat.
+    assert distinct_runs(seen) == [("20261201120500-bb", "paid"), ("20261201121000-cc", "paid")]
     assert dropped(pair_id, "older") == 1 and dropped(pair_id, "repeat") == 1
+
+
+def distinct_runs(seen: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [v for i, v in enumerate(seen) if i == 0 or seen[i - 1] != v]
 
 
 def test_older_dropped_and_two_changes_within_one_second_both_mapped(bootstrap, serde, pair, orders):

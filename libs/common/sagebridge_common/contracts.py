@@ -12,7 +12,8 @@ state saved only after the records before it are delivered):
   reference plus the duplicate-PO guard; Intacct: `uniqueid` with a stable control id; Sage Pro: one
   DB transaction guarded by the reference). "Ensure" means a repeat is harmless: it answers
   `already_present` instead of writing again.
-- `StorefrontSink`: stock, price, order status, shipment tracking on the store.
+- `StorefrontSink`: stock, product (price, text, enabled, category), order status, shipment
+  tracking and customer profiles on the store.
 - `StorefrontLedger` / `ErpLedger`: read-only listings of both books for `sagebridge reconcile`.
 
 Every call raises the runtime's error vocabulary (`errors.py`) so retries, budgets and the DLQ work
@@ -130,17 +131,31 @@ class ErpSink(Protocol):
 
 @runtime_checkable
 class StorefrontSink(Protocol):
+    """The store side of ERP -> store flows. Each call is idempotent (it sets a state, it never
+    adds to one), so a redelivered event is harmless. An unknown SKU, order or customer raises a
+    `PermanentError` with reason `unknown_sku` / `unknown_order` / `unknown_customer`; a value the
+    store must never receive (a system-only status code) raises one with reason `refused_value`."""
     kind: str
 
-    def set_stock(self, sku: str, quantity: Decimal, location: str | None = None) -> WriteOutcome: ...
+    def set_stock(self, sku: str, quantity: Decimal, location: str | None = None) -> WriteOutcome:
+        """The store's stock of `sku` (product or variant) becomes `quantity`."""
 
-    def set_price(self, sku: str, price: Decimal, currency: str) -> WriteOutcome: ...
+    def update_product(self, product: dict[str, Any]) -> WriteOutcome:
+        """Canonical Product (schemas/avro/v2/Product.avsc): price (when not null), description,
+        enabled (`active`), categories; only what differs from the store's copy is written."""
 
-    def set_order_status(self, order_id: str, status: str) -> WriteOutcome: ...
+    def set_order_status(self, order_number: str, *, shipping_status: str | None = None,
+                         payment_status: str | None = None) -> WriteOutcome:
+        """The store order's shipping and/or payment status codes (store codes, already mapped)."""
 
-    def add_shipment(self, order_id: str, carrier: str | None, tracking_number: str) -> WriteOutcome: ...
+    def add_shipment(self, order_number: str, carrier: str | None, tracking_number: str) -> WriteOutcome:
+        """A tracking number on the store order (kept once: a repeat answers `already_present`)."""
 
-    def ping(self) -> tuple[bool, str]: ...
+    def update_customer(self, customer: dict[str, Any]) -> WriteOutcome:
+        """Canonical Customer from the ERP -> the store profile with that e-mail, where the API allows."""
+
+    def ping(self) -> tuple[bool, str]:
+        """Readiness: (reachable, detail)."""
 
 
 # -- ledgers: read-only views for reconciliation (`reconcile.py`) ----------------------------------

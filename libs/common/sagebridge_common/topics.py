@@ -38,16 +38,21 @@ INVENTORY = "erp.inventory.v1"
 PRODUCTS = "erp.products.v1"
 SHIPMENTS = "erp.shipments.v1"
 ERP_CUSTOMERS = "erp.customers.v1"
+ORDER_STATUS = "erp.order_status.v1"        # ERP-side order status (complete, on hold...), key: store order number
 ERP_RESULTS = "erp.results.v1"
 STOREFRONT_RESULTS = "storefront.results.v1"
 INGEST_NOTIFICATIONS = "sagebridge.ingest.notifications.v1"
 INGEST_STATE = "sagebridge.ingest.state.v1"
 REDRIVE_STATE = "sagebridge.redrive.state.v1"
+ERP_CDC_STATE = "sagebridge.erp_cdc.state.v1"   # change-capture cursors (source_runner), one record per table
 # Keyed-state changelogs (keyed_state.py): compacted, one partition per partition of their input.
 TRANSFORM_VERSIONS_CHANGELOG = "sagebridge.transform.versions.changelog.v1"   # input: STOREFRONT_RAW
 ERP_WRITER_ORDERS_CHANGELOG = "sagebridge.erp_writer.orders.changelog.v1"       # input: ORDERS
+TRANSFORM_ERP_CHANGELOG = "sagebridge.transform.erp.changelog.v1"                 # input: ERP_RAW
+STOREFRONT_WRITER_VERSIONS_CHANGELOG = "sagebridge.storefront_writer.versions.changelog.v1"  # per written key
 # Link tables (link_table.py): compacted, read whole by every instance.
 ERP_WRITER_CUSTOMER_LINKS = "sagebridge.erp_writer.customer_links.v1"  # <pair>|<email_key> -> ERP customer
+ERP_CDC_ROWS = "sagebridge.erp_cdc.rows.v1"    # <pair>|<table>|<row key> -> hash of the row last emitted
 SOURCE_DLQ = "sagebridge.source.dlq.v1"     # changes a source runner could not fetch (no service-specific DLQ)
 
 _RETAIN = {"retention.ms": WEEK_MS}
@@ -64,14 +69,19 @@ BASE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(PRODUCTS, configs=_COMPACT),
     TopicSpec(SHIPMENTS, configs=_RETAIN),
     TopicSpec(ERP_CUSTOMERS, configs=_COMPACT),
+    TopicSpec(ORDER_STATUS, configs=_RETAIN),
     TopicSpec(ERP_RESULTS, configs=_RETAIN, consumed=False),
     TopicSpec(STOREFRONT_RESULTS, configs=_RETAIN, consumed=False),
     TopicSpec(INGEST_NOTIFICATIONS, configs=_RETAIN),
     TopicSpec(INGEST_STATE, partitions=1, configs=_COMPACT, consumed=False),
     TopicSpec(REDRIVE_STATE, partitions=1, configs=_COMPACT, consumed=False),
+    TopicSpec(ERP_CDC_STATE, partitions=1, configs=_COMPACT, consumed=False),
     TopicSpec(TRANSFORM_VERSIONS_CHANGELOG, configs=_COMPACT, consumed=False),
     TopicSpec(ERP_WRITER_ORDERS_CHANGELOG, configs=_COMPACT, consumed=False),
     TopicSpec(ERP_WRITER_CUSTOMER_LINKS, configs=_COMPACT, consumed=False),
+    TopicSpec(TRANSFORM_ERP_CHANGELOG, configs=_COMPACT, consumed=False),
+    TopicSpec(STOREFRONT_WRITER_VERSIONS_CHANGELOG, configs=_COMPACT, consumed=False),
+    TopicSpec(ERP_CDC_ROWS, configs=_COMPACT, consumed=False),
     TopicSpec(SOURCE_DLQ, partitions=1, configs={"retention.ms": MONTH_MS}, consumed=False),
 )
 

@@ -53,3 +53,8 @@ def test_tracebacks_are_inside_the_json_line_and_scrubbed():
     assert "\n" not in text
     line = json.loads(text)
     assert "Traceback" in line["exc"] and "ValueError" in line["exc"] and "4111" not in line["exc"]
+
+
+def test_only_luhn_valid_digit_runs_are_masked_as_cards():
+    assert scrub("pan 5500 0000 0000 0004 and 378282246310005") == "pan [card-redacted] and [card-redacted]"
+    assert scrub("version 20261201120500-bb") == "version 20261201120500-bb"      # fails the Luhn check
