@@ -21,7 +21,7 @@ want=$(cat requirements.txt libs/*/pyproject.toml connectors/pyproject.toml serv
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
   .venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps \
-    -e libs/common -e connectors -e services/ingest -e services/transform -e services/erp_writer \
+    -e libs/common -e connectors -e services/ingest -e services/transform -e services/erp_writer -e services/erp_cdc -e services/storefront_writer \
     -e simulators -e devstack
   echo "$want" > "$stamp"
 fi

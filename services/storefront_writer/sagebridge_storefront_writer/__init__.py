@@ -1,0 +1,1 @@
+"""storefront_writer: ERP-origin canonical events (stock, products, shipments, order status, customers) written to the store."""
