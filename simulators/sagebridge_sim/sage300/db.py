@@ -87,9 +87,14 @@ class Table:
         return {c.name: c for c in self.cols}
 
 
+AUDIT_INDEX = "AUDTDATE,AUDTTIME"     # change capture's range query (erp_cdc) is one index seek
+
+
 def _table(name: str, key: list[Col], rest: list[Col], unique: tuple[str, ...] = (),
            indexes: tuple[str, ...] = ()) -> Table:
-    return Table(name, tuple(c.name for c in key), tuple(key + AUDIT + rest), unique, indexes)
+    """`indexes`: column names, or comma-joined names for a composite index. Every table gets the
+    audit-stamp index, as a Sage 300 site that runs change capture is asked to create."""
+    return Table(name, tuple(c.name for c in key), tuple(key + AUDIT + rest), unique, indexes + (AUDIT_INDEX,))
 
 
 SCHEMA: dict[str, Table] = {t.name: t for t in [
@@ -124,11 +129,23 @@ SCHEMA: dict[str, Table] = {t.name: t for t in [
         C("SHPADDR3", 60), C("SHPADDR4", 60), C("SHPCONTACT", 60), C("ORHOMECURR", 3), C("ORRATETYPE", 2),
         I("TAXOVERRD"), _amt("MISCTOTAL"), _amt("ITEMTOTAL")],
         unique=("ORDNUMBER",), indexes=("REFERENCE", "CUSTOMER")),
-    _table("OEORDH1", [D("ORDUNIQ", 19, 0)], [C("SHPEMAIL", 50), C("SHIPTRACK", 36), I("NUMSHPMENT")]),
+    _table("OEORDH1", [D("ORDUNIQ", 19, 0)], [C("SHPEMAIL", 50), C("SHIPTRACK", 36), I("NUMSHPMENT"),
+                                              # added for the ERP -> store flows (issue 7)
+                                              C("LASTSHINUM", 22), C("HOLDREASON", 60)]),
     _table("OEORDD", [D("ORDUNIQ", 19, 0), D("LINENUM", 9, 0)], [
         I("LINETYPE"), C("ITEM", 24), C("MISCCHARGE", 6), C("LOCATION", 6), C("DESC", 60),
         _qty("QTYORDERED"), _qty("QTYSHIPPED"), _qty("QTYBACKORD"), _qty("QTYCOMMIT"),
         D("UNITPRICE", 19, 6), I("PRICEOVER"), _amt("EXTINVMISC"), I("COMPLETE")]),
+    _table("OESHIH", [D("SHIUNIQ", 19, 0)], [
+        C("SHINUMBER", 22), D("ORDUNIQ", 19, 0), C("ORDNUMBER", 22), C("CUSTOMER", 12), C("PONUMBER", 22),
+        C("REFERENCE", 60), _date("SHIDATE"), C("SHIPVIA", 6), C("VIADESC", 60), C("SHIPTRACK", 36),
+        I("COMPLETE"), _amt("SHINETWTX")], unique=("SHINUMBER",), indexes=("ORDUNIQ",)),
+    _table("OESHID", [D("SHIUNIQ", 19, 0), D("LINENUM", 9, 0)], [
+        C("ITEM", 24), C("LOCATION", 6), _qty("QTYSHIPPED"), C("SHIUNIT", 10), D("UNITPRICE", 19, 6),
+        C("ORDNUMBER", 22), D("ORDDTLNUM", 9, 0), C("SHIPTRACK", 36), I("COMPLETE")]),
+    _table("ICPRICP", [C("CURRENCY", 3), C("ITEMNO", 24), C("PRICELIST", 6), I("DPRICETYPE"), C("QTYUNIT", 10),
+                       C("WEIGHTUNIT", 10)], [
+        D("UNITPRICE", 19, 6), D("CONVERSION", 19, 6), _date("SALESTART"), _date("SALEEND")]),
     _table("OEMISC", [C("MISCCHARGE", 6)], [C("DESC", 60)]),
     _table("OEVIA", [C("CODE", 6)], [C("NAME", 60)]),
 ]}
@@ -252,6 +269,8 @@ class Sage300Database:
                         blank = "' '" if col.kind == "C" else "0"
                         cur.execute(f"ALTER TABLE {q(table.name)} ADD COLUMN {q(col.name)} {col.sql_type()} "
                                     f"NOT NULL DEFAULT {blank}")
+                for stmt in _index_ddl(table):
+                    cur.execute(stmt)
 
     # ----- generic row access -------------------------------------------------------------------
     def _stamp(self, row: dict[str, Any], user: str | None) -> None:
@@ -408,9 +427,14 @@ def _ddl(table: Table) -> list[str]:
     stmts = [f"CREATE TABLE {q(table.name)} ({cols}, PRIMARY KEY ({pk}))"]
     for col in table.unique:
         stmts.append(f"CREATE UNIQUE INDEX {q(table.name + '_' + col)} ON {q(table.name)} ({q(col)})")
-    for col in table.indexes:
-        stmts.append(f"CREATE INDEX {q(table.name + '_' + col)} ON {q(table.name)} ({q(col)})")
+    stmts += _index_ddl(table)
     return stmts
+
+
+def _index_ddl(table: Table) -> list[str]:
+    """IF NOT EXISTS (SQLite, PostgreSQL): create_schema re-runs it for tables an older simulator made."""
+    return [f"CREATE INDEX IF NOT EXISTS {q(table.name + '_' + spec.replace(',', '_'))} ON {q(table.name)} "
+            f"({', '.join(q(c) for c in spec.split(','))})" for spec in table.indexes]
 
 
 @dataclass(frozen=True)
