@@ -246,3 +246,12 @@ def test_http_clock(db, client):
     finally:
         thawed = client.post("/_sim/erp/clock", json={"freeze": False, "time_zone": "UTC"}).json()
     assert thawed["frozen"] is None and thawed["time_zone"] == "UTC"
+
+
+def test_frozen_clock_also_stamps_http_writes(db, driver, client):
+    with driver.frozen_clock((20260315, 8000000)) as frozen:
+        row = client.post("/_sim/erp/stock", json={"item": ITEM, "location": "1", "quantity": 1}).json()
+        inner = driver.adjust_stock(ITEM, "1", 1)
+    assert (row["AUDTDATE"], row["AUDTTIME"]) == ("20260315", "8000000")
+    assert (inner["AUDTDATE"], inner["AUDTTIME"]) == frozen
+    assert db.stamp_override is None

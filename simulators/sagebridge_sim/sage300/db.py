@@ -305,9 +305,10 @@ class Sage300Database:
 
     @contextmanager
     def frozen_stamp(self, at: datetime | tuple[int, int] | None = None) -> Iterator[tuple[int, int]]:
-        """Every row written inside the block (by any thread: the lock is held) carries one stamp:
+        """Every row written inside the block (by any thread, the Web API's too) carries one stamp:
         `at` (a moment read on the server's clock, or an explicit (date, time)), default now. Nests:
-        an inner block keeps the outer stamp unless it names its own."""
+        an inner block keeps the outer stamp unless it names its own. The lock is not held across the
+        block, so a test may call the simulator over HTTP inside it."""
         with self.lock:
             previous = self.stamp_override
             if isinstance(at, tuple):
@@ -317,9 +318,10 @@ class Sage300Database:
             else:
                 frozen = previous or local_stamp(self.time_zone)
             self.stamp_override = frozen
-            try:
-                yield frozen
-            finally:
+        try:
+            yield frozen
+        finally:
+            with self.lock:
                 self.stamp_override = previous
 
     def next_key(self, cur: pyodbc.Cursor, table: str, column: str, floor: int = 0) -> int:

@@ -384,7 +384,7 @@ def _quantities(details: list[dict[str, Any]], lines: Mapping[int | str, Any] | 
     else:
         picks = []
         for ref, qty in lines.items():
-            match = [d for d in items if (int(d["LINENUM"]) == ref if isinstance(ref, int)
+            match = [d for d in items if (d["LINENUM"] == ref if isinstance(ref, (int, Decimal))
                                           else d["ITEM"] == ref or unformat_item(d["ITEM"]) == unformat_item(ref))]
             if not match:
                 raise ErpError(f"The order has no item line {ref}.")
