@@ -255,3 +255,13 @@ def test_frozen_clock_also_stamps_http_writes(db, driver, client):
     assert (row["AUDTDATE"], row["AUDTTIME"]) == ("20260315", "8000000")
     assert (inner["AUDTDATE"], inner["AUDTTIME"]) == frozen
     assert db.stamp_override is None
+
+
+def test_deleting_a_partly_shipped_order_gives_back_only_what_it_still_commits(db, driver):
+    before = stock(db)
+    order = new_order(db, qty=3)
+    driver.ship_order(order["ORDNUMBER"], "T", {ITEM: 1})
+    db.delete_order(order["ORDUNIQ"])
+    after = stock(db)
+    assert (after["QTYCOMMIT"], after["QTYSALORDR"]) == (before["QTYCOMMIT"], before["QTYSALORDR"])
+    assert after["QTYSHNOCST"] == before["QTYSHNOCST"] + 1      # the shipped unit stays shipped

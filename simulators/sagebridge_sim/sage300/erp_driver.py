@@ -35,7 +35,7 @@ from typing import Any, Iterator, Mapping
 
 import pyodbc
 
-from .db import AUDIT, SCHEMA, Sage300Database, unformat_item, zone_named
+from .db import AUDIT, LINE_STEP, SCHEMA, Sage300Database, unformat_item, zone_named
 
 ZERO = Decimal(0)
 OPEN_ORDER, COMPLETE_ORDER = 1, 3          # OEORDH.COMPLETE
@@ -134,7 +134,7 @@ class ErpDriver:
     def _ship_line(self, cur: pyodbc.Cursor, head: dict[str, Any], line: dict[str, Any], qty: Decimal,
                    shiuniq: int, n: int, tracking: str) -> dict[str, Any]:
         item = self.db.get("ICITEM", {"ITEMNO": unformat_item(line["ITEM"])}, cur)
-        return {"SHIUNIQ": Decimal(shiuniq), "LINENUM": Decimal(n * 32), "ITEM": line["ITEM"],
+        return {"SHIUNIQ": Decimal(shiuniq), "LINENUM": Decimal(n * LINE_STEP), "ITEM": line["ITEM"],
                 "LOCATION": line["LOCATION"], "QTYSHIPPED": qty, "SHIUNIT": item["STOCKUNIT"] if item else "EA",
                 "UNITPRICE": line["UNITPRICE"], "ORDNUMBER": head["ORDNUMBER"], "ORDDTLNUM": line["LINENUM"],
                 "SHIPTRACK": tracking, "COMPLETE": LINE_OPEN}
@@ -204,8 +204,10 @@ class ErpDriver:
             key = {"ORDUNIQ": head["ORDUNIQ"]}
             moved = []
             for line in self.db.select("OEORDD", key, cur):
-                if line["LINETYPE"] == 1 and line["COMPLETE"] != LINE_COMPLETE and _outstanding(line) > ZERO:
-                    moved.append(self._uncommit(cur, line, _outstanding(line)))
+                if line["LINETYPE"] == 1 and line["COMPLETE"] != LINE_COMPLETE and line["QTYCOMMIT"] > ZERO:
+                    moved.append(self._uncommit(cur, line, line["QTYCOMMIT"]))
+                    self.db.update(cur, "OEORDD", {**key, "LINENUM": line["LINENUM"]},
+                                   {"QTYCOMMIT": ZERO, "QTYBACKORD": ZERO}, self.user)
             lines = self._complete_lines(cur, self.db.select("OEORDD", key, cur))
             self.db.update(cur, "OEORDH", key, {"COMPLETE": COMPLETE_ORDER}, self.user)
             return {"OEORDH": self.db.get("OEORDH", key, cur), "OEORDD": lines, "ICILOC": moved}
