@@ -13,7 +13,7 @@ import signal
 import uvicorn
 
 from .app import create_app
-from .db import Sage300Database
+from .db import Sage300Database, zone_named
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--password", default="SAGE300")
     p.add_argument("--page-size", type=int, default=100)
     p.add_argument("--seed-demo", action="store_true", help="load the demo company (idempotent)")
+    p.add_argument("--time-zone", default="UTC",
+                   help="zone of the simulated server's clock: AUDTDATE/AUDTTIME are stamped in it, as Sage stamps local time")
     p.add_argument("--lenient-tax", action="store_true",
                    help="keep an order's TaxAmount1 without TaxOverride (a real server ignores it and computes the tax)")
     return p.parse_args(argv)
@@ -34,6 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     db = Sage300Database(args.db, org=args.company.upper(), audit_user=args.user.upper())
+    db.time_zone = zone_named(args.time_zone)
     db.create_schema()
     if args.seed_demo:
         db.seed_demo()

@@ -2,7 +2,7 @@
 
 `GET /_sim/orders` (every order with details and `received_at_ms`; `?reference=R`, repeatable, only those
 orders, read by the indexed REFERENCE column: tests poll it while thousands of orders exist), `GET /_sim/stats`, `POST /_sim/reset`
-(clears orders, receipt/adjustment batches and journal batches; seeds and customers stay),
+(clears orders and shipments, receipt/adjustment batches and journal batches; seeds and customers stay),
 `GET /_sim/customers`, `POST /_sim/customers/{id}` (change ARCustomers properties as an administrator
 would in A/R Customers, e.g. `{"CheckForDuplicatePOs": "Error"}`), `GET /_sim/receipts` (every CA and AD
 batch with its entries; `?reference=R` only the batches whose Description starts with `R-`), `GET /_sim/journals`, `POST /_sim/record_locks` (the next N writes of a resource refused with `General`), `DELETE /_sim/orders/{OrderNumber}` (an order deleted in

@@ -15,7 +15,7 @@ Query options (queries.py): `$filter` (odata.py), `$top`, `$skip`, `$count=true`
 Modules: http_errors (error body, JSON), conversions (column <-> JSON values), resources (table as entity
 set), queries (GET), oe_orders / oe_order_build / oe_order_post (OE/OEOrders), ar_customers, ar_batches, gl_journals,
 ledger_tables (their tables and seeds), catalog,
-state, admin_routes; this module wires them into the app.
+state, admin_routes, erp_driver / erp_routes (the ERP side: `/_sim/erp/...`); this module wires them into the app.
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from .admin_routes import all_orders, install_sim_routes, reset, stats
 from .ar_batches import post_batch
 from .ar_customers import patch_customer, post_customer
 from .db import Sage300Database
+from .erp_routes import install_erp_routes
 from .gl_journals import post_journal
 from .http_errors import SageError, error_response, fault_body, parse_json
 from .oe_order_post import post_order
@@ -104,6 +105,7 @@ def create_app(db: Sage300Database, company: str = "SAMINC", user: str = "WEBAPI
     app.state.sim = sim
     install_admin_routes(app, injector)
     install_sim_routes(app, sim)
+    install_erp_routes(app, sim)
 
     @app.api_route(API_ROOT + "/{company}/{module}/{resource:path}", methods=ALL_METHODS)
     async def api(request: Request, company: str, module: str, resource: str):

@@ -4,7 +4,9 @@ Why real tables: the hub's change-data-capture service reads Sage 300's own tabl
 ARCUS, OEORDH, OEORDD, ...) over ODBC, so the simulator keeps its state exactly where and how Sage
 would: CHAR(n) columns space-padded on write, dates as DECIMAL(9,0) YYYYMMDD, times as DECIMAL(9,0)
 HHMMSShh, audit columns AUDTDATE/AUDTTIME/AUDTUSER/AUDTORG right after the key, stamped in UTC on
-every insert and update.
+every insert and update (UTC by default; `time_zone` stamps the local clock of a Sage server in that
+zone, as real Sage does, and `frozen_stamp()` makes every row written inside a block share one stamp, so
+change-capture tests can write many rows in "one second").
 
 Portability: only CHAR/DECIMAL/SMALLINT types and every identifier double-quoted (DESC is a reserved
 word), so the same DDL runs on SQLite (sqlite3odbc) and PostgreSQL (psqlodbc). SQLite keeps DECIMAL
@@ -17,10 +19,11 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Iterator, Mapping
+from zoneinfo import ZoneInfo
 
 import pyodbc
 
@@ -135,7 +138,9 @@ SCHEMA: dict[str, Table] = {t.name: t for t in [
     _table("OEORDD", [D("ORDUNIQ", 19, 0), D("LINENUM", 9, 0)], [
         I("LINETYPE"), C("ITEM", 24), C("MISCCHARGE", 6), C("LOCATION", 6), C("DESC", 60),
         _qty("QTYORDERED"), _qty("QTYSHIPPED"), _qty("QTYBACKORD"), _qty("QTYCOMMIT"),
-        D("UNITPRICE", 19, 6), I("PRICEOVER"), _amt("EXTINVMISC"), I("COMPLETE")]),
+        D("UNITPRICE", 19, 6), I("PRICEOVER"), _amt("EXTINVMISC"), I("COMPLETE"),
+        # added for shipments (issue 7): quantity shipped to date over every posted shipment
+        _qty("QTYSHPTODT")]),
     _table("OESHIH", [D("SHIUNIQ", 19, 0)], [
         C("SHINUMBER", 22), D("ORDUNIQ", 19, 0), C("ORDNUMBER", 22), C("CUSTOMER", 12), C("PONUMBER", 22),
         C("REFERENCE", 60), _date("SHIDATE"), C("SHIPVIA", 6), C("VIADESC", 60), C("SHIPTRACK", 36),
@@ -152,6 +157,7 @@ SCHEMA: dict[str, Table] = {t.name: t for t in [
 
 LINE_STEP = 32
 ORDER_TABLES = ("OEORDD", "OEORDH1", "OEORDH")
+SHIPMENT_TABLES = ("OESHID", "OESHIH")   # written by erp_driver.ship_order; cleared with the orders
 
 
 def q(name: str) -> str:
@@ -177,6 +183,23 @@ def utc_stamp(now: datetime | None = None) -> tuple[int, int]:
     date = now.year * 10000 + now.month * 100 + now.day
     time = now.hour * 1000000 + now.minute * 10000 + now.second * 100 + now.microsecond // 10000
     return date, time
+
+
+def local_stamp(zone: tzinfo | None = None) -> tuple[int, int]:
+    """(YYYYMMDD, HHMMSShh) of the current time on a clock in `zone` (UTC when None)."""
+    return utc_stamp(datetime.now(zone or timezone.utc))
+
+
+def stamp_of(moment: datetime, zone: tzinfo | None = None) -> tuple[int, int]:
+    """(YYYYMMDD, HHMMSShh) of `moment` (aware; naive = UTC) read on a clock in `zone` (UTC when None)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return utc_stamp(moment.astimezone(zone or timezone.utc))
+
+
+def zone_named(name: str | None) -> tzinfo:
+    """An IANA zone name ("America/Vancouver"); None, "" or "UTC" = UTC."""
+    return timezone.utc if not name or name.upper() == "UTC" else ZoneInfo(name)
 
 
 class RowError(ValueError):
@@ -232,6 +255,9 @@ class Sage300Database:
             self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.autocommit = False
         self._last_orduniq: int | None = None
+        self._last_keys: dict[tuple[str, str], int] = {}
+        self.time_zone: tzinfo = timezone.utc        # the Sage server's clock (AUDTDATE/AUDTTIME are local)
+        self.stamp_override: tuple[int, int] | None = None   # set by frozen_stamp()
 
     def close(self) -> None:
         with self.lock:
@@ -272,9 +298,45 @@ class Sage300Database:
                 for stmt in _index_ddl(table):
                     cur.execute(stmt)
 
+    # ----- clock ---------------------------------------------------------------------------------
+    def stamp(self) -> tuple[int, int]:
+        """The (AUDTDATE, AUDTTIME) the next written row gets: the frozen stamp inside
+        `frozen_stamp()`, else now on the server's clock (`time_zone`)."""
+        return self.stamp_override or local_stamp(self.time_zone)
+
+    @contextmanager
+    def frozen_stamp(self, at: datetime | tuple[int, int] | None = None) -> Iterator[tuple[int, int]]:
+        """Every row written inside the block (by any thread, the Web API's too) carries one stamp:
+        `at` (a moment read on the server's clock, or an explicit (date, time)), default now. Nests:
+        an inner block keeps the outer stamp unless it names its own. The lock is not held across the
+        block, so a test may call the simulator over HTTP inside it."""
+        with self.lock:
+            previous = self.stamp_override
+            if isinstance(at, tuple):
+                frozen = (int(at[0]), int(at[1]))
+            elif at is not None:
+                frozen = stamp_of(at, self.time_zone)
+            else:
+                frozen = previous or local_stamp(self.time_zone)
+            self.stamp_override = frozen
+        try:
+            yield frozen
+        finally:
+            with self.lock:
+                self.stamp_override = previous
+
+    def next_key(self, cur: pyodbc.Cursor, table: str, column: str, floor: int = 0) -> int:
+        """Next uniquifier of `table.column`: above every stored one and every one handed out before
+        (never reused after a delete, so CDC keys stay unique)."""
+        with self.lock:
+            highest = self.highest(table, column, None, cur)
+            last = max(self._last_keys.get((table, column), floor), int(highest or 0))
+            self._last_keys[(table, column)] = last + 1
+            return last + 1
+
     # ----- generic row access -------------------------------------------------------------------
     def _stamp(self, row: dict[str, Any], user: str | None) -> None:
-        row["AUDTDATE"], row["AUDTTIME"] = utc_stamp()
+        row["AUDTDATE"], row["AUDTTIME"] = self.stamp()
         row["AUDTUSER"] = (user or self.audit_user).upper()[:8]
         row["AUDTORG"] = self.org.upper()[:6]
 
@@ -301,6 +363,12 @@ class Sage300Database:
         where, wparams = _where(t, key)
         params = [to_db(t.col(n), v) for n, v in values.items()] + wparams
         cur.execute(f"UPDATE {q(table)} SET {sets} WHERE {where}", params)
+        return cur.rowcount
+
+    def delete(self, cur: pyodbc.Cursor, table: str, key: Mapping[str, Any]) -> int:
+        """Delete the row(s) matching `key`. Returns the row count."""
+        where, params = _where(SCHEMA[table], key)
+        cur.execute(f"DELETE FROM {q(table)} WHERE {where}", params)
         return cur.rowcount
 
     def select(self, table: str, where: Mapping[str, Any] | None = None,
@@ -379,6 +447,8 @@ class Sage300Database:
                          user: str | None) -> None:
         key = {"ITEMNO": unformat_item(item), "LOCATION": location}
         stock = self.get("ICILOC", key, cur)
+        if stock is None and qty <= 0:   # giving back to a row deleted meanwhile (a CDC delete test)
+            return
         if stock is None:
             raise KeyError(f"no ICILOC row for {item} at {location}")
         self.update(cur, "ICILOC", key, {"QTYCOMMIT": stock["QTYCOMMIT"] + qty,
@@ -399,24 +469,26 @@ class Sage300Database:
         return self.select("OEORDD", {"ORDUNIQ": orduniq})
 
     def delete_order(self, orduniq: int | Decimal) -> None:
-        """Delete one order's rows and give back the stock its item lines committed (an administrator
+        """Delete one order's rows and give back the stock its item lines still commit (QTYCOMMIT: what
+        shipments have not taken yet) (an administrator
         deleting it in O/E Order Entry)."""
         with self.transaction() as cur:
             for line in self.select("OEORDD", {"ORDUNIQ": orduniq}, cur):
                 if line["LINETYPE"] == 1:
-                    self._move_commitment(cur, line["ITEM"], line["LOCATION"], -line["QTYORDERED"], None)
+                    self._move_commitment(cur, line["ITEM"], line["LOCATION"], -line["QTYCOMMIT"], None)
             for table in ORDER_TABLES:
                 cur.execute(f"DELETE FROM {q(table)} WHERE {q('ORDUNIQ')} = ?", [Decimal(orduniq)])
 
     def clear_orders(self) -> int:
-        """Delete every order and give back the stock its item lines committed. Returns how many."""
+        """Delete every order (and every shipment) and give back the stock the order lines still commit.
+        Returns how many orders."""
         with self.transaction() as cur:
             lines = self.select("OEORDD", None, cur)
             for line in lines:
                 if line["LINETYPE"] == 1:
-                    self._move_commitment(cur, line["ITEM"], line["LOCATION"], -line["QTYORDERED"], None)
+                    self._move_commitment(cur, line["ITEM"], line["LOCATION"], -line["QTYCOMMIT"], None)
             count = len(self.select("OEORDH", None, cur))
-            for table in ORDER_TABLES:
+            for table in ORDER_TABLES + SHIPMENT_TABLES:
                 cur.execute(f"DELETE FROM {q(table)}")
             return count
 

@@ -56,8 +56,8 @@ def seed_customers(db: Sage300Database, customers: Iterable[Mapping[str, Any]]) 
 
 def seed_demo(db: Sage300Database) -> None:
     """The demo company: locations "1"/"2", misc charges FRT HAND DISC MISC (and the older HANDLE),
-    ship-via UPSGRD/FEDEX, customers WEBCUST (web default), 1200, 1105 (on hold), 12 items at "1",
-    and (ledger_tables.seed_ledgers) bank codes, GL accounts and currencies."""
+    ship-via UPSGRD/FEDEX, customers WEBCUST (web default), 1200, 1105 (on hold), 12 items at "1" with
+    categories and WEB/USD base prices (ICPRICP), and (ledger_tables.seed_ledgers) bank codes, GL accounts and currencies."""
     db.create_schema()
     seed_locations(db, {"1": "Seattle Warehouse", "2": "Vancouver Warehouse"})
     # MISCCHARGE is CHAR(6): "FREIGHT" (7) cannot be a Sage code, so the freight charge is "FRT".
@@ -67,7 +67,17 @@ def seed_demo(db: Sage300Database) -> None:
     seed_ship_via(db, {"UPSGRD": "UPS Ground", "FEDEX": "FedEx Express"})
     seed_customers(db, DEMO_CUSTOMERS)
     seed_items(db, [{**item, "LOCATIONS": {"1": 1000}} for item in DEMO_ITEMS])
+    seed_prices(db, DEMO_PRICES)
     seed_ledgers(db)
+
+
+def seed_prices(db: Sage300Database, prices: Mapping[str, str], price_list: str = "WEB",
+                currency: str = "USD") -> None:
+    """ICPRICP base prices (DPRICETYPE 1, unit EA) from {formatted item number: unit price}."""
+    for number, price in prices.items():
+        db.upsert("ICPRICP", {"CURRENCY": currency, "ITEMNO": unformat_item(number), "PRICELIST": price_list,
+                              "DPRICETYPE": 1, "QTYUNIT": "EA", "WEIGHTUNIT": "", "UNITPRICE": Decimal(price),
+                              "CONVERSION": Decimal(1)})
 
 
 DEMO_CUSTOMERS: list[dict[str, Any]] = [
@@ -102,3 +112,9 @@ DEMO_ITEMS: list[dict[str, Any]] = [
         ("GIFTCARD-25", "Gift card $25", "0.0100", "GIFT"),
     ]
 ]
+
+DEMO_PRICES: dict[str, str] = {   # price list WEB, USD, base price (DPRICETYPE 1)
+    "WIDGET-1": "9.99", "WIDGET-2": "14.99", "GADGET-1": "24.50", "GADGET-2": "39.00",
+    "A1-105/0": "19.99", "A1-310/0": "29.95", "A1-400/0": "1.25", "A1-700/0": "12.00",
+    "SPROCKET.10": "3.40", "SPROCKET.20": "4.10", "CABLE-USB-C": "7.99", "GIFTCARD-25": "25.00",
+}
