@@ -167,3 +167,16 @@ def test_throttle_503_and_bad_mode(sim):
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
     c.post("/_sim/faults", json={"reset": True})
     assert c.get("/api/products", headers=R).status_code == 200
+
+
+def test_order_of_a_variant_sku_reduces_the_variant_stock(sim):
+    store, c = sim
+    pid, (own, shared) = store.add_product_with_variants("SOCK", "Sock", Decimal("3.00"),
+                                                         [{"sku": "SOCK-A", "amount": 5}, {"sku": "SOCK-B"}],
+                                                         amount=10)
+    oid = c.post("/_sim/orders", json={"items": [{"sku": "SOCK-A", "price": "3.00", "amount": 2},
+                                                 {"sku": "SOCK-B", "price": "3.00", "amount": 1}]}).json()["id"]
+    items = c.get(f"/api/orders/{oid}", headers=R).json()["items"]
+    assert [(i["product_id"], i["variant"]) for i in items] == [(pid, own), (pid, shared)]
+    assert c.get(f"/api/products/{pid}/variants/{own}", headers=R).json()["amount"] == 3
+    assert c.get(f"/api/products/{pid}", headers=R).json()["amount"] == 9       # default_amount: product stock
