@@ -43,10 +43,11 @@ def test_price_of_another_list_or_currency_is_ignored():
     (0, 0, "9.0000"),                    # open-ended sale
 ])
 def test_sale_price_inside_its_dates(start, end, expected):
+    """Dates come as erp_cdc writes DECIMAL(9,0) columns: integer strings."""
     sage = Sage(pairs_with(prices={"price_list": "WEB", "price_type": "sale"}))
     sage.row("ICITEM", "WIDGET1", icitem())
     sage.row("ICPRICP", price_key(), icpricp(price="12.5"))
-    [p] = values(sage.row("ICPRICP", price_key(kind=2), icpricp(price="9", kind=2, SALESTART=start, SALEEND=end)),
+    [p] = values(sage.row("ICPRICP", price_key(kind=2), icpricp(price="9", kind=2, SALESTART=str(start), SALEEND=str(end))),
                  PRODUCTS)
     assert p["price"] == D(expected)
 

@@ -10,12 +10,12 @@ from sagebridge_common.topics import SHIPMENTS
 from .sage300_raw import Sage, pairs_with, values
 
 HEADER = {"SHIUNIQ": "7", "SHINUMBER": "SH0000000007", "ORDUNIQ": "12", "ORDNUMBER": "ORD000000000012",
-          "CUSTOMER": "WEBCUST", "PONUMBER": "1051", "REFERENCE": "XC1-1051", "SHIDATE": 20241105,
+          "CUSTOMER": "WEBCUST", "PONUMBER": "1051", "REFERENCE": "XC1-1051", "SHIDATE": "20241105",
           "SHIPVIA": "UPSGRD", "VIADESC": "UPS Ground", "SHIPTRACK": "", "COMPLETE": 1}
 
 
 def line(linenum: int, item: str, qty: str) -> dict:
-    return {"SHIUNIQ": "7", "LINENUM": linenum, "ITEM": item, "LOCATION": "1", "QTYSHIPPED": qty, "SHIUNIT": "EA",
+    return {"SHIUNIQ": "7", "LINENUM": str(linenum), "ITEM": item, "LOCATION": "1", "QTYSHIPPED": qty, "SHIUNIT": "EA",
             "ORDNUMBER": "ORD000000000012", "SHIPTRACK": ""}
 
 
