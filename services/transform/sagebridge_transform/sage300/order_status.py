@@ -18,9 +18,9 @@ from sagebridge_common.events import Event, Output, derived_metadata
 from sagebridge_common.pairs import PairConfig
 from sagebridge_common.topics import ORDER_STATUS
 
+from .references import store_order_number
 from .row_state import Entity
 from .rows import integer, text
-from .shipments import store_order_number
 
 SCHEMA = "sagebridge.v2.OrderStatus"
 QUOTE = 4

@@ -20,20 +20,13 @@ from sagebridge_common.events import Output, derived_metadata
 from sagebridge_common.pairs import PairConfig
 from sagebridge_common.topics import SHIPMENTS
 
+from .references import store_order_number
 from .row_state import Entity
 from .rows import dec, integer, sage_date, text
 from .skus import sku_of_line
 
 log = logging.getLogger(__name__)
 SCHEMA = "sagebridge.v2.Shipment"
-
-
-def store_order_number(reference: str | None, pair: PairConfig) -> str | None:
-    """The store order number an ERP reference points to; None when the reference is not this pair's."""
-    prefix = pair.reference_prefix
-    if not reference or not reference.startswith(prefix) or len(reference) == len(prefix):
-        return None
-    return reference[len(prefix):]
 
 
 def _lines(entity: Entity, pair: PairConfig) -> list[dict[str, Any]]:
