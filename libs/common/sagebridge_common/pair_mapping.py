@@ -14,10 +14,13 @@ from pydantic import Field, StrictBool, field_validator, model_validator
 
 from .pair_mapping_base import Strict
 from .pair_mapping_customers import CustomersConfig
+from .pair_mapping_erp import (CatalogueMapping, ErpCustomersMapping, InventoryMapping, PricesMapping, StoreStatusCodes,
+                               check_order_statuses, default_order_statuses)
 from .pair_mapping_orders import ChargeRule, ItemsConfig, OrderCharges, TaxMode
 from .pair_mapping_payments import PaymentsConfig, RefundsConfig
 
-__all__ = ["ChargeRule", "CustomersConfig", "ItemsConfig", "MappingTables", "OrderCharges", "PaymentStatusRule",
+__all__ = ["CatalogueMapping", "ChargeRule", "CustomersConfig", "ErpCustomersMapping", "InventoryMapping",
+           "PricesMapping", "StoreStatusCodes", "ItemsConfig", "MappingTables", "OrderCharges", "PaymentStatusRule",
            "PaymentsConfig", "RefundsConfig", "Strict"]
 
 
@@ -49,6 +52,15 @@ class MappingTables(Strict):
     customers: CustomersConfig = Field(default_factory=CustomersConfig)
     payments: PaymentsConfig = Field(default_factory=PaymentsConfig)
     refunds: RefundsConfig = Field(default_factory=RefundsConfig)
+    inventory: InventoryMapping = Field(default_factory=InventoryMapping)
+    prices: PricesMapping = Field(default_factory=PricesMapping)
+    catalogue: CatalogueMapping = Field(default_factory=CatalogueMapping)
+    erp_order_status: dict[str, StoreStatusCodes] = Field(
+        default_factory=default_order_statuses,
+        description="Canonical ERP order status (open, on_hold, partially_shipped, shipped, complete) -> "
+                    "{shipping_status, payment_status} store codes to set; omitted: leave the order alone. "
+                    "System-only codes (payment A, D; shipping WFA, NBA) are refused.")
+    erp_customers: ErpCustomersMapping = Field(default_factory=ErpCustomersMapping)
     default_customer: str = Field(description="ERP customer for guest orders when customers.guests is "
                                               "`default_customer`.")
     default_location: str = Field(description="ERP location for order lines with no mapped location.")
@@ -60,6 +72,11 @@ class MappingTables(Strict):
         if bad:
             raise ValueError(f"keys must be ISO 3166-1 alpha-2 codes in upper case (e.g. US), not {', '.join(bad)}")
         return value
+
+    @field_validator("erp_order_status")
+    @classmethod
+    def _known_erp_statuses(cls, value: dict[str, StoreStatusCodes]) -> dict[str, StoreStatusCodes]:
+        return check_order_statuses(value)
 
     @model_validator(mode="after")
     def _defaults_present(self) -> "MappingTables":
@@ -82,6 +99,10 @@ class MappingTables(Strict):
 
     def location_code(self, store_location: str | None) -> str:
         return self.locations.get(store_location or "", self.locations.get("default", self.default_location))
+
+    def store_status_codes(self, erp_status: str) -> StoreStatusCodes:
+        """The store codes an ERP-side order status sets (none set: leave the store order alone)."""
+        return self.erp_order_status.get(erp_status) or StoreStatusCodes()
 
     def erp_country(self, alpha2: str) -> str:
         return self.countries.get(alpha2, alpha2)

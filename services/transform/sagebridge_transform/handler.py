@@ -1,6 +1,7 @@
 """Transform's handler: raw storefront event → canonical events, with the mapping of the event's pair.
 
-Routes by the raw record's entity_type: an `order` gives the order (commerce.orders.v1), the
+Routes by topic: `erp.raw.v1` records (Sage 300 rows) go to `sage300.handler`; storefront records
+by the raw record's entity_type: an `order` gives the order (commerce.orders.v1), the
 customer it implies (commerce.customers.v1, when new or changed), and its payments and refunds not
 emitted before (commerce.payments.v1 / commerce.refunds.v1); a `profile` gives a customer.
 Pure apart from the keyed state (version gate and emitted memory): no I/O, so a failure here is the
@@ -15,9 +16,10 @@ from sagebridge_common.errors import PermanentError
 from sagebridge_common.events import Event, Output, derived_metadata
 from sagebridge_common.keyed_state import KeyedState
 from sagebridge_common.pairs import PairConfig
-from sagebridge_common.topics import CUSTOMERS, ORDERS, PAYMENTS, REFUNDS
+from sagebridge_common.topics import CUSTOMERS, ERP_RAW, ORDERS, PAYMENTS, REFUNDS
 
 from .emitted import EmittedMemory
+from .sage300.handler import Sage300Transform
 from .versions import VersionGate
 from .xcart import customer as xcart_customer
 from .xcart import order as xcart_order
@@ -49,12 +51,18 @@ def _customer_output(customer: dict) -> Output:
 
 
 class Transform:
-    def __init__(self, pairs: dict[str, PairConfig], state: KeyedState) -> None:
+    def __init__(self, pairs: dict[str, PairConfig], state: KeyedState, erp_state: KeyedState | None = None) -> None:
         self.pairs = pairs
         self.gate = VersionGate(state)
         self.emitted = EmittedMemory(state)
+        self.erp = Sage300Transform(pairs, erp_state) if erp_state is not None else None
 
     def __call__(self, event: Event) -> list[Output]:
+        if event.topic == ERP_RAW:
+            if self.erp is None:
+                raise PermanentError("this transform has no ERP state (erp.raw.v1 not served)",
+                                     reason="unexpected_topic")
+            return self.erp(event)
         raw = event.value
         if not event.schema.endswith(".RawStorefrontEvent"):
             raise PermanentError(f"transform cannot handle {event.schema}", reason="unexpected_schema")
@@ -106,5 +114,6 @@ class Transform:
         return [_customer_output(customer)]
 
 
-def make_handler(pairs: dict[str, PairConfig], state: KeyedState) -> Transform:
-    return Transform(pairs, state)
+def make_handler(pairs: dict[str, PairConfig], state: KeyedState, erp_state: KeyedState | None = None) -> Transform:
+    """`state` keys storefront records (STOREFRONT_RAW), `erp_state` Sage rows (ERP_RAW)."""
+    return Transform(pairs, state, erp_state)
