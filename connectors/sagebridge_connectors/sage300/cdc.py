@@ -44,7 +44,8 @@ def captured_tables(pair, db: DatabaseConfig) -> list[CapturedTable]:
         filters: tuple[tuple[str, Any], ...] = ()
         if name == "ICPRICP":
             filters = (("CURRENCY", pair.currency), ("PRICELIST", price_list(pair)))
-        out.append(CapturedTable(spec.name, spec.key, spec.names, spec.entity, filters))
+        numeric = tuple(c.name for c in spec.columns if c.name in spec.key and c.kind != "C")
+        out.append(CapturedTable(spec.name, spec.key, spec.names, spec.entity, filters, numeric_key=numeric))
     return out
 
 

@@ -63,6 +63,7 @@ class CapturedTable:
     entity_column: str
     filters: tuple[tuple[str, Any], ...] = ()
     stamp: tuple[str, str] = ("AUDTDATE", "AUDTTIME")
+    numeric_key: tuple[str, ...] = ()      # key columns that are numbers (bound back as numbers)
 
     @property
     def order(self) -> tuple[str, ...]:
@@ -90,13 +91,14 @@ def position(date: int, time_: int, key: str) -> str:
     return f"{int(date) * 100000000 + int(time_):016d}|{key}"
 
 
-def _raw_json(value: Any) -> Any:
-    """A key value as the cursor keeps it (bound back as read, padding included)."""
-    if isinstance(value, (Decimal, float)) and Decimal(str(value)) == int(Decimal(str(value))):
-        return int(Decimal(str(value)))
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+def _raw_json(value: Any, numeric: bool) -> Any:
+    """A position value as the cursor keeps it: a number as an int (or its decimal text), a CHAR
+    value as read, padding included (bound back, the engine compares it as it ordered it). Some
+    drivers (sqlite3odbc) return DECIMAL columns as text, hence `numeric`."""
+    if not numeric and isinstance(value, str):
+        return value
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else str(number)
 
 
 class TableCapture:
@@ -117,7 +119,7 @@ class TableCapture:
         self.now = now
         self._conn = None
         self._lock = threading.Lock()
-        self._pending: dict[str, tuple[str, dict[str, str], list[str]]] = {}
+        self._pending: dict[str, tuple[ChangePage, dict[str, str], list[str]]] = {}
 
     # -- ChangeSource ------------------------------------------------------------------------------
     def streams(self) -> list[str]:
@@ -142,7 +144,8 @@ class TableCapture:
         changes, puts = self._row_changes(table, rows)
         if rows:
             last = rows[-1]
-            pos = [_raw_json(last[c]) for c in table.order]
+            numeric = set(table.stamp) | set(table.numeric_key)
+            pos = [_raw_json(last[c], c in numeric) for c in table.order]
         has_more = len(rows) >= limit
         mode = "seek" if has_more else "rewind"
         if not has_more and self.now() - state.get("rec", 0) >= self.reconcile_interval_s:
@@ -150,8 +153,9 @@ class TableCapture:
         CDC_LAG.labels(self.pair_id, table.name).set(
             max(0.0, self.now() - changes[-1].occurred_at.timestamp()) if (changes and mode == "seek") else 0.0)
         new_cursor = json.dumps({"pos": pos, "mode": mode, "rec": state.get("rec", 0)})
-        self._pending[stream] = (new_cursor, puts, [])
-        return ChangePage(changes, new_cursor, has_more)
+        page = ChangePage(changes, new_cursor, has_more)
+        self._pending[stream] = (page, puts, [])
+        return page
 
     def fetch(self, change: Change) -> SourceRecord:
         """The listing row is the record (the range query read every captured column)."""
@@ -160,10 +164,11 @@ class TableCapture:
 
     def delivered(self, stream: str, page: ChangePage) -> None:
         """The page's events are acknowledged: remember their values (before the cursor is saved)."""
-        pending = self._pending.pop(stream, None)
-        if pending is None or pending[0] != page.cursor:
+        pending = self._pending.get(stream)
+        if pending is None or pending[0] is not page:      # not the page this source answered last
             return
-        _cursor, puts, deletes = pending
+        del self._pending[stream]
+        _page, puts, deletes = pending
         self.memory.commit(puts, deletes)
         for op, n in (("upsert", len(puts)), ("delete", len(deletes))):
             if n:
@@ -228,8 +233,9 @@ class TableCapture:
             log.info("reconciliation found deleted rows", extra={"pair_id": self.pair_id, "table": table.name,
                                                                  "deleted": len(gone)})
         cursor = json.dumps({"pos": state["pos"], "mode": "rewind", "rec": self.now()})
-        self._pending[table.name] = (cursor, {}, gone)
-        return ChangePage(changes, cursor, False)
+        page = ChangePage(changes, cursor, False)
+        self._pending[table.name] = (page, {}, gone)
+        return page
 
     # -- the database --------------------------------------------------------------------------------
     def _connection(self):
