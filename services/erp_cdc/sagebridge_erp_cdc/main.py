@@ -22,7 +22,7 @@ def build(settings: ErpCdcSettings) -> Application:
     memory = RowMemory(app, ERP_CDC_ROWS, get_wait_s=settings.cdc_memory_wait_s)
     app.background("cdc-row-memory", memory.run, stop=memory.stop)
     app.health.readiness["cdc-row-memory"] = memory.ready
-    app.captures = {}
+    app.captures, app.cdc_runners = {}, {}     # by pair id (tests and tools look at them)
     for pid, pair in pairs.items():
         db = getattr(pair.erp, "database", None)
         if db is None:
@@ -31,7 +31,7 @@ def build(settings: ErpCdcSettings) -> Application:
         capture.memory = memory
         app.captures[pid] = capture
         app.health.readiness[f"{capture.kind}-db:{pid}"] = capture.ping
-        app.source(capture, pair_id=pid, name=f"{capture.kind}-cdc", interval_s=db.poll_interval_s,
+        app.cdc_runners[pid] = app.source(capture, pair_id=pid, name=f"{capture.kind}-cdc", interval_s=db.poll_interval_s,
                    page_size=db.batch_size, state_topic=ERP_CDC_STATE,
                    outputs=capture_outputs(erp=capture.kind, instance=pair.erp.company, pair_id=pid))
     return app
