@@ -179,9 +179,9 @@ def test_1000_updates_sharing_stamps_arrive_once_per_distinct_value(rig):
 
 def test_sigkill_mid_scan_then_restart_misses_nothing(rig):
     sage, pair_file, _service, process, raw = rig
-    items = [f"K{i:04d}" for i in range(600)]
+    items = [f"K{i:04d}" for i in range(300)]
     sage.stock(items, "7", stamp=utc_stamp())       # one stamp: the scan pages by key alone
-    path = pair_file(batch_size=4)                  # 150 pages, three acknowledgements each
+    path = pair_file(batch_size=4)                  # 75 pages, three acknowledgements each
     first = process(path)
     wait_until(lambda: len(raw.quantities()) >= 50, timeout=60, interval=0.01)
     first.send_signal(signal.SIGKILL)
