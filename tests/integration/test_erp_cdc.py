@@ -237,19 +237,6 @@ def test_two_replicas_one_owner_and_the_standby_takes_over(rig):
     assert raw.values()[("R1|1", next(v["after"] for _k, v in raw.poll() if v["key"] == "R1|1"))] == 1
 
 
-class _App:
-    """What RowMemory needs of the runtime App: settings and an acknowledged publish."""
-
-    def __init__(self, bootstrap):
-        from sagebridge_common.app import Application
-        self.inner = Application(ErpCdcSettings(kafka_bootstrap_servers=bootstrap, ops_port=0),
-                                 configure_logging=False)
-        self.settings = self.inner.settings
-
-    def publish_sync(self, outputs):
-        self.inner.publish_sync(outputs)
-
-
 def _capture(path: Path, memory):
     """The pair's capture as erp_cdc builds it, driven by the test instead of a source runner."""
     from sagebridge_common.pairs import load_pair_file
@@ -267,7 +254,8 @@ def test_an_edit_while_paging_is_not_lost_and_a_new_memory_knows_what_was_sent(r
     items = [f"E{i:02d}" for i in range(12)]
     sage.stock(items, "1", stamp=utc_stamp())
     path = pair_file(batch_size=5)
-    app = _App(bootstrap)
+    from sagebridge_common.app import Application
+    app = Application(ErpCdcSettings(kafka_bootstrap_servers=bootstrap, ops_port=0), configure_logging=False)
     memory = RowMemory(app, ERP_CDC_ROWS).start()
     try:
         assert memory.wait_ready(30)
@@ -294,4 +282,4 @@ def test_an_edit_while_paging_is_not_lost_and_a_new_memory_knows_what_was_sent(r
             again.stop()
     finally:
         memory.stop()
-        app.inner.close()
+        app.close()
