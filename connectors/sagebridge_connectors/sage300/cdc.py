@@ -3,7 +3,7 @@ the company database (pyodbc; SQL Server in production, reference §2.1), regist
 `erp_source` role of `sage300`.
 
 ICPRICP is filtered to this pair's price list and currency: the store sells one price list in one
-currency (`mapping.prices.price_list`, default WEB, and the pair's `currency`).
+currency (`mapping.prices.price_list` and the pair's `currency`).
 
 Driver errors are sorted by SQLSTATE (ODBC's, which SQL Server's driver reports): a lost or refused
 connection (08xxx), a timeout (HYT00/HYT01), a deadlock victim (40001) or Azure's throttling (40xxx)
@@ -23,15 +23,12 @@ from sagebridge_common.table_capture import CapturedTable, TableCapture
 from .cdc_tables import TABLES, converter
 from .config import DatabaseConfig
 
-DEFAULT_PRICE_LIST = "WEB"
 _TRANSIENT_STATES = ("08", "HYT", "40", "HY008")
 
 
 def price_list(pair) -> str:
-    """`mapping.prices.price_list` when the pair mapping has it (issue 7's transform adds it), else WEB."""
-    prices = getattr(pair.mapping, "prices", None)
-    value = getattr(prices, "price_list", None) if prices is not None else None
-    return (value or DEFAULT_PRICE_LIST).strip().upper()
+    """The pair's `mapping.prices.price_list` as ICPRICP holds it (upper case, 6 characters)."""
+    return pair.mapping.prices.price_list.strip().upper()
 
 
 def captured_tables(pair, db: DatabaseConfig) -> list[CapturedTable]:
