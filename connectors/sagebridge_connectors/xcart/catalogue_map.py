@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from sagebridge_common.errors import PermanentError
+
 from .sink_http import StoreCalls
 
 
@@ -50,12 +52,22 @@ class SkuMap:
         for product in self._calls.pages("list_products", "/api/products"):
             pid = int(product["id"])
             places[product["sku"]] = SkuPlace(pid)
-            for variant in self._calls.pages("list_variants", f"/api/products/{pid}/variants"):
+            for variant in self._variants(pid):
                 if variant.get("sku"):
                     places[variant["sku"]] = SkuPlace(pid, int(variant["id"]))
         self._places = places
         self._built_at = self._clock()
         self.rebuilds += 1
+
+    def _variants(self, pid: int) -> list[dict]:
+        """The product's variants; none where the ProductVariants module is not installed (the
+        route does not exist there: 404)."""
+        try:
+            return list(self._calls.pages("list_variants", f"/api/products/{pid}/variants"))
+        except PermanentError as e:
+            if e.reason == "xcart_not_found":
+                return []
+            raise
 
 
 class CategoryMap:
