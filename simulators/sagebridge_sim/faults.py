@@ -37,6 +37,26 @@ class FaultPlan:
     commit_late_count: int = 0         # if > 0, only the next N writes commit late; 0 = every write
 
 
+def _throttle_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """`{"mode": "throttle", "status": 429|503, "seconds": N, "retry_after": S}` is shorthand for an
+    outage window: every request for N seconds gets `status` with `Retry-After: S`, then the system
+    answers again. It models a hosting/WAF limit in front of a store (X-Cart itself configures and
+    documents no rate limit: reference xcart.md §1b "Rate limits: none configured ... [?]")."""
+    if changes.get("mode") is None:
+        return changes
+    changes = dict(changes)
+    mode = changes.pop("mode")
+    if mode != "throttle":
+        raise ValueError(f"unknown fault mode {mode!r} (throttle)")
+    status = changes.pop("status", 429)
+    if status not in (429, 503):
+        raise ValueError("throttle status must be 429 or 503")
+    changes["outage_status"] = status
+    changes["outage_seconds"] = float(changes.pop("seconds", 10))
+    changes["retry_after_s"] = float(changes.pop("retry_after", 1))
+    return changes
+
+
 class FaultInjector:
     """Thread-safe holder of the fault plan, with the decision of what to do for one request."""
 
@@ -49,6 +69,7 @@ class FaultInjector:
         with self._lock:
             if changes.pop("reset", False):
                 self.plan = FaultPlan()
+            changes = _throttle_changes(changes)
             outage_s = changes.pop("outage_seconds", None)
             if outage_s is not None:
                 self.plan.outage_until = time.time() + float(outage_s)

@@ -34,15 +34,18 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..faults import ADMIN_PREFIX, FaultInjector, FaultMiddleware, install_admin_routes
+from .admin_catalogue import install_catalogue_admin_routes, install_write_log_routes
 from .admin_routes import install_listing_routes, install_sim_routes
 from .api_http import (PLAIN_JSON, WRITE_METHODS, ApiError, _SUFFIX, collection_response, error_body,  # noqa: F401
                        item_response, json_body, page_window, parse_id, parse_order_query, parse_sort, parse_time,
                        strip_suffix)
+from .api_catalogue import catalogue_routes
 from .api_profiles import profile_routes
 from .listing_faults import ListingFaults
 from .push import PushNotifier
 from .store import UnknownStatus, XCartStore
 from .tracking import ModuleToken, install_tracking_routes
+from .write_log import WriteLog, WriteLogMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +101,15 @@ class StatsMiddleware:
 def create_app(store: XCartStore, token_read: str, token_all: str, injector: FaultInjector | None = None,
                *, last_renew_filter: bool = True, push: PushNotifier | None = None,
                module_token: str = "") -> FastAPI:
-    """The simulator as an ASGI app. `app.state` exposes `store`, `push`, `injector`, `stats` and
-    `module_token` (the push module's tracking endpoint token; empty refuses every call)."""
+    """The simulator as an ASGI app. `app.state` exposes `store`, `push`, `injector`, `stats`, `writes`
+    (the write log) and `module_token` (the push module's tracking endpoint token; empty refuses every call)."""
     injector = injector or FaultInjector()
     push = push or PushNotifier(clock=store.now)
     store.add_listener(push.notify)
     stats = RequestStats()
     listing = ListingFaults(store)
     token = ModuleToken(module_token)
+    writes = WriteLog(store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -114,14 +118,17 @@ def create_app(store: XCartStore, token_read: str, token_all: str, injector: Fau
 
     app = FastAPI(title="X-Cart 5.5 simulator", lifespan=lifespan, openapi_url=None, docs_url=None)
     app.state.store, app.state.push, app.state.injector, app.state.stats = store, push, injector, stats
-    app.state.listing, app.state.module_token = listing, token
+    app.state.listing, app.state.module_token, app.state.writes = listing, token, writes
     _install_error_handlers(app)
     app.include_router(_api_router(store, _auth_dependency(token_read, token_all), last_renew_filter, listing))
     install_admin_routes(app, injector)
     install_listing_routes(app, listing)
     install_sim_routes(app, store, push, stats, injector, token)
     install_tracking_routes(app, store, token)
+    install_write_log_routes(app, writes)
+    install_catalogue_admin_routes(app, store)
     app.add_middleware(FaultMiddleware, injector=injector, error_body=error_body)
+    app.add_middleware(WriteLogMiddleware, log=writes)
     app.add_middleware(StatsMiddleware, stats=stats)
     return app
 
@@ -156,7 +163,7 @@ def _auth_dependency(token_read: str, token_all: str):
 def _api_router(store: XCartStore, auth, last_renew_filter: bool, listing: ListingFaults) -> APIRouter:
     r = APIRouter(dependencies=[Depends(auth)])
     _order_routes(r, store, last_renew_filter, listing)
-    _catalogue_routes(r, store)
+    catalogue_routes(r, store)
     profile_routes(r, store.profiles)
     return r
 
@@ -222,24 +229,3 @@ def _status_routes(r: APIRouter, store: XCartStore, kind: str) -> None:
         if row is None:
             raise ApiError(404, "Not Found")
         return JSONResponse(row, media_type=PLAIN_JSON)
-
-
-def _catalogue_routes(r: APIRouter, store: XCartStore) -> None:
-    @r.get("/api/products")
-    def list_products(request: Request):
-        window = page_window(request)
-        total, rows = store.list_products(parse_sort(request, {"name", "price", "arrival_date", "id"}), window)
-        return collection_response(request, window, total, rows, "/api/products", "Product")
-
-    @r.get("/api/products/{ref}")
-    def get_product(ref: str, request: Request):
-        return item_response(request, store.get_product(parse_id(ref)), "/api/products", "Product")
-
-    @r.put("/api/products/{ref}")
-    async def put_product(ref: str, request: Request):
-        pid = parse_id(ref)
-        try:
-            row = store.update_product(pid, await json_body(request))
-        except ValueError as e:     # includes DuplicateSku
-            raise ApiError(400, str(e)) from None
-        return item_response(request, row, "/api/products", "Product")

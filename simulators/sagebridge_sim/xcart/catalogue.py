@@ -43,8 +43,7 @@ class Catalogue:
 
     def add_product(self, sku: str, name: str, price: Decimal, amount: int = 100) -> int:
         with self._lock:
-            if self._product_by_sku(sku) is not None:
-                raise DuplicateSku(f"SKU {sku!r} already exists")
+            self._check_sku_free(sku, None)
             pid = next(self._product_seq)
             self._sku_index[sku] = pid
             ts = int(self.now())
@@ -108,7 +107,32 @@ class Catalogue:
             if k in ("price", "amount") and v < 0:
                 raise ValueError(f"{k}: This value should be greater than or equal to 0.")
             clean[k] = money(v) if k == "price" else v
-        other = self._product_by_sku(clean["sku"]) if "sku" in clean else None
-        if other is not None and other["id"] != pid:
-            raise DuplicateSku(f"sku: SKU {clean['sku']!r} already exists")
+        if "sku" in clean:
+            clean["sku"] = clean["sku"].strip()
+            if not clean["sku"]:
+                raise ValueError("sku: This value should not be blank.")
+            self._check_sku_free(clean["sku"], ("product", pid))
         return clean
+
+    def create_product(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """`POST /api/products`: `sku` and `name` are required; other known fields as for PUT."""
+        sku, name = spec.get("sku"), spec.get("name")
+        if not isinstance(sku, str) or not sku.strip():
+            raise ValueError("sku: This value should not be blank.")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("name: This value should not be blank.")
+        with self._lock:
+            self._validate_product_changes(0, spec)
+            pid = self.add_product(sku.strip(), name, money(0), 0)
+            return self.update_product(pid, {k: v for k, v in spec.items() if k != "sku"})
+
+    def delete_product(self, pid: int) -> bool:
+        """`DELETE /api/products/{id}`: its variants and category links go with it."""
+        with self._lock:
+            p = self.products.pop(pid, None)
+            if p is None:
+                return False
+            self._sku_index.pop(p["sku"], None)
+            self._delete_product_variants(pid)
+            self._unlink_product(pid)
+            return True

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
+from .categories import Categories
 from .catalogue import Catalogue, DuplicateSku, stable_sorted  # noqa: F401  (DuplicateSku: re-exported)
 from .formats import CENT, as_float, iso8601, money
 from .profiles import ProfileBook, address_json
 from .transactions import LETTERS, Transaction
+from .variants import Variants
 
 # (code -> (id, name, customer_name)); ids follow the seed order of X-Cart's sql/xlite_data.yaml.
 PAYMENT_STATUSES: dict[str, tuple[int, str, str]] = {
@@ -184,7 +186,7 @@ def _order_key(o: Order, name: str) -> int:
     return {"id": o.id, "lastRenewDate": o.last_renew, "date": o.date}[name]
 
 
-class XCartStore(Catalogue):
+class XCartStore(Catalogue, Variants, Categories):
     """All simulated X-Cart data behind one re-entrant lock."""
 
     def __init__(self, seed: int = 5, first_order_id: int = 101, first_order_number: int = 1, *,
@@ -215,6 +217,8 @@ class XCartStore(Catalogue):
         self.profiles = ProfileBook(self._lock, self.now, lambda: next(self._profile_seq),
                                     lambda: next(self._seq["address"]), self._emit)
         self._number_index: dict[str, int] = {}
+        self._init_variants()
+        self._init_categories()
 
     # ---- clock and listeners -------------------------------------------------------------
 
