@@ -124,3 +124,31 @@ def test_a_value_the_store_rejects_is_permanent(xcart, make_sink):
 def test_ping(xcart, make_sink):
     assert make_sink().ping() == (True, "ok")
     assert make_sink(base_url="http://127.0.0.1:9").ping()[0] is False
+
+
+def test_a_variant_sku_writes_the_variant_off_the_products_stock(xcart, make_sink):
+    pid, (vid,) = xcart.store.add_product_with_variants("SHIRT", "Shirt", Decimal("20.00"),
+                                                        [{"sku": "SHIRT-RED-M"}], amount=9)
+    sink = make_sink()
+    done = sink.set_stock("SHIRT-RED-M", Decimal("4"))
+    assert done.document_id == str(vid)
+    variant = xcart.store.get_variant(pid, vid)
+    assert (variant["amount"], variant["default_amount"]) == (4, False)
+    assert xcart.store.get_product(pid)["amount"] == 9
+    sink.update_product({"sku": "SHIRT-RED-M", "price": Decimal("22.5"), "active": True, "categories": []})
+    assert xcart.store.get_variant(pid, vid)["price"] == 22.5
+
+
+def test_categories_linked_and_created_only_when_the_event_says(xcart, make_sink):
+    xcart.store.add_product("CAT-1", "Categorised", Decimal("1.00"))
+    cid = xcart.store.add_category("Tools")
+    pid = xcart.store._sku_index["CAT-1"]
+    sink = make_sink()
+    base = {"sku": "CAT-1", "price": None, "active": True, "create_missing_categories": False}
+    done = sink.update_product({**base, "categories": ["Tools", "Garden"]})
+    assert xcart.store.product_categories(pid) == [cid]
+    assert "'Garden' not in the store" in done.message
+    assert sink.update_product({**base, "categories": ["Tools"]}).outcome == "already_present"
+    sink.update_product({**base, "categories": ["Garden"], "create_missing_categories": True})
+    names = {c["name"]: c["id"] for c in xcart.store.list_categories()[1]}
+    assert set(xcart.store.product_categories(pid)) == {cid, names["Garden"]}
