@@ -35,19 +35,32 @@ class FaultPlan:
     # write handlers (`commit_delay`), after validation and before the commit.
     commit_late_ms: float = 0.0
     commit_late_count: int = 0         # if > 0, only the next N writes commit late; 0 = every write
+    # A token bucket in front of the system (a WAF / hosting limit): `bucket_per_s` > 0 admits that
+    # many requests per second with bursts of `bucket_burst`; the rest get 429 with Retry-After.
+    bucket_per_s: float = 0.0
+    bucket_burst: int = 1
 
 
 def _throttle_changes(changes: dict[str, Any]) -> dict[str, Any]:
     """`{"mode": "throttle", "status": 429|503, "seconds": N, "retry_after": S}` is shorthand for an
     outage window: every request for N seconds gets `status` with `Retry-After: S`, then the system
-    answers again. It models a hosting/WAF limit in front of a store (X-Cart itself configures and
-    documents no rate limit: reference xcart.md §1b "Rate limits: none configured ... [?]")."""
+    answers again. `{"mode": "rate", "per_s": R, "burst": B, "retry_after": S}` sets the token
+    bucket instead (requests beyond R/s, bursts of B, get 429). Both model a hosting/WAF limit in
+    front of a store (X-Cart itself configures and documents no rate limit: reference xcart.md §1b
+    "Rate limits: none configured ... [?]")."""
     if changes.get("mode") is None:
         return changes
     changes = dict(changes)
     mode = changes.pop("mode")
+    if mode == "rate":
+        changes["bucket_per_s"] = float(changes.pop("per_s", 10))
+        changes["bucket_burst"] = int(changes.pop("burst", 1))
+        changes["retry_after_s"] = float(changes.pop("retry_after", 1))
+        if changes["bucket_per_s"] <= 0 or changes["bucket_burst"] < 1:
+            raise ValueError("rate needs per_s > 0 and burst >= 1")
+        return changes
     if mode != "throttle":
-        raise ValueError(f"unknown fault mode {mode!r} (throttle)")
+        raise ValueError(f"unknown fault mode {mode!r} (throttle | rate)")
     status = changes.pop("status", 429)
     if status not in (429, 503):
         raise ValueError("throttle status must be 429 or 503")
@@ -64,11 +77,14 @@ class FaultInjector:
         self._lock = threading.Lock()
         self.plan = FaultPlan()
         self.injected = 0
+        self._tokens = 0.0
+        self._refilled = 0.0
 
     def configure(self, **changes: Any) -> FaultPlan:
         with self._lock:
             if changes.pop("reset", False):
                 self.plan = FaultPlan()
+            self._refilled = 0.0            # a new plan starts with a full bucket
             changes = _throttle_changes(changes)
             outage_s = changes.pop("outage_seconds", None)
             if outage_s is not None:
@@ -90,6 +106,9 @@ class FaultInjector:
             if p.outage_until and time.time() < p.outage_until:
                 self.injected += 1
                 return delay, p.outage_status, retry
+            if p.bucket_per_s > 0 and not self._take_token(p):
+                self.injected += 1
+                return delay, 429, retry
             if p.rate_limit_count > 0:
                 p.rate_limit_count -= 1
                 self.injected += 1
@@ -102,6 +121,17 @@ class FaultInjector:
                 self.injected += 1
                 return delay, p.error_status, retry
             return delay, None, {}
+
+    def _take_token(self, p: FaultPlan) -> bool:
+        now = time.monotonic()
+        if not self._refilled:
+            self._tokens, self._refilled = float(p.bucket_burst), now
+        self._tokens = min(float(p.bucket_burst), self._tokens + (now - self._refilled) * p.bucket_per_s)
+        self._refilled = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
 
     def commit_delay(self, method: str) -> float:
         """Seconds a write handler waits before committing (0.0 = commit at once)."""

@@ -167,3 +167,28 @@ def test_throttle_503_and_bad_mode(sim):
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
     c.post("/_sim/faults", json={"reset": True})
     assert c.get("/api/products", headers=R).status_code == 200
+
+
+def test_order_of_a_variant_sku_reduces_the_variant_stock(sim):
+    store, c = sim
+    pid, (own, shared) = store.add_product_with_variants("SOCK", "Sock", Decimal("3.00"),
+                                                         [{"sku": "SOCK-A", "amount": 5}, {"sku": "SOCK-B"}],
+                                                         amount=10)
+    oid = c.post("/_sim/orders", json={"items": [{"sku": "SOCK-A", "price": "3.00", "amount": 2},
+                                                 {"sku": "SOCK-B", "price": "3.00", "amount": 1}]}).json()["id"]
+    items = c.get(f"/api/orders/{oid}", headers=R).json()["items"]
+    assert [(i["product_id"], i["variant"]) for i in items] == [(pid, own), (pid, shared)]
+    assert c.get(f"/api/products/{pid}/variants/{own}", headers=R).json()["amount"] == 3
+    assert c.get(f"/api/products/{pid}", headers=R).json()["amount"] == 9       # default_amount: product stock
+
+
+def test_rate_mode_admits_the_burst_then_answers_429(sim):
+    _, c = sim
+    assert c.post("/_sim/faults", json={"mode": "rate", "per_s": 0}).status_code == 400
+    c.post("/_sim/faults", json={"mode": "rate", "per_s": 0.001, "burst": 2, "retry_after": 3})
+    answers = [c.put("/api/products/1", headers=W, json={"amount": n}) for n in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].headers["Retry-After"] == "3"
+    assert c.get("/_sim/writes/summary").json()["per_sku"]["SKU-00001"] == {"total": 3, "ok": 2, "failed": 1}
+    c.post("/_sim/faults", json={"reset": True})
+    assert c.put("/api/products/1", headers=W, json={"amount": 4}).status_code == 200

@@ -1,5 +1,10 @@
 """`python -m sagebridge_sim.xcart --port P --token-read R --token-all W` runs the simulator.
 
+Secrets stay off command lines where the caller prefers: each token may come from the environment
+instead, `XCART_TOKEN_READ`, `XCART_TOKEN_ALL` and `XCART_MODULE_TOKEN` (the push module's tracking
+token: the same variable the hub's pair file reads, so one setting serves both sides). A command-line
+value wins over the environment.
+
 Used by the dev stack and docker-compose; uvicorn handles SIGTERM/SIGINT and shuts down cleanly
 (which also stops the push worker through the app lifespan).
 """
@@ -15,6 +20,7 @@ from typing import Any
 
 import uvicorn
 
+from .admin_catalogue import seed_catalogue
 from .app import create_app
 from .store import XCartStore
 
@@ -78,15 +84,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m sagebridge_sim.xcart", description=__doc__)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--token-read", required=True, help="read-only API token (GET only)")
-    p.add_argument("--token-all", required=True, help="read/write API token")
+    p.add_argument("--token-read", default=os.environ.get("XCART_TOKEN_READ", ""),
+                   help="read-only API token (GET only); default $XCART_TOKEN_READ")
+    p.add_argument("--token-all", default=os.environ.get("XCART_TOKEN_ALL", ""),
+                   help="read/write API token; default $XCART_TOKEN_ALL")
     p.add_argument("--seed-products", type=int, default=0, metavar="N", help="create SKU-00001..N")
+    p.add_argument("--seed-variants", type=int, default=0, metavar="K",
+                   help="give each seeded product K variants SKU-nnnnn-V1..K")
     p.add_argument("--push-url", help="enable the push module, POSTing order events here")
     p.add_argument("--push-secret", default="", help="HMAC secret for the push signature")
     p.add_argument("--no-last-renew-filter", action="store_true",
                    help="ignore lastRenewDate[...] like X-Cart 5.5.0")
-    p.add_argument("--module-token", default="", help="token of the push module's tracking endpoint "
-                                                      "(POST /sagebridge/tracking); empty refuses every call")
+    p.add_argument("--module-token", default=os.environ.get("XCART_MODULE_TOKEN", ""),
+                   help="token of the push module's tracking endpoint (POST /sagebridge/tracking); "
+                        "default $XCART_MODULE_TOKEN; empty refuses every call")
     p.add_argument("--child-writes-renew", action="store_true",
                    help="a payment transaction or tracking number alone bumps the order's lastRenewDate "
                         "(unconfirmed in X-Cart; off by default)")
@@ -95,6 +106,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "each new order there (orders themselves are not kept)")
     p.add_argument("--log-level", default="info")
     args = p.parse_args(argv)
+    if not args.token_read or not args.token_all:
+        p.error("--token-read and --token-all (or XCART_TOKEN_READ / XCART_TOKEN_ALL) are required")
     if args.push_url and not args.push_secret:
         p.error("--push-url needs --push-secret")
     return args
@@ -106,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     store = OrderSequenceFile(args.state_file).store() if args.state_file else XCartStore()
     store.child_writes_renew = args.child_writes_renew
     if args.seed_products:
-        store.seed_products(args.seed_products)
+        seed_catalogue(store, args.seed_products, args.seed_variants)
     app = create_app(store, args.token_read, args.token_all, last_renew_filter=not args.no_last_renew_filter,
                      module_token=args.module_token)
     if args.push_url:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from .api_http import PLAIN_JSON, ApiError, collection_response, item_response, json_body, page_window, parse_id
+from .api_http import (PLAIN_JSON, ApiError, collection_response, item_response, json_body, page_window, parse_id,
+                       parse_sort, wants_ld)
 from .categories import CategoryError
 from .store import XCartStore
 
@@ -32,8 +33,6 @@ def catalogue_routes(r: APIRouter, store: XCartStore) -> None:
 
 
 def _product_routes(r: APIRouter, store: XCartStore) -> None:
-    from .api_http import parse_sort
-
     @r.get("/api/products")
     def list_products(request: Request):
         window = page_window(request)
@@ -127,7 +126,7 @@ def _category_routes(r: APIRouter, store: XCartStore) -> None:
         if found is None:
             raise ApiError(404, "Not Found")
         total, rows = found
-        return JSONResponse(rows, media_type=PLAIN_JSON) if not _ld(request) else collection_response(
+        return JSONResponse(rows, media_type=PLAIN_JSON) if not wants_ld(request) else collection_response(
             request, window, total, [{"id": row["product_id"], **row} for row in rows],
             f"/api/categories/{cid}/products", "CategoryProduct")
 
@@ -148,7 +147,3 @@ def _category_routes(r: APIRouter, store: XCartStore) -> None:
             raise ApiError(404, "Not Found")
         return Response(status_code=204)
 
-
-def _ld(request: Request) -> bool:
-    from .api_http import wants_ld
-    return wants_ld(request)

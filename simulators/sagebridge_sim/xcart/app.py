@@ -40,6 +40,7 @@ from .api_http import (PLAIN_JSON, WRITE_METHODS, ApiError, _SUFFIX, collection_
                        item_response, json_body, page_window, parse_id, parse_order_query, parse_sort, parse_time,
                        strip_suffix)
 from .api_catalogue import catalogue_routes
+from .api_profile_writes import profile_write_routes
 from .api_profiles import profile_routes
 from .listing_faults import ListingFaults
 from .push import PushNotifier
@@ -165,6 +166,7 @@ def _api_router(store: XCartStore, auth, last_renew_filter: bool, listing: Listi
     _order_routes(r, store, last_renew_filter, listing)
     catalogue_routes(r, store)
     profile_routes(r, store.profiles)
+    profile_write_routes(r, store.profiles)
     return r
 
 

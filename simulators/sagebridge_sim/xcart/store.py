@@ -88,6 +88,7 @@ class Item:
     name: str
     price: Decimal
     amount: int
+    variant_id: int | None = None      # XC/ProductVariants: the line's variant (`variant` in the API)
 
     def subtotal(self) -> Decimal:
         return (self.price * self.amount).quantize(CENT)
@@ -155,7 +156,8 @@ class Order:
                 "update_date": iso8601(self.last_renew), "name": item.name,
                 "price": as_float(item.price), "item_net_price": as_float(item.price),
                 "discounted_subtotal": as_float(item.subtotal()), "amount": item.amount,
-                "backordered_amount": 0, "surcharges": []}
+                "backordered_amount": 0, "surcharges": [],
+                **({"variant": item.variant_id} if item.variant_id is not None else {})}
 
 
 @dataclass
@@ -300,15 +302,21 @@ class XCartStore(Catalogue, Variants, Categories):
         return code
 
     def _build_item(self, spec: dict[str, Any]) -> Item:
-        """Links the line to the catalogue product of that SKU (creating it if new) and reduces stock."""
+        """Links the line to the catalogue product (or variant) of that SKU, creating a product if the
+        SKU is new, and reduces stock: a variant's own stock unless it uses the product's
+        (`default_amount`)."""
         sku, price, amount = spec["sku"], money(spec["price"]), int(spec.get("amount", 1))
-        product = self._product_by_sku(sku)
+        owner = self.sku_owner(sku)
+        variant = self.variants[owner[1]] if owner and owner[0] == "variant" else None
+        product = self.products[variant["product_id"]] if variant else self._product_by_sku(sku)
         if product is None:
             product = self.products[self.add_product(sku, spec.get("name") or sku, price)]
+        stock = variant if variant is not None and not variant["default_amount"] else product
         if product["inventory_traceable"]:
-            product["amount"] = max(0, product["amount"] - amount)
+            stock["amount"] = max(0, stock["amount"] - amount)
         return Item(id=next(self._seq["item"]), product_id=product["id"], sku=sku,
-                    name=spec.get("name") or product["name"], price=price, amount=amount)
+                    name=spec.get("name") or product["name"], price=price, amount=amount,
+                    variant_id=variant["id"] if variant else None)
 
     def _build_surcharges(self, spec: dict[str, Any]) -> tuple[list[Surcharge], list[dict[str, Any]]]:
         nxt = self._seq["surcharge"]
