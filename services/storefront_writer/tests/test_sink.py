@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
+
 import pytest
 
 from sagebridge_common.errors import PermanentError, TransientError
@@ -152,3 +154,24 @@ def test_categories_linked_and_created_only_when_the_event_says(xcart, make_sink
     sink.update_product({**base, "categories": ["Garden"], "create_missing_categories": True})
     names = {c["name"]: c["id"] for c in xcart.store.list_categories()[1]}
     assert set(xcart.store.product_categories(pid)) == {cid, names["Garden"]}
+
+
+def test_an_erp_customer_change_updates_the_profiles_billing_address_only_when_it_differs(xcart, make_sink):
+    httpx.post(f"{xcart.url}/_sim/profiles", json={"login": "Kim@Example.com", "first_name": "Kim",
+                                                   "last_name": "Old", "address": {"city": "Boston"}}
+               ).raise_for_status()
+    sink = make_sink()
+    customer = {"email": "kim@example.com", "first_name": "Kim", "last_name": "Lee", "phone": None,
+                "billing_address": {"line1": "9 Elm St", "line2": None, "city": "Austin", "postal_code": "78701",
+                                    "country": "US", "region": "Texas", "phone": "555-0101"}}
+    done = sink.update_customer(customer)
+    assert done.outcome == "updated"
+    [address] = httpx.get(f"{xcart.url}/api/profiles/{done.document_id}/addresses",
+                          headers={"X-Auth-Token": "r", "Accept": "application/json"}).json()
+    assert {k: address[k] for k in ("lastname", "street", "city", "zipcode", "state_name", "phone")} == {
+        "lastname": "Lee", "street": "9 Elm St", "city": "Austin", "zipcode": "78701", "state_name": "Texas",
+        "phone": "555-0101"}
+    assert sink.update_customer(customer).outcome == "already_present"
+    with pytest.raises(PermanentError) as e:
+        sink.update_customer({**customer, "email": "nobody@example.com"})
+    assert e.value.reason == "unknown_customer"
