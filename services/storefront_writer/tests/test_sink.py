@@ -175,3 +175,32 @@ def test_an_erp_customer_change_updates_the_profiles_billing_address_only_when_i
     with pytest.raises(PermanentError) as e:
         sink.update_customer({**customer, "email": "nobody@example.com"})
     assert e.value.reason == "unknown_customer"
+
+
+def test_the_rate_limit_keeps_concurrent_writers_under_the_stores_limit(xcart, make_sink):
+    """The store answers 429 beyond 25 calls/s (bursts of 5); the sink's bucket allows 20/s, bursts
+    of 5, shared by four threads: 40 writes, not one refused."""
+    import threading
+    skus = [f"RL-{i}" for i in range(4)]
+    for s in skus:
+        xcart.store.add_product(s, s, Decimal("1.00"))
+    sink = make_sink(rate_limit_per_s=20, rate_limit_burst=5)
+    sink.skus.find(skus[0])                     # the map is built before the store's limit starts
+    xcart.injector.configure(reset=True, mode="rate", per_s=25, burst=5, retry_after=1)
+    errors: list[Exception] = []
+
+    def write(sku: str) -> None:
+        for n in range(10):
+            try:
+                sink.set_stock(sku, Decimal(n))
+            except Exception as e:          # noqa: BLE001  (collected and asserted below)
+                errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(s,)) for s in skus]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    xcart.injector.configure(reset=True)
+    assert errors == []
+    assert [xcart.store.get_product(xcart.store._sku_index[s])["amount"] for s in skus] == [9, 9, 9, 9]
