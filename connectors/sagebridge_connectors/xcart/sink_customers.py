@@ -4,14 +4,15 @@ X-Cart 5.5 keeps a customer's name, street, phone on the profile's addresses, no
 (reference xcart.md §1b: `login` is the e-mail; addresses are `/api/profiles/{id}/addresses`), and
 the login is the key the ERP customer is matched by, so the writable part is the billing address:
 `PUT /api/profiles/{id}/addresses/{aid}` with only the fields that differ (or `POST` one when the
-profile has no billing address). A profile that is not in the store is `unknown_customer`.
+profile has no billing address). An ERP customer with no profile in the store (a phone or counter
+customer, most of a Sage company's A/R) is `skipped`, not an error: the hub never creates store
+accounts, and a dead letter per such customer would bury the real failures.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from sagebridge_common.contracts import WriteOutcome
-from sagebridge_common.errors import PermanentError
 
 
 def wanted_address(customer: dict[str, Any]) -> dict[str, Any]:
@@ -27,18 +28,21 @@ def wanted_address(customer: dict[str, Any]) -> dict[str, Any]:
 class CustomerWrites:
     calls: Any
 
-    def _profile(self, email: str) -> dict[str, Any]:
+    def _profile(self, email: str) -> dict[str, Any] | None:
         rows = self.calls.get("find_profile", "/api/profiles", {"login": email, "itemsPerPage": 100})
         for row in rows:        # `login` is a partial filter: match exactly (logins are case-insensitive)
             if str(row.get("login", "")).casefold() == email.casefold():
                 return row
-        raise PermanentError("X-Cart has no profile with the customer's e-mail", reason="unknown_customer")
+        return None
 
     def update_customer(self, customer: dict[str, Any]) -> WriteOutcome:
         email = (customer.get("email") or "").strip()
         if not email:
-            raise PermanentError("the customer has no e-mail to find the X-Cart profile by", reason="unknown_customer")
-        pid = int(self._profile(email)["id"])
+            return WriteOutcome("skipped", None, "the ERP customer has no e-mail to find a store profile by")
+        profile = self._profile(email)
+        if profile is None:
+            return WriteOutcome("skipped", None, "no store profile has this e-mail (the hub creates none)")
+        pid = int(profile["id"])
         wanted = wanted_address(customer)
         if not wanted:
             return WriteOutcome("skipped", str(pid), "no address fields to write")

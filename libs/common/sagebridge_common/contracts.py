@@ -133,7 +133,8 @@ class ErpSink(Protocol):
 class StorefrontSink(Protocol):
     """The store side of ERP -> store flows. Each call is idempotent (it sets a state, it never
     adds to one), so a redelivered event is harmless. An unknown SKU, order or customer raises a
-    `PermanentError` with reason `unknown_sku` / `unknown_order` / `unknown_customer`; a value the
+    `PermanentError` with reason `unknown_sku` / `unknown_order` (a customer without a store
+    profile is `skipped`: the hub creates no store accounts); a value the
     store must never receive (a system-only status code) raises one with reason `refused_value`."""
     kind: str
 
