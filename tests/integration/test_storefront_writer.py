@@ -261,8 +261,9 @@ def test_throttled_store_429_then_503_loses_nothing_and_converges(rig):
     r.start_writer()
     r.produce([r.stock(skus[0], 2, 1)])
     r.wait_results({f"{skus[0]}|default"})       # the SKU map is built; the writer is past its start
-    r.injector.configure(mode="throttle", status=429, seconds=3, retry_after=1)
-    switch = threading.Timer(3.0, lambda: r.injector.configure(mode="throttle", status=503, seconds=5, retry_after=2))
+    # The shape: 429 for 10 s, then 503 for 20 s.
+    r.injector.configure(mode="throttle", status=429, seconds=10, retry_after=1)
+    switch = threading.Timer(10.0, lambda: r.injector.configure(mode="throttle", status=503, seconds=20, retry_after=2))
     switch.start()
     try:
         r.produce([r.stock(s, 100 + i, 10) for i, s in enumerate(skus)])
