@@ -1,5 +1,10 @@
 """The whole system on one machine: broker, simulators, topics, services.
 
+Both directions run: X-Cart orders (and profiles, payments, refunds) through ingest, transform and
+erp-writer into Sage 300, and Sage 300's own changes (stock, prices, items, shipments, order
+completion, customers) through erp-cdc (reading the Sage simulator's SQLite database through the
+SQLite3 ODBC driver, as production reads SQL Server), transform and storefront-writer into X-Cart.
+
 Used by `sagebridge-dev up` (the README's first command) and by the integration tests, so what the
 tests exercise is exactly what a merchant runs on a laptop. Credentials for the simulators are made
 up per run; nothing secret is stored in the repo.
@@ -20,12 +25,15 @@ from sagebridge_common.settings import Settings
 
 from .broker import EmbeddedBroker
 from .processes import ManagedProcess, free_port
+from .store_catalogue import seed_store
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE_MODULES = {
     "ingest": "sagebridge_ingest.main",
     "transform": "sagebridge_transform.main",
     "erp-writer": "sagebridge_erp_writer.main",
+    "erp-cdc": "sagebridge_erp_cdc.main",
+    "storefront-writer": "sagebridge_storefront_writer.main",
 }
 
 
@@ -53,6 +61,7 @@ class Stack:
         self.bootstrap = config.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or ""
         self.xcart_token = secrets.token_hex(16)
         self.xcart_read_token = secrets.token_hex(16)
+        self.xcart_module_token = secrets.token_hex(16)      # the push module's tracking endpoint
         self.sage_password = secrets.token_hex(12)
         self.webhook_secret = secrets.token_hex(24)
         self.pair_id = "xcart-sage300"
@@ -82,6 +91,12 @@ class Stack:
         return self.work / "sage300.sqlite"
 
     @property
+    def sage_db_connection(self) -> str:
+        """ODBC connection string of the Sage simulator's database: what erp-cdc reads (the same
+        file the simulator writes through the same driver)."""
+        return f"DRIVER={{SQLite3}};Database={self.sage_db};Timeout=10000"
+
+    @property
     def xcart_state(self) -> Path:
         return self.work / "xcart-orders.json"
 
@@ -109,11 +124,11 @@ class Stack:
         if not self.config.keep_state:
             self.reset_simulator_state()
         push = ["--push-url", self.webhook_url, "--push-secret", self.webhook_secret] if self.config.webhook_push else []
+        tokens = {"XCART_TOKEN_READ": self.xcart_read_token, "XCART_TOKEN_ALL": self.xcart_token,
+                  "XCART_MODULE_TOKEN": self.xcart_module_token}      # secrets: environment, not argv
         self.simulators["xcart"] = ManagedProcess.python_module(
-            "xcart-sim", "sagebridge_sim.xcart", {}, self.logs,
-            ["--port", str(self.ports["xcart"]), "--token-read", self.xcart_read_token,
-             "--token-all", self.xcart_token, "--seed-products", "10",
-             "--state-file", str(self.xcart_state), *push],
+            "xcart-sim", "sagebridge_sim.xcart", tokens, self.logs,
+            ["--port", str(self.ports["xcart"]), "--state-file", str(self.xcart_state), *push],
             ready_url=f"{self.xcart_url}/_sim/stats").start()
         self.simulators["sage300"] = ManagedProcess.python_module(
             "sage300-sim", "sagebridge_sim.sage300", {}, self.logs,
@@ -122,6 +137,7 @@ class Stack:
             ready_url=f"{self.sage_url}/_sim/stats").start()
         for sim in self.simulators.values():
             sim.wait_ready()
+        seed_store(self.xcart_url)
         httpx.post(f"{self.sage_url}/_sim/customers/WEBCUST", timeout=10,
                    json={"CheckForDuplicatePOs": self.config.web_customer_duplicate_po_check}).raise_for_status()
 
@@ -139,6 +155,12 @@ class Stack:
         elif name == "erp-writer":
             env |= {"SAGE300_BASE_URL": self.sage_url, "SAGE300_COMPANY": "SAMINC", "SAGE300_USER": "WEBAPI",
                     "SAGE300_PASSWORD": self.sage_password}
+        elif name == "erp-cdc":
+            env |= {"PAIRS_PATH": str(REPO / "pairs"), "SAGE300_COMPANY": "SAMINC",
+                    "SAGE300_DB_CONNECTION": self.sage_db_connection, "SAGE300_DB_DIALECT": "sqlite"}
+        elif name == "storefront-writer":
+            env |= {"PAIRS_PATH": str(REPO / "pairs"), "XCART_BASE_URL": self.xcart_url,
+                    "XCART_TOKEN": self.xcart_token, "XCART_MODULE_TOKEN": self.xcart_module_token}
         return env | self.config.service_env.get(name, {})
 
     def start_service(self, name: str, wait: bool = True) -> ManagedProcess:

@@ -21,6 +21,8 @@ BIN = Path(sys.executable).parent / "sagebridge-dev"
 ENV = {**{k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}, "COLUMNS": "120"}
 LINE = re.compile(r"^(status|final) t=(\d+)s (.*)$", re.M)
 COUNTS = ("seen", "canonical", "created", "already_present", "failed", "dlq")
+ERP_COUNTS = ("erp_changes", "stock", "products", "shipments", "order_status", "store_failed", "store_dlq")
+ERP_LATENCIES = ("stock_p50_ms", "stock_p99_ms", "products_p50_ms", "shipments_p99_ms")
 
 
 def _alive(pid: int) -> bool:
@@ -80,7 +82,7 @@ def test_up_shows_orders_created_and_ctrl_c_leaves_nothing_behind(tmp_path):
     out = _run_until_interrupted(tmp_path, 10)
     assert _final(out)["created"] > 0, out[-2000:]
     pids = [int(p) for p in re.search(r"stopped \(pids ([\d ]+)\)", out).group(1).split()]
-    assert len(pids) == 6                       # broker, two simulators, three services
+    assert len(pids) == 8                       # broker, two simulators, five services
     time.sleep(0.5)
     assert [p for p in pids if _alive(p)] == []
 
@@ -92,8 +94,12 @@ def test_piped_up_prints_plain_status_lines_whose_counts_grow(tmp_path):
     for line in lines:
         assert all(line[k].isdigit() for k in COUNTS), line
         assert all(line[k] == "-" or line[k].isdigit() for k in ("p50_ms", "p99_ms")), line
-        assert {"ingest", "transform", "erp-writer"} <= line.keys(), line
+        assert {"ingest", "transform", "erp-writer", "erp-cdc", "storefront-writer"} <= line.keys(), line
+        assert all(line[k].isdigit() for k in ERP_COUNTS), line
+        assert all(line[k] == "-" or line[k].isdigit() for k in ERP_LATENCIES), line
     assert int(lines[-1]["created"]) > int(lines[0]["created"]), out
+    final = _lines(out, "final")[0]
+    assert int(final["stock"]) > 0 and int(final["erp_changes"]) > 0, out     # Sage 300 -> X-Cart flows too
     assert lines[-1]["p50_ms"].isdigit(), out                 # latency of the orders created is measured
     assert "\x1b[" not in out                   # no cursor movement or colour in a log
 
