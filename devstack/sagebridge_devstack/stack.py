@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import yaml
 
 from sagebridge_common import topics
 from sagebridge_common.kafka_clients import make_admin
@@ -99,6 +100,25 @@ class Stack:
         return f"DRIVER={{SQLite3}};Database={self.sage_db};Timeout=10000"
 
     @property
+    def cdc_pairs(self) -> Path:
+        """Where erp-cdc's pair file is: the shipped one with its `erp.database` block (commented out
+        there: a pair without it has no change capture) pointed at the simulator's database."""
+        return self.work / "pairs-cdc"
+
+    def write_cdc_pair(self, poll_interval_s: float = 1.0) -> Path:
+        """The shipped pair file plus the database block; the connection string stays a
+        `${SAGE300_DB_CONNECTION}` reference, given to erp-cdc in its environment."""
+        shipped = REPO / "pairs" / f"{self.pair_id}.yaml"
+        pair = yaml.safe_load(shipped.read_text())
+        pair["erp"]["database"] = {"connection_string": "${SAGE300_DB_CONNECTION}", "dialect": "sqlite",
+                                   "time_zone": "UTC", "poll_interval_s": poll_interval_s}
+        self.cdc_pairs.mkdir(parents=True, exist_ok=True)
+        path = self.cdc_pairs / shipped.name
+        path.write_text(f"# Written by the dev stack from pairs/{shipped.name}; do not edit.\n"
+                        + yaml.safe_dump(pair, sort_keys=False, allow_unicode=True))
+        return path
+
+    @property
     def xcart_state(self) -> Path:
         return self.work / "xcart-orders.json"
 
@@ -158,8 +178,8 @@ class Stack:
             env |= {"SAGE300_BASE_URL": self.sage_url, "SAGE300_COMPANY": "SAMINC", "SAGE300_USER": "WEBAPI",
                     "SAGE300_PASSWORD": self.sage_password}
         elif name == "erp-cdc":
-            env |= {"PAIRS_PATH": str(REPO / "pairs"), "SAGE300_COMPANY": "SAMINC",
-                    "SAGE300_DB_CONNECTION": self.sage_db_connection, "SAGE300_DB_DIALECT": "sqlite"}
+            env |= {"PAIRS_PATH": str(self.cdc_pairs), "SAGE300_COMPANY": "SAMINC",
+                    "SAGE300_DB_CONNECTION": self.sage_db_connection}
         elif name == "storefront-writer":
             env |= {"PAIRS_PATH": str(REPO / "pairs"), "XCART_BASE_URL": self.xcart_url,
                     "XCART_TOKEN": self.xcart_token, "XCART_MODULE_TOKEN": self.xcart_module_token}
@@ -178,6 +198,7 @@ class Stack:
         self.start_broker()
         self.apply_topics()
         self.start_simulators()
+        self.write_cdc_pair()
         for name in self.config.services:
             self.start_service(name, wait=False)
         for proc in self.services.values():
