@@ -45,6 +45,7 @@ class StackConfig:
     partitions: int = 4
     poll_enabled: bool = True
     poll_interval_s: float = 1.0
+    cdc_poll_interval_s: float = 1.0            # erp-cdc: seconds between polls of each Sage table
     webhook_push: bool = False                  # X-Cart sim pushes signed notifications to ingest
     keep_state: bool = False                    # False: the simulators start from empty state in work_dir
     # The web customer's Sage 300 option "Check for duplicate POs", set as the README recommends
@@ -105,13 +106,13 @@ class Stack:
         there: a pair without it has no change capture) pointed at the simulator's database."""
         return self.work / "pairs-cdc"
 
-    def write_cdc_pair(self, poll_interval_s: float = 1.0) -> Path:
+    def write_cdc_pair(self) -> Path:
         """The shipped pair file plus the database block; the connection string stays a
         `${SAGE300_DB_CONNECTION}` reference, given to erp-cdc in its environment."""
         shipped = REPO / "pairs" / f"{self.pair_id}.yaml"
         pair = yaml.safe_load(shipped.read_text())
         pair["erp"]["database"] = {"connection_string": "${SAGE300_DB_CONNECTION}", "dialect": "sqlite",
-                                   "time_zone": "UTC", "poll_interval_s": poll_interval_s}
+                                   "time_zone": "UTC", "poll_interval_s": self.config.cdc_poll_interval_s}
         self.cdc_pairs.mkdir(parents=True, exist_ok=True)
         path = self.cdc_pairs / shipped.name
         path.write_text(f"# Written by the dev stack from pairs/{shipped.name}; do not edit.\n"
@@ -186,6 +187,8 @@ class Stack:
         return env | self.config.service_env.get(name, {})
 
     def start_service(self, name: str, wait: bool = True) -> ManagedProcess:
+        if name == "erp-cdc":
+            self.write_cdc_pair()
         proc = ManagedProcess(name, [sys.executable, "-m", SERVICE_MODULES[name]], self.service_env(name), self.logs,
                               ready_url=f"{self.ops_url(name)}/readyz").start()
         self.services[name] = proc
@@ -198,7 +201,6 @@ class Stack:
         self.start_broker()
         self.apply_topics()
         self.start_simulators()
-        self.write_cdc_pair()
         for name in self.config.services:
             self.start_service(name, wait=False)
         for proc in self.services.values():
