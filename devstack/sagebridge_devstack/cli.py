@@ -1,4 +1,4 @@
-"""`sagebridge-dev up`: the whole system on the embedded default, demo orders and a live view."""
+"""`sagebridge-dev up`: the whole system on the embedded default, demo traffic both ways and a live view."""
 from __future__ import annotations
 
 import contextlib
@@ -11,7 +11,9 @@ import click
 import httpx
 from rich.console import Console
 
-from .demo import DemoDriver, FlowMonitor
+from .demo import DemoDriver
+from .erp_demo import ErpDemoDriver
+from .flow_monitor import FlowMonitor
 from .stack import REPO, Stack, StackConfig
 from .view import make_view, status_line
 
@@ -47,6 +49,9 @@ def main() -> None:
 
 @main.command()
 @click.option("--rate", default=2.0, show_default=True, help="Demo orders per second (0: none).")
+@click.option("--erp-rate", default=1.0, show_default=True,
+              help="Demo changes made in Sage 300 per second: stock receipts, price changes, now and then an item "
+                   "made inactive; beside them some of the orders that reached Sage are shipped (0: none).")
 @click.option("--duration", default=0.0, help="Stop after this many seconds (0: until Ctrl-C).")
 @click.option("--work-dir", type=click.Path(path_type=Path), default=REPO / "var" / "dev", show_default=True,
               help="Where the simulators keep their state and every process writes its log.")
@@ -59,7 +64,7 @@ def main() -> None:
 @click.option("--status-every", type=click.FloatRange(min=0.5), default=5.0, show_default=True,
               help="When stdout is not a terminal (a pipe or a file), print a plain status line this often "
                    "instead of the live table.")
-def up(rate: float, duration: float, work_dir: Path, keep: bool, status_every: float) -> None:
+def up(rate: float, erp_rate: float, duration: float, work_dir: Path, keep: bool, status_every: float) -> None:
     """Start broker (unless KAFKA_BOOTSTRAP_SERVERS is set), simulators, topics and services.
 
     Every run starts clean unless --keep is given: the Sage 300 simulator's database and the X-Cart
@@ -67,16 +72,24 @@ def up(rate: float, duration: float, work_dir: Path, keep: bool, status_every: f
     topics in memory only, so it never keeps anything from a previous run (an external broker named by
     KAFKA_BOOTSTRAP_SERVERS keeps whatever it keeps). Logs are appended to in --work-dir/logs.
 
-    On a terminal a live table shows orders seen, canonical, created in Sage 300, in the DLQ, latency
-    and service readiness; piped (`scripts/up.sh | tee up.log`) the same figures come as one
-    `status t=... seen=... created=...` line every --status-every seconds, and a `final ...` line at the end.
+    Demo traffic runs both ways: X-Cart orders (--rate) flow to Sage 300, and changes made inside Sage
+    300 (--erp-rate: stock receipts, price changes, items made inactive, shipments with tracking of
+    some of those orders) flow to X-Cart through erp-cdc and storefront-writer.
+
+    On a terminal a live table shows, store -> ERP, orders seen, canonical, created in Sage 300, in the
+    DLQ and their latency (order placed -> created); ERP -> store, the stock, product (price, enabled),
+    shipment, order status and customer writes made in X-Cart, failures, the ERP-side DLQ and the
+    latencies of stock, product and shipment changes (Sage row's AUDTDATE/AUDTTIME -> X-Cart written);
+    and service readiness. Piped (`scripts/up.sh | tee up.log`) the same figures come as one
+    `status t=... seen=... created=... stock=... stock_p50_ms=...` line every --status-every seconds,
+    and a `final ...` line at the end.
     """
     console = Console()
     if not console.is_terminal:
         console.soft_wrap = True            # a log line stays one line
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     stack = Stack(StackConfig(work_dir=work_dir, webhook_push=True, keep_state=keep))
-    driver = monitor = None
+    driver = erp_driver = monitor = None
     started = began = time.monotonic()
     try:
         starting = "starting broker, simulators and services…"
@@ -87,20 +100,25 @@ def up(rate: float, duration: float, work_dir: Path, keep: bool, status_every: f
         console.print(f"[bold]up[/] in {time.monotonic() - started:.1f}s — broker {stack.bootstrap}"
                       f" ({'kept' if keep else 'fresh'} simulator state in {work_dir})")
         console.print(f"  X-Cart simulator  {stack.xcart_url}   (create orders: POST /_sim/orders)")
-        console.print(f"  Sage 300 simulator {stack.sage_url}/Sage300WebApi   (orders: GET /_sim/orders)")
+        console.print(f"  Sage 300 simulator {stack.sage_url}/Sage300WebApi   (orders: GET /_sim/orders;"
+                      " ERP-side changes: POST /_sim/erp/stock|price|item|ship)")
+        console.print(f"  Sage 300 database {stack.sage_db}   (erp-cdc reads it through the SQLite3 ODBC driver)")
         console.print(f"  webhook           {stack.webhook_url}")
         for name in stack.services:
             console.print(f"  {name:<17} {stack.ops_url(name)}/metrics  /healthz  /readyz")
         console.print(f"  logs              {stack.logs}")
         driver = DemoDriver(stack.xcart_url, rate).start()
-        monitor = FlowMonitor(stack.bootstrap, driver).start()
+        erp_driver = ErpDemoDriver(stack.sage_url, erp_rate)
+        monitor = FlowMonitor(stack.bootstrap, driver, erp_driver).start()
+        erp_driver.start()
         began = time.monotonic()
         _watch(stack, monitor, console, duration, status_every, began)
     except KeyboardInterrupt:
         pass
     finally:
-        if driver:
-            driver.stop()
+        for demo in (driver, erp_driver):
+            if demo:
+                demo.stop()
         if monitor:
             console.print(status_line(monitor.snapshot(), _health(stack), time.monotonic() - began, tag="final"),
                           markup=False, highlight=False, soft_wrap=True)

@@ -1,5 +1,10 @@
 """The whole system on one machine: broker, simulators, topics, services.
 
+Both directions run: X-Cart orders (and profiles, payments, refunds) through ingest, transform and
+erp-writer into Sage 300, and Sage 300's own changes (stock, prices, items, shipments, order
+completion, customers) through erp-cdc (reading the Sage simulator's SQLite database through the
+SQLite3 ODBC driver, as production reads SQL Server), transform and storefront-writer into X-Cart.
+
 Used by `sagebridge-dev up` (the README's first command) and by the integration tests, so what the
 tests exercise is exactly what a merchant runs on a laptop. Credentials for the simulators are made
 up per run; nothing secret is stored in the repo.
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import yaml
 
 from sagebridge_common import topics
 from sagebridge_common.kafka_clients import make_admin
@@ -20,12 +26,15 @@ from sagebridge_common.settings import Settings
 
 from .broker import EmbeddedBroker
 from .processes import ManagedProcess, free_port
+from .store_catalogue import seed_store
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE_MODULES = {
     "ingest": "sagebridge_ingest.main",
     "transform": "sagebridge_transform.main",
     "erp-writer": "sagebridge_erp_writer.main",
+    "erp-cdc": "sagebridge_erp_cdc.main",
+    "storefront-writer": "sagebridge_storefront_writer.main",
 }
 
 
@@ -36,12 +45,15 @@ class StackConfig:
     partitions: int = 4
     poll_enabled: bool = True
     poll_interval_s: float = 1.0
+    cdc_poll_interval_s: float = 1.0            # erp-cdc: seconds between polls of each Sage table
     webhook_push: bool = False                  # X-Cart sim pushes signed notifications to ingest
     keep_state: bool = False                    # False: the simulators start from empty state in work_dir
     # The web customer's Sage 300 option "Check for duplicate POs", set as the README recommends
     # (Error: one Sage call per order); "None" makes the writer look every order up first.
     web_customer_duplicate_po_check: str = "Error"
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per-service overrides
+    # The services start() runs (default: all); a benchmark of one direction may leave the other out.
+    services: tuple[str, ...] = tuple(SERVICE_MODULES)
 
 
 class Stack:
@@ -53,6 +65,7 @@ class Stack:
         self.bootstrap = config.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or ""
         self.xcart_token = secrets.token_hex(16)
         self.xcart_read_token = secrets.token_hex(16)
+        self.xcart_module_token = secrets.token_hex(16)      # the push module's tracking endpoint
         self.sage_password = secrets.token_hex(12)
         self.webhook_secret = secrets.token_hex(24)
         self.pair_id = "xcart-sage300"
@@ -82,6 +95,31 @@ class Stack:
         return self.work / "sage300.sqlite"
 
     @property
+    def sage_db_connection(self) -> str:
+        """ODBC connection string of the Sage simulator's database: what erp-cdc reads (the same
+        file the simulator writes through the same driver)."""
+        return f"DRIVER={{SQLite3}};Database={self.sage_db};Timeout=10000"
+
+    @property
+    def cdc_pairs(self) -> Path:
+        """Where erp-cdc's pair file is: the shipped one with its `erp.database` block (commented out
+        there: a pair without it has no change capture) pointed at the simulator's database."""
+        return self.work / "pairs-cdc"
+
+    def write_cdc_pair(self) -> Path:
+        """The shipped pair file plus the database block; the connection string stays a
+        `${SAGE300_DB_CONNECTION}` reference, given to erp-cdc in its environment."""
+        shipped = REPO / "pairs" / f"{self.pair_id}.yaml"
+        pair = yaml.safe_load(shipped.read_text())
+        pair["erp"]["database"] = {"connection_string": "${SAGE300_DB_CONNECTION}", "dialect": "sqlite",
+                                   "time_zone": "UTC", "poll_interval_s": self.config.cdc_poll_interval_s}
+        self.cdc_pairs.mkdir(parents=True, exist_ok=True)
+        path = self.cdc_pairs / shipped.name
+        path.write_text(f"# Written by the dev stack from pairs/{shipped.name}; do not edit.\n"
+                        + yaml.safe_dump(pair, sort_keys=False, allow_unicode=True))
+        return path
+
+    @property
     def xcart_state(self) -> Path:
         return self.work / "xcart-orders.json"
 
@@ -109,11 +147,11 @@ class Stack:
         if not self.config.keep_state:
             self.reset_simulator_state()
         push = ["--push-url", self.webhook_url, "--push-secret", self.webhook_secret] if self.config.webhook_push else []
+        tokens = {"XCART_TOKEN_READ": self.xcart_read_token, "XCART_TOKEN_ALL": self.xcart_token,
+                  "XCART_MODULE_TOKEN": self.xcart_module_token}      # secrets: environment, not argv
         self.simulators["xcart"] = ManagedProcess.python_module(
-            "xcart-sim", "sagebridge_sim.xcart", {}, self.logs,
-            ["--port", str(self.ports["xcart"]), "--token-read", self.xcart_read_token,
-             "--token-all", self.xcart_token, "--seed-products", "10",
-             "--state-file", str(self.xcart_state), *push],
+            "xcart-sim", "sagebridge_sim.xcart", tokens, self.logs,
+            ["--port", str(self.ports["xcart"]), "--state-file", str(self.xcart_state), *push],
             ready_url=f"{self.xcart_url}/_sim/stats").start()
         self.simulators["sage300"] = ManagedProcess.python_module(
             "sage300-sim", "sagebridge_sim.sage300", {}, self.logs,
@@ -122,6 +160,7 @@ class Stack:
             ready_url=f"{self.sage_url}/_sim/stats").start()
         for sim in self.simulators.values():
             sim.wait_ready()
+        seed_store(self.xcart_url)
         httpx.post(f"{self.sage_url}/_sim/customers/WEBCUST", timeout=10,
                    json={"CheckForDuplicatePOs": self.config.web_customer_duplicate_po_check}).raise_for_status()
 
@@ -139,9 +178,17 @@ class Stack:
         elif name == "erp-writer":
             env |= {"SAGE300_BASE_URL": self.sage_url, "SAGE300_COMPANY": "SAMINC", "SAGE300_USER": "WEBAPI",
                     "SAGE300_PASSWORD": self.sage_password}
+        elif name == "erp-cdc":
+            env |= {"PAIRS_PATH": str(self.cdc_pairs), "SAGE300_COMPANY": "SAMINC",
+                    "SAGE300_DB_CONNECTION": self.sage_db_connection}
+        elif name == "storefront-writer":
+            env |= {"PAIRS_PATH": str(REPO / "pairs"), "XCART_BASE_URL": self.xcart_url,
+                    "XCART_TOKEN": self.xcart_token, "XCART_MODULE_TOKEN": self.xcart_module_token}
         return env | self.config.service_env.get(name, {})
 
     def start_service(self, name: str, wait: bool = True) -> ManagedProcess:
+        if name == "erp-cdc":
+            self.write_cdc_pair()
         proc = ManagedProcess(name, [sys.executable, "-m", SERVICE_MODULES[name]], self.service_env(name), self.logs,
                               ready_url=f"{self.ops_url(name)}/readyz").start()
         self.services[name] = proc
@@ -154,7 +201,7 @@ class Stack:
         self.start_broker()
         self.apply_topics()
         self.start_simulators()
-        for name in SERVICE_MODULES:
+        for name in self.config.services:
             self.start_service(name, wait=False)
         for proc in self.services.values():
             proc.wait_ready()

@@ -14,7 +14,18 @@ from rich.table import Table
 SHORT_KEYS = {"orders seen": "seen", "canonical": "canonical", "created in Sage 300": "created",
               "already present (deduplicated)": "already_present", "failed": "failed", "in DLQ": "dlq",
               "customers in Sage 300": "customers", "receipts": "receipts",
-              "latency p50 (ms)": "p50_ms", "latency p99 (ms)": "p99_ms"}
+              "latency p50 (ms)": "p50_ms", "latency p99 (ms)": "p99_ms",
+              # Sage 300 -> X-Cart
+              "ERP changes made": "erp_changes", "stock written to X-Cart": "stock",
+              "products written to X-Cart": "products", "shipments written to X-Cart": "shipments",
+              "order status written to X-Cart": "order_status", "customers written to X-Cart": "store_customers",
+              "unchanged or superseded": "store_unchanged", "store writes failed": "store_failed",
+              "ERP-side DLQ": "store_dlq",
+              "stock latency p50 (ms)": "stock_p50_ms", "stock latency p99 (ms)": "stock_p99_ms",
+              "products latency p50 (ms)": "products_p50_ms", "products latency p99 (ms)": "products_p99_ms",
+              "shipments latency p50 (ms)": "shipments_p50_ms", "shipments latency p99 (ms)": "shipments_p99_ms"}
+# The first label of the ERP -> store half of a snapshot (the table shows the halves as sections).
+ERP_TO_STORE_FROM = "ERP changes made"
 
 
 def status_line(snapshot: dict, health: dict[str, str], elapsed: float, tag: str = "status") -> str:
@@ -29,11 +40,16 @@ def status_line(snapshot: dict, health: dict[str, str], elapsed: float, tag: str
 
 
 def _table(snapshot: dict, health: dict[str, str], elapsed: float) -> Table:
-    t = Table(title=f"Sagebridge — X-Cart → Sage 300 ({elapsed:.0f}s)", show_lines=False)
+    t = Table(title=f"Sagebridge — X-Cart ⇄ Sage 300 ({elapsed:.0f}s)", show_lines=False)
     t.add_column("what")
     t.add_column("value", justify="right")
+    t.add_row("[bold]orders: X-Cart → Sage 300[/]", "")
     for k, v in snapshot.items():
+        if k == ERP_TO_STORE_FROM:
+            t.add_section()
+            t.add_row("[bold]stock, prices, shipments: Sage 300 → X-Cart[/]", "")
         t.add_row(k, "—" if v is None else str(v))
+    t.add_section()
     for name, state in health.items():
         t.add_row(f"service {name}", state)
     return t

@@ -109,7 +109,7 @@ def committed(bootstrap: str, group: str, topic: str, partitions: int) -> dict[i
 import httpx  # noqa: E402
 from fastapi import FastAPI, Request, Response  # noqa: E402  (module level: FastAPI resolves annotations here)
 
-from sagebridge_devstack.stack import Stack, StackConfig  # noqa: E402
+from sagebridge_devstack.stack import SERVICE_MODULES, Stack, StackConfig  # noqa: E402
 
 
 class OtlpCollector:
@@ -151,7 +151,7 @@ def stack(bootstrap, tmp_path_factory, otlp):
            "OTEL_BSP_SCHEDULE_DELAY": "200"}
     cfg = StackConfig(work_dir=tmp_path_factory.mktemp("stack"), bootstrap=bootstrap, partitions=4,
                       poll_interval_s=0.5, webhook_push=True,
-                      service_env={s: dict(env) for s in ("ingest", "transform", "erp-writer")})
+                      service_env={s: dict(env) for s in SERVICE_MODULES})
     with Stack(cfg) as s:
         yield s
 

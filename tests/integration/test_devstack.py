@@ -21,6 +21,8 @@ BIN = Path(sys.executable).parent / "sagebridge-dev"
 ENV = {**{k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}, "COLUMNS": "120"}
 LINE = re.compile(r"^(status|final) t=(\d+)s (.*)$", re.M)
 COUNTS = ("seen", "canonical", "created", "already_present", "failed", "dlq")
+ERP_COUNTS = ("erp_changes", "stock", "products", "shipments", "order_status", "store_failed", "store_dlq")
+ERP_LATENCIES = ("stock_p50_ms", "stock_p99_ms", "products_p50_ms", "shipments_p99_ms")
 
 
 def _alive(pid: int) -> bool:
@@ -80,7 +82,7 @@ def test_up_shows_orders_created_and_ctrl_c_leaves_nothing_behind(tmp_path):
     out = _run_until_interrupted(tmp_path, 10)
     assert _final(out)["created"] > 0, out[-2000:]
     pids = [int(p) for p in re.search(r"stopped \(pids ([\d ]+)\)", out).group(1).split()]
-    assert len(pids) == 6                       # broker, two simulators, three services
+    assert len(pids) == 8                       # broker, two simulators, five services
     time.sleep(0.5)
     assert [p for p in pids if _alive(p)] == []
 
@@ -92,8 +94,12 @@ def test_piped_up_prints_plain_status_lines_whose_counts_grow(tmp_path):
     for line in lines:
         assert all(line[k].isdigit() for k in COUNTS), line
         assert all(line[k] == "-" or line[k].isdigit() for k in ("p50_ms", "p99_ms")), line
-        assert {"ingest", "transform", "erp-writer"} <= line.keys(), line
+        assert {"ingest", "transform", "erp-writer", "erp-cdc", "storefront-writer"} <= line.keys(), line
+        assert all(line[k].isdigit() for k in ERP_COUNTS), line
+        assert all(line[k] == "-" or line[k].isdigit() for k in ERP_LATENCIES), line
     assert int(lines[-1]["created"]) > int(lines[0]["created"]), out
+    final = _lines(out, "final")[0]
+    assert int(final["stock"]) > 0 and int(final["erp_changes"]) > 0, out     # Sage 300 -> X-Cart flows too
     assert lines[-1]["p50_ms"].isdigit(), out                 # latency of the orders created is measured
     assert "\x1b[" not in out                   # no cursor movement or colour in a log
 
@@ -157,3 +163,43 @@ def test_xcart_simulator_killed_continues_its_numbering_from_the_state_file(tmp_
     bad = subprocess.run([sys.executable, "-m", "sagebridge_sim.xcart", "--port", str(port), *tokens],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and "unreadable" in bad.stderr and str(state) in bad.stderr
+
+
+def _store_result(kind: str, outcome: str, occurred_at, recorded_at) -> dict:
+    return {"entity_type": kind, "outcome": outcome,
+            "metadata": {"occurred_at": occurred_at, "recorded_at": recorded_at}}
+
+
+def test_the_view_measures_erp_changes_from_their_sage_stamp_and_leaves_the_first_read_out():
+    from datetime import timedelta
+
+    from sagebridge_devstack.flow_monitor import FlowMonitor
+
+    monitor = FlowMonitor("127.0.0.1:1")                     # not started: no broker needed
+    before = monitor.started - timedelta(seconds=30)          # a row of the first full read of the tables
+    after = monitor.started + timedelta(seconds=1)
+    monitor._count_store_write(_store_result("inventory", "updated", before, after))
+    monitor._count_store_write(_store_result("inventory", "updated", after, after + timedelta(milliseconds=800)))
+    monitor._count_store_write(_store_result("shipment", "updated", after, after + timedelta(milliseconds=1500)))
+    monitor._count_store_write(_store_result("product", "already_present", after, after))
+    monitor._count_store_write(_store_result("order_status", "failed", after, after))
+    snap = monitor.snapshot()
+    assert snap["stock written to X-Cart"] == 2 and snap["shipments written to X-Cart"] == 1
+    assert snap["stock latency p50 (ms)"] == snap["stock latency p99 (ms)"] == 800
+    assert snap["shipments latency p50 (ms)"] == 1500 and snap["products latency p50 (ms)"] is None
+    assert snap["unchanged or superseded"] == 1 and snap["store writes failed"] == 1
+
+
+def test_the_erp_demo_makes_only_items_no_demo_order_uses_inactive_and_brings_them_back():
+    from sagebridge_devstack.demo import CATALOGUE
+    from sagebridge_devstack.erp_demo import ErpDemoDriver
+
+    driver = ErpDemoDriver("http://127.0.0.1:1", rate_per_s=1, ship_ratio=1.0, toggle_every=1)
+    changes = [driver.next_change() for _ in range(6)]
+    assert [c[2]["changes"]["INACTIVE"] for c in changes] == [1, 0, 1, 0, 1, 0]
+    assert not {c[2]["item"] for c in changes} & {sku for sku, _n, _p in CATALOGUE}
+    assert all(changes[i][2]["item"] == changes[i + 1][2]["item"] for i in (0, 2, 4))
+    driver.order_reached_sage("ORD000000042")
+    kind, route, body = driver.next_shipment()
+    assert (kind, route, body["order"]) == ("shipment", "ship", "ORD000000042") and body["tracking"].startswith("1Z")
+    assert driver.next_shipment() is None

@@ -96,7 +96,7 @@ def test_topics_apply_is_idempotent(stack):
 
 
 def test_sigterm_exits_cleanly_within_10s_and_restarts(stack, sims):
-    for name in ("transform", "erp-writer", "ingest"):
+    for name in ("transform", "erp-writer", "ingest", "erp-cdc", "storefront-writer"):
         started = time.monotonic()
         code = stack.services[name].stop(timeout=15)
         took = time.monotonic() - started
