@@ -17,10 +17,11 @@ from sagebridge_connectors.sage300.config import Sage300Config
 from sagebridge_connectors.xcart.config import XCartStorefrontConfig
 from sagebridge_erp_writer.config import ErpWriterSettings
 from sagebridge_ingest.config import IngestSettings
+from sagebridge_storefront_writer.config import StorefrontWriterSettings
 from sagebridge_transform.config import TransformSettings
 
 SCOPES = [("all services", Settings), ("ingest", IngestSettings), ("transform", TransformSettings),
-          ("erp-writer", ErpWriterSettings)]
+          ("erp-writer", ErpWriterSettings), ("storefront-writer", StorefrontWriterSettings)]
 
 
 def rows() -> list[tuple[str, str, str, str]]:

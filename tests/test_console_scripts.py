@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = (ROOT / "pairs" / "xcart-sage300.yaml").read_text()
 
 
-@pytest.mark.parametrize("script", ["sagebridge-ingest", "sagebridge-transform", "sagebridge-erp-writer"])
+@pytest.mark.parametrize("script", ["sagebridge-ingest", "sagebridge-transform", "sagebridge-erp-writer",
+                                    "sagebridge-storefront-writer"])
 @pytest.mark.parametrize("old,new,message", [
     ("  company: ${SAGE300_COMPANY:-SAMINC}", "  company: ${SAGE300_COMPANY:-SAMINC}\n  compnay: X",
      ":29: erp.compnay: unknown key"),

@@ -20,3 +20,6 @@ __all__ = ["Sage300Config", "Sage300Sink"]
 
 from .ledger import Sage300Ledger  # noqa: E402  (reconcile's erp_ledger)
 registry.register("erp_ledger", "sage300")(Sage300Ledger)
+
+from .cdc import build_capture  # noqa: E402  (erp_cdc's erp_source: change capture from the company database)
+registry.register("erp_source", "sage300")(build_capture)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from sagebridge_common.pairs import ConnectorConfig
@@ -33,6 +36,47 @@ class NewCustomerDefaults(BaseModel):
     tax_group: str | None = Field(None, description="TaxGroup (ARCUS.CODETAXGRP, 12) of new customers.")
     currency: str | None = Field(None, description=(
         "CurrencyCode (ARCUS.CODECURN, 3) of new customers; unset = the company's home currency."))
+
+
+CDC_TABLES = ("ICILOC", "ICITEM", "ICPRICP", "ARCUS", "OEORDH", "OEORDH1", "OESHIH", "OESHID")
+
+
+class DatabaseConfig(BaseModel):
+    """The company database, read by change capture (erp_cdc) through a read-only login
+    (reference §2.1: one SQL Server database per company, tables under dbo)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    connection_string: SecretStr = Field(description=(
+        "ODBC connection string (secret, never logged); production: DRIVER={ODBC Driver 18 for SQL "
+        "Server};SERVER=..;DATABASE=<org id>;UID=..;PWD=..;Encrypt=yes"))
+    dialect: Literal["sqlserver", "sqlite"] = Field("sqlserver", description=(
+        "SQL dialect: sqlserver (Sage 300 since 2016) or sqlite (the test engine)."))
+    schema_name: str = Field("dbo", alias="schema", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                             description="Schema of the Sage tables (sqlserver only).")
+    time_zone: str = Field("UTC", description=(
+        "IANA zone of the Sage server's clock: AUDTDATE/AUDTTIME are its local time."))
+    poll_interval_s: float = Field(1.0, gt=0, description="Seconds between polls of each table.")
+    overlap_s: float = Field(2.0, ge=0, description=(
+        "Each poll re-reads this many seconds before its cursor (transactions committed late with older stamps)."))
+    batch_size: int = Field(500, ge=1, le=100000, description="Rows per range query (page).")
+    reconcile_interval_s: float = Field(600.0, gt=0, description=(
+        "Seconds between key reconciliations (a key listing per table: deleted rows become delete events)."))
+    query_timeout_s: int = Field(30, ge=0, description="ODBC query timeout (0 = none).")
+    tables: tuple[Literal[CDC_TABLES], ...] = Field(CDC_TABLES, description="Tables to capture.")  # type: ignore[valid-type]
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone_exists(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as America/Chicago)") from None
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
 
 class Sage300Config(ConnectorConfig):
@@ -64,6 +108,8 @@ class Sage300Config(ConnectorConfig):
 
     new_customers: NewCustomerDefaults = Field(default_factory=NewCustomerDefaults, description=(
         "Defaults for customers the hub creates in A/R (group, account set, terms, tax group, currency)."))
+    database: DatabaseConfig | None = Field(None, description=(
+        "The company database for change capture (erp_cdc); absent = no change capture for this pair."))
 
     @field_validator("duplicate_po_message")
     @classmethod

@@ -19,3 +19,10 @@ __all__ = ["XCartSource", "XCartStorefrontConfig"]
 
 from .ledger import XCartLedger  # noqa: E402  (reconcile's storefront_ledger)
 registry.register("storefront_ledger", "xcart")(XCartLedger)
+
+from .sink import XCartSink  # noqa: E402  (storefront_writer's storefront_sink)
+
+
+@registry.register("storefront_sink", "xcart")
+def storefront_sink(pair) -> XCartSink:
+    return XCartSink(pair.storefront)

@@ -20,7 +20,8 @@ class XCartStorefrontConfig(ConnectorConfig):
     kind: Literal["xcart"]
     instance: str = Field("default", min_length=1, description="Names the store in event metadata and state keys.")
     base_url: str = Field(description="Store base URL; the API is under /api.")
-    token: SecretStr = Field(SecretStr(""), description="API token (the read token is enough).")
+    token: SecretStr = Field(SecretStr(""), description="API token (the read token is enough for ingest; "
+                                                        "storefront_writer needs the read/write token).")
     webhook_secret: SecretStr = Field(SecretStr(""), description="HMAC-SHA256 key of the push module; empty refuses all.")
     timeout_s: float = Field(10.0, gt=0, description="Timeout of one API call.")
     max_concurrency: int = Field(4, ge=1, description="API calls in flight at once against this store.")
@@ -32,6 +33,19 @@ class XCartStorefrontConfig(ConnectorConfig):
                                                         "an order whose save committed late; repeats are dropped.")
     start_at: datetime | None = Field(None, description="First start only (no saved cursor): orders renewed and "
                                                         "profiles added before this UTC time are ignored; unset = all.")
+
+    rate_limit_per_s: float = Field(10.0, gt=0, description="storefront_writer: API calls per second to this store "
+                                                            "(token bucket shared by all workers).")
+    rate_limit_burst: int = Field(20, ge=1, description="storefront_writer: calls the bucket lets through at once "
+                                                        "after a quiet spell.")
+    tracking: Literal["module", "none"] = Field("module", description="module: tracking numbers through the Sagebridge "
+                                                "push module's endpoint; none: the 5.5 API has no tracking write, "
+                                                "so only the shipping status is set and the number is recorded in "
+                                                "the result message.")
+    module_token: SecretStr = Field(SecretStr(""), description="Token of the push module's tracking endpoint "
+                                                               "(X-Sagebridge-Token).")
+    sku_map_ttl_s: float = Field(60.0, gt=0, description="storefront_writer: an unknown SKU re-reads the store's "
+                                                         "product list at most once per this many seconds.")
 
     @field_validator("start_at", mode="before")
     @classmethod

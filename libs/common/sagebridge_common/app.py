@@ -168,10 +168,10 @@ class Application:
 
     # -- running -----------------------------------------------------------------------------
     def processor(self, topics: list[str], handler, *, stage: str, max_in_flight: int | None = None,
-                  group_id: str | None = None, failure_outputs=None):
+                  group_id: str | None = None, failure_outputs=None, coalescer=None):
         from .processor import Processor
         proc = Processor(self, topics, handler, stage=stage, max_in_flight=max_in_flight, group_id=group_id,
-                         failure_outputs=failure_outputs)
+                         failure_outputs=failure_outputs, coalescer=coalescer)
         self._processors.append(proc)
         self.health.liveness[f"processor:{stage}"] = proc.liveness_check
         return proc

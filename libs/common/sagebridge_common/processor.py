@@ -14,6 +14,9 @@ nothing of Kafka. The processor gives it these guarantees:
 - ownership: a record runs only while this member owns its partition's generation. It is checked
   before every attempt, a backoff wakes on revoke as well as on stop, and records fetched for a
   partition no longer owned are dropped (the new owner reads them from the last commit);
+- coalescing (optional, `coalescer.py`): on latest-value topics a record is held per key for a
+  settle window and only the newest of a burst is handled; the ones it replaced are completed
+  unhandled (their offsets are below the held one, so the commit still never passes it);
 - no silent stall: whatever goes wrong in a worker is logged and either handled (retry, DLQ) or
   stops the service before anything is committed past the record.
 """
@@ -28,6 +31,7 @@ from typing import Callable
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from . import metrics, tracing
+from .coalescer import COALESCED, Coalescer
 from .errors import PermanentError, classify
 from .events import Event, Output
 from .kafka_clients import make_consumer
@@ -44,9 +48,10 @@ Handler = Callable[[Event], list[Output]]
 class Processor:
     def __init__(self, app, topics: list[str], handler: Handler, *, stage: str,
                  max_in_flight: int | None = None, group_id: str | None = None,
-                 failure_outputs: FailureOutputs | None = None) -> None:
+                 failure_outputs: FailureOutputs | None = None, coalescer: Coalescer | None = None) -> None:
         """`failure_outputs` builds records to publish when a record is dead-lettered (e.g. a
-        `failed` result event), so downstream sees failures without reading the DLQ."""
+        `failed` result event), so downstream sees failures without reading the DLQ.
+        `coalescer`: hold records of its topics per key and handle only the latest of a burst."""
         s = app.settings
         self.app = app
         self.topics = topics
@@ -57,6 +62,7 @@ class Processor:
         self.policy = RetryPolicy.from_settings(s)
         self.executor = KeyedExecutor(max_in_flight or s.max_in_flight, name=f"{stage}-worker")
         self.tracker = OffsetTracker()
+        self.coalescer = coalescer
         self.dead_letters = DeadLetterReporter(app, group_id=self.group_id, stage=stage,
                                                failure_outputs=failure_outputs)
         self._committed: dict[tuple[str, int], int] = {}
@@ -78,6 +84,7 @@ class Processor:
             while not self.app.stop_event.is_set():
                 self._last_loop = time.monotonic()
                 self._fetch(consumer)
+                self._release_settled()
                 if time.monotonic() >= next_commit:
                     self._commit(consumer)
                     next_commit = time.monotonic() + interval
@@ -116,8 +123,29 @@ class Processor:
             return
         metrics.EVENTS_CONSUMED.labels(self.app.service, msg.topic()).inc()
         key = (msg.topic(), msg.key() if msg.key() is not None else f"partition-{msg.partition()}")
-        self.executor.submit(key, lambda: self._run_record(msg, generation))
+        if self.coalescer is not None and self.coalescer.applies(msg.topic()):
+            replaced = self.coalescer.offer(key, (msg, generation))
+            if replaced is not None:
+                self._complete_replaced(*replaced)
+        else:
+            self._submit(key, msg, generation)
         metrics.IN_FLIGHT.labels(self.app.service).set(self.tracker.outstanding())
+
+    def _submit(self, key, msg: Message, generation: int) -> None:
+        self.executor.submit(key, lambda: self._run_record(msg, generation))
+
+    # -- coalescing ----------------------------------------------------------------------------
+    def _complete_replaced(self, msg: Message, generation: int) -> None:
+        """A newer record of the key is held: this one is finished without being handled."""
+        COALESCED.labels(self.app.service, msg.topic()).inc()
+        self.tracker.done((msg.topic(), msg.partition()), msg.offset(), generation)
+
+    def _release_settled(self) -> None:
+        if self.coalescer is None:
+            return
+        for key, (msg, generation) in self.coalescer.due():
+            if self.tracker.is_current((msg.topic(), msg.partition()), generation):
+                self._submit(key, msg, generation)
 
     # -- one record ----------------------------------------------------------------------------
     def _run_record(self, msg: Message, generation: int) -> None:
@@ -253,7 +281,7 @@ class Processor:
         metrics.COMMITS.labels(self.app.service, "ok").inc()
 
     def _apply_backpressure(self, consumer) -> None:
-        load = self.executor.load
+        load = self.executor.load + (len(self.coalescer) if self.coalescer is not None else 0)
         if not self._paused and load >= self.max_buffered:
             consumer.pause(consumer.assignment())
             self._paused = True
@@ -281,6 +309,8 @@ class Processor:
         tps = {(p.topic, p.partition) for p in partitions}
         for tp in tps:
             self.tracker.close(tp)
+        if self.coalescer is not None:     # unfinished: the new owner reads them from the last commit
+            self.coalescer.drop(lambda _key, held: (held[0].topic(), held[0].partition()) not in tps)
         self._drain(self.app.settings.shutdown_grace_s)
         self._commit(consumer, only=tps)
         for tp in tps:

@@ -2,7 +2,9 @@
 
 For each stream of the source, page by page: ask for the changes after the saved cursor, fetch the
 full record of each, publish the service's outputs for them and wait for the broker's
-acknowledgement, and only then save the page's cursor (acknowledged too). A restart, or another
+acknowledgement, and only then save the page's cursor (acknowledged too). A source with a
+`delivered(stream, page)` method hears of the acknowledgement before the cursor is saved (change
+capture records what it emitted there, `table_capture.py`); a failure in it saves no cursor. A restart, or another
 replica taking over (`source_cursor.SourceOwnership`), resumes from the last saved cursor: nothing
 is skipped, and at most the page in flight is read again.
 
@@ -59,6 +61,7 @@ class SourceRunner:
         self.max_attempts = max(1, max_record_attempts)
         self.policy = RetryPolicy(s.retry_initial_s, s.retry_max_s)
         self.streams = list(source.streams())
+        self._delivered = getattr(source, "delivered", None)
         self.keys = {st: f"{self.name}/{st}s" for st in self.streams}
         self.state_topic = state_topic
         self.ownership = SourceOwnership(app, topic=state_topic, group_id=f"sagebridge.source.{self.name.replace('/', '.')}",
@@ -118,6 +121,8 @@ class SourceRunner:
                         outputs.extend(self.outputs(record, change))
                 self.app.publish_sync(outputs)
                 self._check(gen)
+                if self._delivered is not None:     # e.g. change capture's row memory
+                    self._delivered(stream, page)
                 self.app.produce_raw_sync(self.state_topic, self.keys[stream].encode(), page.cursor.encode())
                 self.ownership.cursors[self.keys[stream]] = page.cursor
                 self.pages += 1

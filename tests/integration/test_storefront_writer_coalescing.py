@@ -1,0 +1,58 @@
+"""The processor's coalescing hook on the real broker: a burst of 10,000 stock changes over 500 keys
+is handled about once per key once it settles, always with the key's latest record, and the
+committed offsets still reach the end (the replaced records count as finished)."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from confluent_kafka import Producer
+
+from sagebridge_common.app import Application
+from sagebridge_common.coalescer import Coalescer
+from sagebridge_common.settings import Settings
+
+from .conftest import committed, create_topics, unique, wait_until
+from .test_processor import SCHEMA, status_event
+
+KEYS, CHANGES = 500, 10_000
+
+
+def test_a_burst_over_500_keys_is_handled_about_once_per_key_with_the_latest_value(bootstrap, serde):
+    topic, group = unique("coalesce"), unique("group")
+    create_topics(bootstrap, [topic], partitions=3)
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    for n in range(CHANGES):
+        p.produce(topic, key=f"sku-{n % KEYS}".encode(), value=serde.serialize(SCHEMA, status_event(f"sku-{n % KEYS}", n)))
+        if n % 1000 == 0:
+            p.poll(0)
+    assert p.flush(30) == 0
+
+    handled: Counter = Counter()
+    latest: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def handler(event):
+        with lock:
+            key = event.key.decode()
+            handled[key] += 1
+            latest[key] = int(event.value["order_number"])
+        return []
+
+    settings = Settings(kafka_bootstrap_servers=bootstrap, service_name="coalesce-test", ops_port=0,
+                        kafka_group_id=group, pair_id="p", max_in_flight=8)
+    app = Application(settings, configure_logging=False)
+    app.processor([topic], handler, stage="test", coalescer=Coalescer(0.5, 5.0, [topic]))
+    thread = threading.Thread(target=app.run, kwargs={"install_signals": False}, daemon=True)
+    thread.start()
+    try:
+        final = {f"sku-{k}": CHANGES - KEYS + k for k in range(KEYS)}
+        wait_until(lambda: latest == final, timeout=120, message="every key's latest record handled")
+        wait_until(lambda: sum(committed(bootstrap, group, topic, 3).values()) == CHANGES, timeout=60,
+                   message="offsets committed to the end")
+        with lock:
+            total = sum(handled.values())
+        assert total <= 1.2 * KEYS, f"{total} handler calls for {KEYS} keys"
+    finally:
+        app.request_stop()
+        thread.join(20)
