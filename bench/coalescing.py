@@ -3,12 +3,13 @@ with coalescing on (the default window) beside a no-coalescing baseline in the s
 
 For each mode a fresh rig: embedded broker + topics, the X-Cart simulator as its own process with
 SKU-00001..`--skus` seeded and 50 ms added to every API request (`POST /_sim/faults
-{"latency_ms": 50}`), and one real storefront_writer process on the shipped pair (its `storefront`
+{"latency_ms": 50}`, set after the warm-up below), and one real storefront_writer process on the shipped pair (its `storefront`
 block pointed at the simulator; rate limit and concurrency below). Modes:
   - coalescing: `COALESCE_WINDOW_MS` 500 / `COALESCE_MAX_HOLD_MS` 5000 (the service defaults);
   - baseline:   `COALESCE_WINDOW_MS=0` (write every record).
-One warm-up event (its write loads the writer's SKU -> product id map) goes first; the write log
-is cleared after it. Then `--changes` `erp.inventory.v1` events (`sagebridge.v2.InventoryLevel`,
+One warm-up event (its write loads the writer's SKU -> product id map: a listing page per 100
+products and one variants GET per product) goes first, before the latency is set (at 50 ms the
+map of 500 products takes ~25 s to build); the write log is cleared after it. Then `--changes` `erp.inventory.v1` events (`sagebridge.v2.InventoryLevel`,
 key "<sku>|default") are produced as fast as the producer goes, round-robin over the SKUs, change
 n carrying quantity n and source version n (so each SKU's last change is its highest quantity).
 Measured from the simulator's write log (`/_sim/writes`, `/_sim/writes/summary`):
@@ -61,7 +62,7 @@ class StockProducer:
     def __init__(self, bootstrap: str, serde: SingleObjectSerde, pair_id: str) -> None:
         self.serde, self.pair_id = serde, pair_id
         self.p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
-                           "linger.ms": 5, "batch.num.messages": 1000})
+                           "linger.ms": 5, "batch.num.messages": 1000, "log.connection.close": False})
         self.last_ack = 0.0
         self.failed = 0
 
@@ -72,11 +73,13 @@ class StockProducer:
             self.last_ack = max(self.last_ack, time.time())
 
     def produce(self, changes: list[tuple[str, int]]) -> tuple[float, float]:
-        """(first produce call, last ack) epoch seconds."""
+        """(first produce call, last ack) epoch seconds. The events are encoded first, so the burst
+        is as fast as the producer and broker go, not as fast as this process encodes Avro."""
+        records = [(f"{sku}|default".encode(), self.serde.serialize(SCHEMA, stock_event(self.pair_id, sku, n)))
+                   for sku, n in changes]
         started = time.time()
-        for sku, n in changes:
-            self.p.produce(INVENTORY, key=f"{sku}|default".encode(),
-                           value=self.serde.serialize(SCHEMA, stock_event(self.pair_id, sku, n)), on_delivery=self._ack)
+        for key, value in records:
+            self.p.produce(INVENTORY, key=key, value=value, on_delivery=self._ack)
             self.p.poll(0)
         if self.p.flush(60) != 0 or self.failed:
             raise RuntimeError(f"{self.failed} stock events not acknowledged")
@@ -112,6 +115,7 @@ class StoreFollower:
 def run_mode(mode: str, args, serde: SingleObjectSerde) -> dict:
     with temp_work_dir(f"coalesce-{mode}") as work:
         rig = Rig(work)
+        producer = None
         try:
             t0 = time.monotonic()
             rig.start_broker()
@@ -119,12 +123,12 @@ def run_mode(mode: str, args, serde: SingleObjectSerde) -> dict:
             rig.write_pair(store={"rate_limit_per_s": args.rate_limit, "rate_limit_burst": args.rate_burst,
                                   "max_concurrency": args.concurrency})
             rig.start_services(["storefront-writer"], env={"storefront-writer": MODES[mode]})
-            rig.xcart_faults(latency_ms=LATENCY_MS)
             producer = StockProducer(rig.bootstrap, serde, rig.pair_id)
             producer.produce([(sku_name(1), 0)])                       # warm-up: loads the SKU map
             wait_until(lambda: rig.writes_summary()["kinds"].get("product", {}).get("ok"), timeout=60,
                        interval=0.2, message="the warm-up write")
             rig.clear_writes()
+            rig.xcart_faults(latency_ms=LATENCY_MS)
             startup_s = time.monotonic() - t0
             print(f"[{mode}] up in {startup_s:.1f}s; producing {args.changes} changes over {args.skus} SKUs",
                   file=sys.stderr)
@@ -150,6 +154,7 @@ def run_mode(mode: str, args, serde: SingleObjectSerde) -> dict:
             wrong = [s for s in final if rig.store_amount(s) != final[s]]
             coalesced = rig.metric("storefront-writer", "sagebridge_coalesced_records_total")
         finally:
+            producer = None          # closed before the broker stops (no reconnect noise)
             rig.stop()
         left = leftover_processes(str(work))
     last_reached = max(follower.reached.values()) if follower.reached else None

@@ -10,8 +10,8 @@ poll every 1 s) and its storefront block on the simulator (rate limit `--rate-li
 window). The first scan (every seeded item's product and stock written to the store) is waited
 out and the store's write log cleared before measuring.
 
-Then `--updates` ICILOC updates are committed over `--seconds` s on an absolute schedule, one
-transaction each through the simulator's ERP driver (`set_on_hand`), round-robin over the items;
+Then `--updates` ICILOC updates are committed over `--seconds` s on an absolute schedule, as in
+cdc_latency.py (a child process, the simulator's ERP driver), round-robin over the items;
 update k sets quantity 1000+k. Latency of an update = the simulator's write log time of the first
 successful stock write (PUT /api/products/{id}) carrying its quantity - its commit time (one
 clock). An update that a later one replaced before it was written (CDC read the newer value, or the
@@ -88,7 +88,7 @@ def run(args) -> dict:
             pids = rig.pids()
             cpu0 = {n: cpu_seconds(p) for n, p in pids.items()}
             updates = stock_updates(args.items, args.updates)
-            commits, schedule = pace_updates(rig.db, updates, args.seconds)
+            commits, schedule = pace_updates(rig.sage_db_path, updates, args.seconds)
             final = {sku_name(i): q for i, q in updates}
             try:
                 wait_until(lambda: writes.holds(final), timeout=args.timeout, interval=0.25,
