@@ -117,10 +117,11 @@ def run(args) -> dict:
         if event is not None:
             to_event.append(event[0] - committed)
             event_to_store.append(at - event[0])
+    thirds = [summarize(lat[k * len(lat) // 3:(k + 1) * len(lat) // 3])["p50"] for k in range(3)] if lat else []
     stock_calls = sum(v.get("total", 0) for v in summary.get("per_sku", {}).values())
     return {"items": args.items, "updates": args.updates, "seconds": args.seconds, "poll_interval_s": POLL_INTERVAL_S,
             "store_latency_ms": LATENCY_MS, "store": store, "startup_s": startup_s, "schedule": schedule,
-            "arrived": arrived, "latency_s": summarize(lat),
+            "arrived": arrived, "latency_s": summarize(lat), "p50_by_third_s": thirds,
             "commit_to_inventory_event_s": summarize(to_event), "inventory_event_to_store_s": summarize(event_to_store), "written": len(lat), "superseded": superseded,
             "store_calls": stock_calls, "write_kinds": summary.get("kinds"), "store_matches": not wrong,
             "store_mismatch_sample": wrong[:10], "cpu_s": cpu, "leftover_processes": left}
@@ -151,6 +152,7 @@ def main() -> int:
                      ("erp.inventory.v1 event -> store write", "inventory_event_to_store_s")):
         v = r[k]
         print(f"  of which {label}: p50 {ms(v['p50'])} / p99 {ms(v['p99'])} ms")
+    print("  p50 by third of the run (commit order): " + " / ".join(f"{ms(v)}" for v in r["p50_by_third_s"]) + " ms")
     print("CPU s over the run: " + ", ".join(f"{n} {v:.1f}" for n, v in sorted(r["cpu_s"].items())))
     print()
     checks = [["p99 commit -> store write (s)", round(s["p99"], 3) if s["p99"] is not None else None,
