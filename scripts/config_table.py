@@ -15,13 +15,15 @@ from sagebridge_common.pairs import PairConfig
 from sagebridge_common.settings import Settings
 from sagebridge_connectors.sage300.config import Sage300Config
 from sagebridge_connectors.xcart.config import XCartStorefrontConfig
+from sagebridge_erp_cdc.config import ErpCdcSettings
 from sagebridge_erp_writer.config import ErpWriterSettings
 from sagebridge_ingest.config import IngestSettings
 from sagebridge_storefront_writer.config import StorefrontWriterSettings
 from sagebridge_transform.config import TransformSettings
 
 SCOPES = [("all services", Settings), ("ingest", IngestSettings), ("transform", TransformSettings),
-          ("erp-writer", ErpWriterSettings), ("storefront-writer", StorefrontWriterSettings)]
+          ("erp-writer", ErpWriterSettings), ("erp-cdc", ErpCdcSettings),
+          ("storefront-writer", StorefrontWriterSettings)]
 
 
 def rows() -> list[tuple[str, str, str, str]]:
@@ -78,7 +80,8 @@ def pair_rows() -> list[tuple[str, str, str, str]]:
     while blocks:
         prefix, kind, model = blocks.pop(0)
         nested = []
-        for name, field in model.model_fields.items():
+        for attr, field in model.model_fields.items():
+            name = field.alias or attr          # the key as written in the file (`schema`, not `schema_name`)
             if name in _NESTED and prefix == "":
                 continue
             sub = _block_model(field)

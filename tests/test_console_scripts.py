@@ -14,7 +14,7 @@ SHIPPED = (ROOT / "pairs" / "xcart-sage300.yaml").read_text()
 
 
 @pytest.mark.parametrize("script", ["sagebridge-ingest", "sagebridge-transform", "sagebridge-erp-writer",
-                                    "sagebridge-storefront-writer"])
+                                    "sagebridge-erp-cdc", "sagebridge-storefront-writer"])
 @pytest.mark.parametrize("old,new,message", [
     ("  company: ${SAGE300_COMPANY:-SAMINC}", "  company: ${SAGE300_COMPANY:-SAMINC}\n  compnay: X",
      ":29: erp.compnay: unknown key"),

@@ -179,9 +179,9 @@ def test_1000_updates_sharing_stamps_arrive_once_per_distinct_value(rig):
 
 def test_sigkill_mid_scan_then_restart_misses_nothing(rig):
     sage, pair_file, _service, process, raw = rig
-    items = [f"K{i:04d}" for i in range(600)]
+    items = [f"K{i:04d}" for i in range(300)]
     sage.stock(items, "7", stamp=utc_stamp())       # one stamp: the scan pages by key alone
-    path = pair_file(batch_size=4)                  # 150 pages, three acknowledgements each
+    path = pair_file(batch_size=4)                  # 75 pages, three acknowledgements each
     first = process(path)
     wait_until(lambda: len(raw.quantities()) >= 50, timeout=60, interval=0.01)
     first.send_signal(signal.SIGKILL)
@@ -235,3 +235,51 @@ def test_two_replicas_one_owner_and_the_standby_takes_over(rig):
         sage.stock(["R2"], "2")
         wait_until(lambda: "R2|1" in raw.quantities(), timeout=60)
     assert raw.values()[("R1|1", next(v["after"] for _k, v in raw.poll() if v["key"] == "R1|1"))] == 1
+
+
+def _capture(path: Path, memory):
+    """The pair's capture as erp_cdc builds it, driven by the test instead of a source runner."""
+    from sagebridge_common.pairs import load_pair_file
+    from sagebridge_connectors.sage300.cdc import build_capture
+    return build_capture(load_pair_file(path), memory)
+
+
+def test_an_edit_while_paging_is_not_lost_and_a_new_memory_knows_what_was_sent(rig, bootstrap):
+    """The capture driven page by page on the real row memory (ERP_CDC_ROWS): a row changed after
+    its page was read arrives later in the same scan; a second memory read from the topic (a
+    restart, another replica) makes an overlap re-read emit nothing."""
+    from sagebridge_common.row_memory import RowMemory
+    from sagebridge_common.topics import ERP_CDC_ROWS
+    sage, pair_file, _service, _process, _raw = rig
+    items = [f"E{i:02d}" for i in range(12)]
+    sage.stock(items, "1", stamp=utc_stamp())
+    path = pair_file(batch_size=5)
+    from sagebridge_common.app import Application
+    app = Application(ErpCdcSettings(kafka_bootstrap_servers=bootstrap, ops_port=0), configure_logging=False)
+    memory = RowMemory(app, ERP_CDC_ROWS).start()
+    try:
+        assert memory.wait_ready(30)
+        cap = _capture(path, memory)
+        seen, cursor = [], None
+        page = cap.changes("ICILOC", cursor, 5)
+        cap.delivered("ICILOC", page)
+        seen += page.changes
+        sage.stock(["E00"], "2")                        # already read: changes mid-scan
+        while page.has_more:
+            page = cap.changes("ICILOC", page.cursor, 5)
+            cap.delivered("ICILOC", page)
+            seen += page.changes
+        got = [(c.entity_id, json.loads(c.listing["after"])["QTYONHAND"]) for c in seen]
+        assert sorted(got) == sorted([(f"{i}|1", "1.0000") for i in items] + [("E00|1", "2.0000")])
+        again = RowMemory(app, ERP_CDC_ROWS).start()
+        try:
+            assert again.wait_ready(30)
+            fresh = _capture(path, again)
+            wait_until(lambda: again.hash_of(RowMemory.key(fresh.pair_id, "ICILOC", "E00|1")) is not None, 30)
+            page = fresh.changes("ICILOC", page.cursor, 50)     # a new poll: re-reads the overlap
+            assert page.changes == [] and not page.has_more
+        finally:
+            again.stop()
+    finally:
+        memory.stop()
+        app.close()

@@ -13,7 +13,6 @@ readiness says so while the runner keeps retrying slowly.
 """
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sagebridge_common.errors import PermanentError, TransientError
@@ -23,8 +22,6 @@ from sagebridge_common.table_capture import CapturedTable, TableCapture
 
 from .cdc_tables import TABLES, converter
 from .config import DatabaseConfig
-
-log = logging.getLogger(__name__)
 
 DEFAULT_PRICE_LIST = "WEB"
 _TRANSIENT_STATES = ("08", "HYT", "40", "HY008")

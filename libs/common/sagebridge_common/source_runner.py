@@ -4,9 +4,9 @@ For each stream of the source, page by page: ask for the changes after the saved
 full record of each, publish the service's outputs for them and wait for the broker's
 acknowledgement, and only then save the page's cursor (acknowledged too). A source with a
 `delivered(stream, page)` method hears of the acknowledgement before the cursor is saved (change
-capture records what it emitted there, `table_capture.py`); a failure in it saves no cursor. A restart, or another
-replica taking over (`source_cursor.SourceOwnership`), resumes from the last saved cursor: nothing
-is skipped, and at most the page in flight is read again.
+capture records what it emitted there, `table_capture.py`); a failure in it saves no cursor.
+A restart, or another replica taking over (`source_cursor.SourceOwnership`), resumes from the last
+saved cursor: nothing is skipped, and at most the page in flight is read again.
 
 One bad record must not stop the feed. A record whose fetch keeps failing while the source answers
 otherwise (its payment transactions answer 500 forever, its JSON is damaged) is retried

@@ -9,7 +9,8 @@ of a second). So:
   page (`sql_dialect.range_query`): rows sharing a stamp are told apart by their key, never skipped.
 - The cursor is the position of the last row read. While a scan pages (`has_more`) the next page
   continues strictly after it; a new poll starts again `overlap_s` before it, so a transaction that
-  committed late with an older stamp is still read.
+  committed late with an older stamp is still read (but no earlier than `overlap_s` before the
+  previous read began: the ERP's clock, in `zone`, and ours must agree within the overlap).
 - What was already emitted is recognised by value, not position: `row_memory.RowMemory` keeps a
   hash of each row's captured value, so an overlap re-read, a re-poll or a restart emits nothing,
   and each distinct value of a row is emitted once. Memory is updated only after the page's events
@@ -131,13 +132,14 @@ class TableCapture:
         if state["mode"] == "reconcile":
             return self._reconcile(table, state)
         pos = state["pos"]
+        read_at = self._erp_now()
+        start = self._rewind_start(state) if pos is not None and state["mode"] == "rewind" else None
         if pos is None:
             query = range_query(self.dialect, table.name, table.columns, table.order, limit, filters=table.filters)
-        elif state["mode"] == "seek":
+        elif start is None:
             query = range_query(self.dialect, table.name, table.columns, table.order, limit, after=pos,
                                 filters=table.filters)
         else:
-            start = local_to_stamp(stamp_to_local(pos[0], pos[1]) - self.overlap)
             query = range_query(self.dialect, table.name, table.columns, table.order, limit, at_least=start,
                                 filters=table.filters)
         rows = self._run(query, table, "range")
@@ -152,10 +154,29 @@ class TableCapture:
             mode, has_more = "reconcile", True
         CDC_LAG.labels(self.pair_id, table.name).set(
             max(0.0, self.now() - changes[-1].occurred_at.timestamp()) if (changes and mode == "seek") else 0.0)
-        new_cursor = json.dumps({"pos": pos, "mode": mode, "rec": state.get("rec", 0)})
+        new_cursor = json.dumps({"pos": pos, "mode": mode, "rec": state.get("rec", 0),
+                                 "read": list(local_to_stamp(read_at))})
         page = ChangePage(changes, new_cursor, has_more)
         self._pending[stream] = (page, puts, [])
         return page
+
+    def _erp_now(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), self.zone).replace(tzinfo=None)
+
+    def _rewind_start(self, state: dict) -> tuple[int, int] | None:
+        """Where a new poll starts: `overlap_s` before the cursor, but no earlier than `overlap_s`
+        before the previous read began (a row stamped before that and committed after it would be a
+        transaction longer than the overlap). None: nothing can be late, continue after the cursor.
+        So a burst of rows sharing the last stamp is re-read for `overlap_s`, not on every poll."""
+        pos = state["pos"]
+        cursor_at = stamp_to_local(pos[0], pos[1])
+        start = cursor_at - self.overlap
+        if state.get("read"):
+            floor = stamp_to_local(*state["read"]) - self.overlap
+            if floor > cursor_at:
+                return None
+            start = max(start, floor)
+        return local_to_stamp(start)
 
     def fetch(self, change: Change) -> SourceRecord:
         """The listing row is the record (the range query read every captured column)."""
@@ -221,8 +242,7 @@ class TableCapture:
                    for r in rows}
         prefix = RowMemory.key(self.pair_id, table.name, "")
         gone = sorted(self.memory.keys_with_prefix(prefix) - present)
-        now_local = datetime.fromtimestamp(self.now(), self.zone).replace(tzinfo=None)
-        date, time_ = local_to_stamp(now_local)
+        date, time_ = local_to_stamp(self._erp_now())
         changes = []
         for mkey in gone:
             key = mkey[len(prefix):]
@@ -232,7 +252,7 @@ class TableCapture:
         if gone:
             log.info("reconciliation found deleted rows", extra={"pair_id": self.pair_id, "table": table.name,
                                                                  "deleted": len(gone)})
-        cursor = json.dumps({"pos": state["pos"], "mode": "rewind", "rec": self.now()})
+        cursor = json.dumps({"pos": state["pos"], "mode": "rewind", "rec": self.now(), "read": state.get("read")})
         page = ChangePage(changes, cursor, False)
         self._pending[table.name] = (page, {}, gone)
         return page

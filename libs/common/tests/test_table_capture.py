@@ -182,3 +182,31 @@ def test_a_broken_database_raises_the_classified_error_and_reconnects(db, tmp_pa
     with pytest.raises(TransientError):
         cap.changes("STOCK", None, 10)
     assert cap.ping()[0] is False
+
+
+def test_a_burst_sharing_the_last_stamp_is_re_read_for_the_overlap_only(db):
+    """Steady state is one query per poll that reads only new rows: once the overlap has passed
+    since the previous read, a poll continues strictly after the cursor."""
+    from prometheus_client import REGISTRY
+    conn, path = db
+    stamp_at = datetime(2026, 1, 2, 12, 0, 0, tzinfo=timezone.utc).timestamp()
+    for i in range(8):
+        put(conn, f"F{i}", "1")                      # all at 2026-01-02 12:00:00.00 (UTC)
+    clock = Clock(stamp_at + 0.5)
+    cap = capture(path, Memory(), clock=clock, overlap_s=2)
+
+    def rows_read():
+        return REGISTRY.get_sample_value("sagebridge_cdc_rows_read_total",
+                                         {"pair": "p1", "table": "STOCK", "kind": "range"}) or 0
+
+    _, cursor = drain(cap, limit=100)
+    before = rows_read()
+    clock.t += 1                                     # within the overlap: the burst is read again
+    assert drain(cap, cursor, limit=100)[0] == []
+    assert rows_read() - before == 8
+    clock.t += 5                                     # past it: only rows after the cursor
+    seen, cursor = drain(cap, drain(cap, cursor, limit=100)[1], limit=100)
+    before = rows_read()
+    put(conn, "G0", "3", time_=12000600)
+    seen, _ = drain(cap, cursor, limit=100)
+    assert values(seen) == [("G0|WH1", "3.0000")] and rows_read() - before == 1
