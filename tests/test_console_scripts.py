@@ -17,7 +17,7 @@ SHIPPED = (ROOT / "pairs" / "xcart-sage300.yaml").read_text()
                                     "sagebridge-erp-cdc", "sagebridge-storefront-writer"])
 @pytest.mark.parametrize("old,new,message", [
     ("  company: ${SAGE300_COMPANY:-SAMINC}", "  company: ${SAGE300_COMPANY:-SAMINC}\n  compnay: X",
-     ":29: erp.compnay: unknown key"),
+     ":34: erp.compnay: unknown key"),
     ("  token: ${XCART_TOKEN:-}", "  token: ${XCART_TOKEN:-}\n  tokn: x", ":16: storefront.tokn: unknown key"),
 ])
 def test_a_wrong_pair_file_stops_each_service_with_file_line_and_key(tmp_path, script, old, new, message):

@@ -30,7 +30,7 @@ from sagebridge_common.dead_letter import dlq_topic
 from sagebridge_common.events import new_metadata
 from sagebridge_common.kafka_clients import make_admin
 from sagebridge_common.settings import Settings
-from sagebridge_common.topics import INVENTORY, ORDER_STATUS, PRODUCTS, SHIPMENTS, STOREFRONT_RESULTS
+from sagebridge_common.topics import ERP_CUSTOMERS, INVENTORY, ORDER_STATUS, PRODUCTS, SHIPMENTS, STOREFRONT_RESULTS
 from sagebridge_devstack.processes import ManagedProcess, free_port
 from sagebridge_sim.serve import BackgroundServer
 from sagebridge_sim.xcart import XCartStore, create_app
@@ -116,6 +116,17 @@ class StoreRig:
             "shipped_at": NOW, "lines": [], "reference": None, "deleted": False,
             "source_version": f"{version:016d}|{number}"}
 
+    def customer(self, idcust: str, email: str, version: int) -> tuple[str, str, str, dict]:
+        address = {"name": "Kim Lee", "company": None, "line1": "9 Elm St", "line2": None, "city": "Austin",
+                   "region": "Texas", "postal_code": "78701", "country": "US", "phone": "555-0101", "email": None,
+                   "region_code": None, "erp_country": None}
+        return ERP_CUSTOMERS, idcust, "sagebridge.v2.Customer", {
+            "metadata": self.meta(idcust), "customer_id": idcust, "email": email, "email_key": email.lower(),
+            "first_name": "Kim", "last_name": "Lee", "company": None, "phone": None, "is_guest": False,
+            "billing_address": address, "shipping_address": None, "erp_customer_id": idcust,
+            "new_customer_number": "", "created_at": NOW, "updated_at": NOW,
+            "source_version": f"{version:016d}|{idcust}"}
+
     def produce(self, records) -> None:
         for topic, key, schema, value in records:
             self.producer.produce(topic, key=key.encode(), value=self.serde.serialize(schema, value))
@@ -188,12 +199,15 @@ def test_erp_events_end_in_the_store_field_by_field_and_an_unknown_sku_is_dead_l
     pid, (vid,) = r.store.add_product_with_variants(shirt, "Shirt", Decimal("20.00"), [{"sku": shirt + "-M"}])
     tools = r.store.add_category("Tools")
     number = place_order(r.store)
+    email = f"kim.{r.tag.lower()}@example.com"
+    httpx.post(f"{r.server.url}/_sim/profiles", json={"login": email, "first_name": "Kim", "last_name": "Old",
+                                                      "address": {"city": "Boston"}}).raise_for_status()
     r.start_writer()
     r.produce([r.stock(plain, 17, 1), r.stock(shirt + "-M", "-2", 1), r.stock(gone, 5, 1),
                r.product(plain, 1, price=Decimal("12.3400"), description="From Sage 300", active=False,
                          categories=["Tools"]),
-               r.status(number, 1, "S"), r.shipment(number, 2, "1ZTRACK1")])
-    by = r.wait_results({f"{plain}|default", f"{shirt}-M|default", f"{gone}|default", plain, number})
+               r.status(number, 1, "S"), r.shipment(number, 2, "1ZTRACK1"), r.customer(r.tag + "C1", email, 1)])
+    by = r.wait_results({f"{plain}|default", f"{shirt}-M|default", f"{gone}|default", plain, number, r.tag + "C1"})
     holder = r.holder(plain)
     assert holder["record"]["amount"] == 17
     assert (holder["record"]["price"], holder["record"]["description"], holder["record"]["enabled"]) == (
@@ -205,6 +219,12 @@ def test_erp_events_end_in_the_store_field_by_field_and_an_unknown_sku_is_dead_l
     wait_until(lambda: len(r.results()[number]) >= 2, timeout=60, message="status and shipment results")
     assert r.store.get_status(oid, "shipping")["code"] == "S"
     assert [t["value"] for t in r.store.get_order(oid)["tracking_numbers"]] == ["1ZTRACK1"]
+    pid = by[r.tag + "C1"][0]["reference"]
+    [address] = httpx.get(f"{r.server.url}/api/profiles/{pid}/addresses",
+                          headers={"X-Auth-Token": "r", "Accept": "application/json"}).json()
+    assert {k: address[k] for k in ("firstname", "lastname", "street", "city", "zipcode", "state_name")} == {
+        "firstname": "Kim", "lastname": "Lee", "street": "9 Elm St", "city": "Austin", "zipcode": "78701",
+        "state_name": "Texas"}
     [dead] = r.dead_letters(INVENTORY)
     assert dead["sagebridge.error.reason"] == "unknown_sku" and gone in dead["sagebridge.error.exception.message"]
     [failed] = by[f"{gone}|default"]

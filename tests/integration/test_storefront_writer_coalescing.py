@@ -56,3 +56,47 @@ def test_a_burst_over_500_keys_is_handled_about_once_per_key_with_the_latest_val
     finally:
         app.request_stop()
         thread.join(20)
+
+
+def test_records_held_when_their_partition_moves_are_handled_by_the_new_owner(bootstrap, serde):
+    """Member a holds every key for a long settle window; member b joins and takes some of a's
+    partitions. What a held for them is dropped unhandled (not committed), and b, reading from the
+    last commit, handles each key's latest record: every key ends handled with its latest value."""
+    from .test_processor import Running, produce
+
+    topic, group = unique("coalesce-move"), unique("group")
+    create_topics(bootstrap, [topic], partitions=4)
+    latest: dict[str, int] = {}
+    by_member: Counter = Counter()
+    lock = threading.Lock()
+
+    def handler_for(member: str):
+        def handler(event):
+            with lock:
+                latest[event.key.decode()] = int(event.value["order_number"])
+                by_member[member] += 1
+            return []
+        return handler
+
+    def member(name: str, window_s: float) -> Running:
+        run = Running(bootstrap, topic, handler_for(name), group=group, service_name=unique(name))
+        run.proc.coalescer = Coalescer(window_s, window_s, [topic])
+        return run
+
+    a = member("a", 600.0)                 # a never releases on its own within the test
+    with a:
+        assert wait_until(lambda: len(a.proc.tracker.assigned()) == 4, 30)
+        produce(bootstrap, serde, topic, [(f"k{n % 40}", status_event(f"k{n % 40}", n)) for n in range(400)])
+        assert wait_until(lambda: len(a.proc.coalescer) == 40, 30)
+        b = member("b", 0.2)
+        with b:
+            assert wait_until(lambda: b.proc.tracker.assigned(), 60)
+            final = {f"k{k}": 360 + k for k in range(40)}
+
+            def moved_keys_handled() -> bool:       # a holds its own partitions' keys again, b did the rest
+                with lock:
+                    return (by_member["b"] > 0 and len(latest) + len(a.proc.coalescer) == 40
+                            and all(v == final[k] for k, v in latest.items()))
+            assert wait_until(moved_keys_handled, 60, message="the moved keys' latest records handled by b")
+            assert by_member["a"] == 0               # a's window never passed: it handled nothing
+            assert all((topic, p) not in a.proc.tracker.assigned() for _t, p in b.proc.tracker.assigned())

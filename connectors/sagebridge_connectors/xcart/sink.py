@@ -125,8 +125,7 @@ class XCartSink(CustomerWrites):
                     missing.append(name)
                     continue
                 cid = self.categories.create(name)
-            members = self.calls.get("get_category_products", f"/api/categories/{cid}/products",
-                                     {"itemsPerPage": 100, "product_id": pid})
+            members = self.calls.pages("get_category_products", f"/api/categories/{cid}/products")
             if not any(int(m.get("product_id", m.get("id", -1))) == pid for m in members):
                 self.calls.post("add_category_product", f"/api/categories/{cid}/products", {"product_id": pid})
                 added.append(name)

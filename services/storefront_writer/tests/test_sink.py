@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
+
 import pytest
 
 from sagebridge_common.errors import PermanentError, TransientError
@@ -152,3 +154,53 @@ def test_categories_linked_and_created_only_when_the_event_says(xcart, make_sink
     sink.update_product({**base, "categories": ["Garden"], "create_missing_categories": True})
     names = {c["name"]: c["id"] for c in xcart.store.list_categories()[1]}
     assert set(xcart.store.product_categories(pid)) == {cid, names["Garden"]}
+
+
+def test_an_erp_customer_change_updates_the_profiles_billing_address_only_when_it_differs(xcart, make_sink):
+    httpx.post(f"{xcart.url}/_sim/profiles", json={"login": "Kim@Example.com", "first_name": "Kim",
+                                                   "last_name": "Old", "address": {"city": "Boston"}}
+               ).raise_for_status()
+    sink = make_sink()
+    customer = {"email": "kim@example.com", "first_name": "Kim", "last_name": "Lee", "phone": None,
+                "billing_address": {"line1": "9 Elm St", "line2": None, "city": "Austin", "postal_code": "78701",
+                                    "country": "US", "region": "Texas", "phone": "555-0101"}}
+    done = sink.update_customer(customer)
+    assert done.outcome == "updated"
+    [address] = httpx.get(f"{xcart.url}/api/profiles/{done.document_id}/addresses",
+                          headers={"X-Auth-Token": "r", "Accept": "application/json"}).json()
+    assert {k: address[k] for k in ("lastname", "street", "city", "zipcode", "state_name", "phone")} == {
+        "lastname": "Lee", "street": "9 Elm St", "city": "Austin", "zipcode": "78701", "state_name": "Texas",
+        "phone": "555-0101"}
+    assert sink.update_customer(customer).outcome == "already_present"
+    with pytest.raises(PermanentError) as e:
+        sink.update_customer({**customer, "email": "nobody@example.com"})
+    assert e.value.reason == "unknown_customer"
+
+
+def test_the_rate_limit_keeps_concurrent_writers_under_the_stores_limit(xcart, make_sink):
+    """The store answers 429 beyond 25 calls/s (bursts of 5); the sink's bucket allows 20/s, bursts
+    of 5, shared by four threads: 40 writes, not one refused."""
+    import threading
+    skus = [f"RL-{i}" for i in range(4)]
+    for s in skus:
+        xcart.store.add_product(s, s, Decimal("1.00"))
+    sink = make_sink(rate_limit_per_s=20, rate_limit_burst=5)
+    sink.skus.find(skus[0])                     # the map is built before the store's limit starts
+    xcart.injector.configure(reset=True, mode="rate", per_s=25, burst=5, retry_after=1)
+    errors: list[Exception] = []
+
+    def write(sku: str) -> None:
+        for n in range(10):
+            try:
+                sink.set_stock(sku, Decimal(n))
+            except Exception as e:          # noqa: BLE001  (collected and asserted below)
+                errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(s,)) for s in skus]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    xcart.injector.configure(reset=True)
+    assert errors == []
+    assert [xcart.store.get_product(xcart.store._sku_index[s])["amount"] for s in skus] == [9, 9, 9, 9]
