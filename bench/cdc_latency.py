@@ -32,7 +32,8 @@ import uuid
 
 from confluent_kafka import Consumer, TopicPartition
 
-from common import cpu_seconds, foreign_load, metric_value, leftover_processes, summarize, table, temp_work_dir, wait_until, write_json
+from common import (cpu_seconds, foreign_load, leftover_processes, metric_value, summarize, table, temp_work_dir,
+                    wait_until, write_json)
 from erp_store_rig import Rig, pace_updates, sku_name, stock_updates
 from sagebridge_common.avro_serde import SingleObjectSerde
 from sagebridge_common.schemas import SchemaCatalog
@@ -214,7 +215,7 @@ def main() -> int:
         ["ICILOC rows scanned per second", round(r["iciloc_rows_scanned_per_s"] or 0)],
         ["ICILOC changes emitted", int(r["cdc"]["iciloc_changes"])],
         ["commit rate achieved (/s), transactions, p99 lateness ms",
-         f"{r['schedule']['achieved_per_s']:.0f}, {r['schedule']['transactions']:,}, {r['schedule']['lateness_p99_ms']:.1f}"],
+         "{achieved_per_s:.0f}, {transactions:,}, {lateness_p99_ms:.1f}".format(**r["schedule"])],
         ["CPU s (erp-cdc / transform / broker)",
          " / ".join(f"{r['cpu_s'].get(n, 0):.1f}" for n in ("erp-cdc", "transform", "broker"))]], 2))
     print()

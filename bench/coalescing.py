@@ -3,14 +3,16 @@ with coalescing on (the default window) beside a no-coalescing baseline in the s
 
 For each mode a fresh rig: embedded broker + topics, the X-Cart simulator as its own process with
 SKU-00001..`--skus` seeded and 50 ms added to every API request (`POST /_sim/faults
-{"latency_ms": 50}`, set after the warm-up below), and one real storefront_writer process on the shipped pair (its `storefront`
-block pointed at the simulator; rate limit and concurrency below). Modes:
+{"latency_ms": 50}`, set after the warm-up below), and one real storefront_writer process on the
+shipped pair (its `storefront` block pointed at the simulator; rate limit and concurrency below).
+Modes:
   - coalescing: `COALESCE_WINDOW_MS` 500 / `COALESCE_MAX_HOLD_MS` 5000 (the service defaults);
   - baseline:   `COALESCE_WINDOW_MS=0` (write every record).
 One warm-up event (its write loads the writer's SKU -> product id map: a listing page per 100
 products and one variants GET per product) goes first, before the latency is set (at 50 ms the
-map of 500 products takes ~25 s to build); the write log is cleared after it. Then `--changes` `erp.inventory.v1` events (`sagebridge.v2.InventoryLevel`,
-key "<sku>|default") are produced as fast as the producer goes, round-robin over the SKUs, change
+map of 500 products takes ~25 s to build); the write log is cleared after it. Then `--changes`
+`erp.inventory.v1` events (`sagebridge.v2.InventoryLevel`, key "<sku>|default") are produced as
+fast as the producer goes, round-robin over the SKUs, change
 n carrying quantity n and source version n (so each SKU's last change is its highest quantity).
 Measured from the simulator's write log (`/_sim/writes`, `/_sim/writes/summary`):
   - calls per changed SKU: stock writes (PUT /api/products/{id}) over the number of SKUs changed;
@@ -162,7 +164,8 @@ def run_mode(mode: str, args, serde: SingleObjectSerde) -> dict:
             "produce_s": last_ack - first_produce, "converged": converged,
             "converged_after_last_change_s": (last_reached - last_ack) if converged and last_reached else None,
             "stock_writes": calls, "failed_writes": failed,
-            "calls_per_changed_sku": calls / len(final), "store_matches": not wrong, "store_mismatch_sample": wrong[:10],
+            "calls_per_changed_sku": calls / len(final), "store_matches": not wrong,
+            "store_mismatch_sample": wrong[:10],
             "coalesced_records": coalesced, "writer_cpu_s": cpu, "leftover_processes": left}
 
 
