@@ -1,9 +1,10 @@
 """Runs the benchmarks one after the other (each in its own process, each printing its own
 tables), then prints a summary from their JSON results and writes `bench/results/run_all.json`.
 
-    .venv/bin/python bench/run_all.py [--only webhook_ingest,e2e_latency,erp_writer_throughput,new_customer_flow,reconcile]
+    .venv/bin/python bench/run_all.py [--only webhook_ingest,e2e_latency,erp_writer_throughput,new_customer_flow,
+                                              reconcile,coalescing,cdc_latency,erp_to_store_loop]
 
-About 16 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
+About 21 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
 competes with the servers, and a concurrent test run skews every figure.
 """
 from __future__ import annotations
@@ -16,9 +17,10 @@ import time
 
 from common import BENCH_DIR, RESULTS_DIR, foreign_load, leftover_processes, table, write_json
 
-BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput", "new_customer_flow", "reconcile"]
+BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput", "new_customer_flow", "reconcile",
+              "coalescing", "cdc_latency", "erp_to_store_loop"]
 TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300, "new_customer_flow": 900,
-             "reconcile": 600}
+             "reconcile": 600, "coalescing": 420, "cdc_latency": 240, "erp_to_store_loop": 300}
 
 
 def summary_rows(name: str, doc: dict) -> list[list]:
@@ -74,6 +76,42 @@ def summary_rows(name: str, doc: dict) -> list[list]:
                          else "-", "", not p["missing"]])
         rows.append([name, "one Sage customer per new e-mail", f"{doc['customers_created']}/{doc['emails']}",
                      "1 each", doc["customers_created"] == doc["emails"] and doc["customers_per_email_max"] == 1])
+    rows += erp_side_rows(name, doc)
+    return rows
+
+
+def erp_side_rows(name: str, doc: dict) -> list[list]:
+    """Summary rows of the Sage 300 -> X-Cart benchmarks (issue 7)."""
+    rows: list[list] = []
+    if name == "coalescing":
+        for r in doc["runs"]:
+            conv = r["converged_after_last_change_s"]
+            coalescing = r["mode"] == "coalescing"
+            rows.append([name, f"{r['mode']}: calls per changed SKU", f"{r['calls_per_changed_sku']:.2f}",
+                         "<= 1.2" if coalescing else "", r["calls_per_changed_sku"] <= 1.2 if coalescing else None])
+            rows.append([name, f"{r['mode']}: converged s after the last change, store matches",
+                         f"{conv:.2f}, {r['store_matches']}" if conv is not None else f"-, {r['store_matches']}",
+                         "<= 5" if coalescing else "",
+                         (conv is not None and conv <= 5 and r["store_matches"]) if coalescing else r["store_matches"]])
+    elif name == "cdc_latency":
+        r = doc["run"]
+        s = r["latency"]["event_s"]
+        rows.append([name, f"ICILOC commit -> erp.inventory.v1: p50/p99 ms (poll {r['poll_interval_s']:g}s)",
+                     f"{s['p50'] * 1000:.0f} / {s['p99'] * 1000:.0f}" if s["p50"] is not None else "-",
+                     f"p99 <= {doc['target_p99_s'] * 1000:.0f}",
+                     s["p99"] is not None and s["p99"] <= doc["target_p99_s"]])
+        rows.append([name, "queries / rows read per poll, ICILOC rows scanned/s",
+                     f"{r['queries_per_poll'] or 0:.1f} / {r['rows_read_per_poll'] or 0:.0f}, "
+                     f"{r['iciloc_rows_scanned_per_s'] or 0:.0f}", "", not r["missing_final"]])
+    elif name == "erp_to_store_loop":
+        r = doc["run"]
+        s = r["latency_s"]
+        rows.append([name, "ICILOC commit -> X-Cart stock write: p50/p99 ms",
+                     f"{s['p50'] * 1000:.0f} / {s['p99'] * 1000:.0f}" if s["p50"] is not None else "-",
+                     f"p99 <= {doc['target_p99_s'] * 1000:.0f}",
+                     s["p99"] is not None and s["p99"] <= doc["target_p99_s"]])
+        rows.append([name, "store holds every last quantity", str(r["store_matches"]), "yes",
+                     r["store_matches"] and r["arrived"]])
     return rows
 
 
