@@ -12,6 +12,7 @@ import pyodbc
 import pytest
 from pydantic import ValidationError
 
+from sagebridge_common.row_memory import DictRowMemory
 from sagebridge_common import registry
 from sagebridge_common.errors import PermanentError, TransientError
 from sagebridge_connectors.sage300.cdc import build_capture, classify_odbc, price_list
@@ -21,23 +22,6 @@ from sagebridge_sim.sage300 import Sage300Database
 from sagebridge_sim.sage300.db import SCHEMA
 
 
-class Memory:
-    def __init__(self):
-        self.data = {}
-
-    def hash_of(self, key):
-        return self.data.get(key)
-
-    def keys_with_prefix(self, prefix):
-        return {k for k in self.data if k.startswith(prefix)}
-
-    def commit(self, puts, deletes=()):
-        self.data.update(puts)
-        for k in deletes:
-            self.data.pop(k, None)
-
-    def ready(self):
-        return True, "ok"
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +82,7 @@ def test_iciloc_rows_arrive_in_the_contract_shape(cdc_pair, db):
     db.upsert("ICILOC", {"ITEMNO": "A1400", "LOCATION": "WH1", "QTYONHAND": Decimal("12.5"), "QTYCOMMIT": 2,
                          "ACTIVE": 1}, user="admin")
     cap = registry.build("erp_source", cdc_pair())
-    cap.memory = Memory()
+    cap.memory = DictRowMemory()
     changes, _ = drain(cap, "ICILOC")
     change = next(c for c in changes if c.entity_id == "A1400|WH1")
     record = cap.fetch(change)
@@ -120,7 +104,7 @@ def test_icpricp_is_read_for_the_pairs_price_list_and_currency_only(cdc_pair, db
                               "QTYUNIT": "EA", "WEIGHTUNIT": "", "UNITPRICE": Decimal(price)})
     pair = cdc_pair()
     assert pair.currency == "USD" and price_list(pair) == "WEB"
-    cap = build_capture(pair, Memory())
+    cap = build_capture(pair, DictRowMemory())
     changes, _ = drain(cap, "ICPRICP")
     mine = [c for c in changes if "P100" in c.entity_id]
     assert [c.entity_id for c in mine] == ["USD|P100|WEB|1|EA|"]
@@ -133,7 +117,7 @@ def test_order_keys_are_integer_strings_and_stamps_are_read_in_the_erp_zone(cdc_
         db.insert(cur, "OEORDH1", {"ORDUNIQ": 12, "SHIPTRACK": "1Z999"})
         cur.execute('UPDATE "OEORDH1" SET "AUDTDATE" = ?, "AUDTTIME" = ? WHERE "ORDUNIQ" = ?',
                     Decimal(20260102), Decimal(23000000), Decimal(12))
-    cap = build_capture(cdc_pair(time_zone="America/Chicago"), Memory())
+    cap = build_capture(cdc_pair(time_zone="America/Chicago"), DictRowMemory())
     changes, _ = drain(cap, "OEORDH1")
     change = next(c for c in changes if c.entity_id == "12")
     assert change.listing["entity_key"] == "12"
@@ -153,7 +137,7 @@ def test_odbc_errors_are_sorted_into_transient_and_permanent():
 
 def test_a_wrong_connection_is_reported_without_the_connection_string(cdc_pair):
     pair = cdc_pair(connection_string="DRIVER={NoSuchDriver};PWD=hunter2")
-    cap = build_capture(pair, Memory())
+    cap = build_capture(pair, DictRowMemory())
     up, detail = cap.ping()
     assert not up and "hunter2" not in detail
     with pytest.raises((TransientError, PermanentError)) as e:

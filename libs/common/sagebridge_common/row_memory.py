@@ -99,3 +99,25 @@ class RowMemory(LinkTable):
 
 def _encode(h: str) -> bytes:
     return json.dumps({"h": h}, separators=(",", ":")).encode()
+
+
+class DictRowMemory:
+    """The same interface held in a dict, durable only for the process's life: for unit tests of a
+    capture, and one-off tools that must not write to the cluster's row memory."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+
+    def hash_of(self, key: str) -> str | None:
+        return self.data.get(key)
+
+    def keys_with_prefix(self, prefix: str) -> set[str]:
+        return {k for k in self.data if k.startswith(prefix)}
+
+    def commit(self, puts: dict[str, str], deletes: Iterable[str] = ()) -> None:
+        self.data.update(puts)
+        for k in deletes:
+            self.data.pop(k, None)
+
+    def ready(self) -> tuple[bool, str]:
+        return True, "in memory"

@@ -12,28 +12,12 @@ from zoneinfo import ZoneInfo
 import pyodbc
 import pytest
 
+from sagebridge_common.row_memory import DictRowMemory
 from sagebridge_common.errors import TransientError
 from sagebridge_common.sql_dialect import dialect
 from sagebridge_common.table_capture import CapturedTable, TableCapture, local_to_stamp, position, stamp_to_local
 
 
-class Memory:
-    def __init__(self):
-        self.data: dict[str, str] = {}
-
-    def hash_of(self, key):
-        return self.data.get(key)
-
-    def keys_with_prefix(self, prefix):
-        return {k for k in self.data if k.startswith(prefix)}
-
-    def commit(self, puts, deletes=()):
-        self.data.update(puts)
-        for k in deletes:
-            self.data.pop(k, None)
-
-    def ready(self):
-        return True, "ok"
 
 
 TABLE = CapturedTable("STOCK", ("ITEMNO", "LOCATION"), ("ITEMNO", "LOCATION", "AUDTDATE", "AUDTTIME", "QTY"),
@@ -102,7 +86,7 @@ def test_rows_sharing_one_stamp_are_paged_by_key_and_a_re_poll_emits_nothing(db)
     conn, path = db
     for i in range(10):
         put(conn, f"A{i:02d}", f"{i}.5")
-    cap, mem = None, Memory()
+    cap, mem = None, DictRowMemory()
     cap = capture(path, mem)
     seen, cursor = drain(cap)
     assert values(seen) == [(f"A{i:02d}|WH1", f"{i}.5000") for i in range(10)]
@@ -113,7 +97,7 @@ def test_rows_sharing_one_stamp_are_paged_by_key_and_a_re_poll_emits_nothing(db)
 def test_an_overlap_re_read_finds_a_late_commit_with_an_older_stamp(db):
     conn, path = db
     put(conn, "B1", "1", time_=12000500)
-    cap = capture(path, Memory(), overlap_s=2)
+    cap = capture(path, DictRowMemory(), overlap_s=2)
     _, cursor = drain(cap)
     put(conn, "B0", "7", time_=12000400)          # committed after the poll, stamped 1 s earlier
     seen, _ = drain(cap, cursor)
@@ -124,7 +108,7 @@ def test_each_distinct_value_is_emitted_once_and_a_change_while_paging_is_not_lo
     conn, path = db
     for i in range(6):
         put(conn, f"C{i}", "1")
-    cap = capture(path, Memory())
+    cap = capture(path, DictRowMemory())
     first = cap.changes("STOCK", None, 3)
     cap.delivered("STOCK", first)
     put(conn, "C0", "2", time_=12000100)           # an already-read row changes mid-scan
@@ -136,7 +120,7 @@ def test_each_distinct_value_is_emitted_once_and_a_change_while_paging_is_not_lo
 def test_memory_is_only_updated_once_the_page_is_delivered(db):
     conn, path = db
     put(conn, "D1", "1")
-    mem = Memory()
+    mem = DictRowMemory()
     cap = capture(path, mem)
     page = cap.changes("STOCK", None, 10)
     assert mem.data == {}
@@ -153,7 +137,7 @@ def test_reconciliation_turns_a_missing_key_into_a_delete_once(db):
     put(conn, "E1", "1")
     put(conn, "E2", "1")
     clock = Clock()
-    cap = capture(path, Memory(), clock=clock, reconcile_interval_s=60)
+    cap = capture(path, DictRowMemory(), clock=clock, reconcile_interval_s=60)
     _, cursor = drain(cap)
     conn.execute('DELETE FROM "STOCK" WHERE "ITEMNO" = ?', "E1".ljust(24))
     seen, cursor = drain(cap, cursor)
@@ -178,7 +162,7 @@ def test_stamps_are_read_in_the_erp_zone_and_positions_sort():
 
 def test_a_broken_database_raises_the_classified_error_and_reconnects(db, tmp_path):
     _conn, path = db
-    cap = capture(str(tmp_path / "missing" / "x.db"), Memory())
+    cap = capture(str(tmp_path / "missing" / "x.db"), DictRowMemory())
     with pytest.raises(TransientError):
         cap.changes("STOCK", None, 10)
     assert cap.ping()[0] is False
@@ -193,7 +177,7 @@ def test_a_burst_sharing_the_last_stamp_is_re_read_for_the_overlap_only(db):
     for i in range(8):
         put(conn, f"F{i}", "1")                      # all at 2026-01-02 12:00:00.00 (UTC)
     clock = Clock(stamp_at + 0.5)
-    cap = capture(path, Memory(), clock=clock, overlap_s=2)
+    cap = capture(path, DictRowMemory(), clock=clock, overlap_s=2)
 
     def rows_read():
         return REGISTRY.get_sample_value("sagebridge_cdc_rows_read_total",
