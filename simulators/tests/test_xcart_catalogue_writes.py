@@ -192,3 +192,11 @@ def test_rate_mode_admits_the_burst_then_answers_429(sim):
     assert c.get("/_sim/writes/summary").json()["per_sku"]["SKU-00001"] == {"total": 3, "ok": 2, "failed": 1}
     c.post("/_sim/faults", json={"reset": True})
     assert c.put("/api/products/1", headers=W, json={"amount": 4}).status_code == 200
+
+
+def test_the_admin_lookup_by_sku_takes_skus_with_a_slash(sim):
+    store, c = sim
+    pid = store.add_product("A1-310/0", "Bracket", Decimal("4.00"), amount=7)
+    found = c.get("/_sim/products/by_sku/A1-310/0")
+    assert found.status_code == 200, found.text
+    assert (found.json()["product_id"], found.json()["record"]["amount"]) == (pid, 7)

@@ -37,8 +37,7 @@ class ErpSide:
         return r.json()
 
     def product(self, sku: str) -> dict:
-        """The store's product record of `sku`, read through the REST API (the simulator's
-        `/_sim/products/by_sku/{sku}` cannot take SKUs with a "/", as Sage numbers like A1-310/0 have)."""
+        """The store's product record of `sku`, read through the REST API as a merchant would see it."""
         if sku not in self._ids:
             r = self.http.get(f"{self.stack.xcart_url}/api/products", params={"itemsPerPage": 100},
                               headers=self.headers)

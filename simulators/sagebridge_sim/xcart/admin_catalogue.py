@@ -87,7 +87,7 @@ def install_catalogue_admin_routes(app: FastAPI, store: XCartStore) -> None:
     def sim_seed(spec: SeedSpec):
         return {"ids": _run(lambda: seed_catalogue(store, spec.count, spec.variants_per_product))}
 
-    @app.get("/_sim/products/by_sku/{sku}")
+    @app.get("/_sim/products/by_sku/{sku:path}")   # SKUs may hold "/" (formatted item numbers: A1-105/0)
     def sim_by_sku(sku: str):
         """`{"kind": "product"|"variant", "product_id", "variant_id", "record"}` of the SKU's holder."""
         owner = store.sku_owner(sku)
