@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .db import SCHEMA, C, D, I, _amt, _date, _table
+from .tables import SCHEMA, C, D, I, _amt, _date, _table
 
 if TYPE_CHECKING:
     from .db import Sage300Database
