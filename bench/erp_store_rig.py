@@ -130,7 +130,7 @@ class Rig:
         data = yaml.safe_load(SHIPPED_PAIR.read_text())
         data["pair"] = self.pair_id
         data["storefront"].update({"base_url": self.xcart_url, "token": self.xcart_token, "timeout_s": 10,
-                                   **(store or {})})
+                                   "tracking": "none", **(store or {})})      # the benchmarks ship nothing
         if database is not None:
             data["erp"]["database"] = {"connection_string": f"DRIVER={{SQLite3}};Database={self.sage_db_path};"
                                                             "Timeout=10000", "dialect": "sqlite", **database}

@@ -3,6 +3,7 @@ API client (`api.py`), the keyset change feed (`feed.py`) and the `StorefrontSou
 from __future__ import annotations
 
 from sagebridge_common import registry
+from sagebridge_common.pair_file import PairFileError
 
 from .config import XCartStorefrontConfig
 from .source import XCartSource
@@ -25,4 +26,12 @@ from .sink import XCartSink  # noqa: E402  (storefront_writer's storefront_sink)
 
 @registry.register("storefront_sink", "xcart")
 def storefront_sink(pair) -> XCartSink:
-    return XCartSink(pair.storefront)
+    """Refuses to start a writer that could never write a tracking number: with `tracking: module`
+    and no token every shipment would be refused by the module and retried for ever. Only the
+    storefront writer checks it; the other services read the same pair file without the token."""
+    cfg = pair.storefront
+    if cfg.tracking == "module" and not cfg.module_token.get_secret_value():
+        raise PairFileError(f"pair {pair.pair}: storefront.module_token is empty but storefront.tracking is "
+                            f"`module`: set XCART_MODULE_TOKEN (the push module's tracking token), or "
+                            f"XCART_TRACKING=none where the module is not installed")
+    return XCartSink(cfg)
