@@ -58,6 +58,9 @@ class CatalogueMapping(Strict):
         default=False, description="Create a mapped store category that does not exist yet.")
     disable_when_not_on_web: StrictBool = Field(
         default=True, description="ALLOWONWEB = 0 disables the store product (INACTIVE = 1 always does).")
+    sync_description: StrictBool = Field(
+        default=True, description="ICITEM DESC becomes the store product's description; false: the store's "
+                                  "own description is left alone.")
 
 
 class StoreStatusCodes(Strict):

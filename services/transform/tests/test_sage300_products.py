@@ -106,3 +106,11 @@ def test_malformed_row_is_a_permanent_error():
     with pytest.raises(PermanentError) as e:
         sage.send(event)
     assert e.value.reason == "malformed_row"
+
+
+def test_the_item_description_goes_to_the_store_unless_the_pair_keeps_the_stores_own():
+    [synced] = values(Sage().row("ICITEM", "WIDGET1", icitem()), PRODUCTS)
+    assert synced["description"] == "Widget, standard"
+    kept = Sage(pairs_with(catalogue={"sync_description": False}))
+    [left] = values(kept.row("ICITEM", "WIDGET1", icitem()), PRODUCTS)
+    assert left["description"] is None and left["name"] == "Widget, standard"

@@ -2,8 +2,9 @@
 
 Both tables are kept per item in keyed state (same Kafka key: the ITEMNO), so a price change emits
 the product with its current text and flags, and an item change emits it with its current price.
-- name: ICITEM DESC. `description` stays null: Sage's 60-character DESC is a title, and the store's
-  long description is the merchant's; the writer leaves a null description alone.
+- name and description: ICITEM DESC ("Description", 60 characters in Sage). The writer writes the
+  description; with `catalogue.sync_description: false` it is null and the store's own long
+  description is left alone.
 - price: the ICPRICP rows of the pair's price list and currency (erp_cdc captures only those, the
   filter is repeated here); `base` takes DPRICETYPE 1, `sale` takes DPRICETYPE 2 when the change
   date is inside SALESTART..SALEEND (0 = open end), else the base price. Among several units the
@@ -75,7 +76,8 @@ def product(entity: Entity, pair: PairConfig, sku: str, itemno: str, parent: dic
     mapped = catalogue.categories.get(category) if category else None
     occurred = parent["occurred_at"]
     value = {"metadata": derived_metadata(parent, "product.deleted" if deleted else "product.changed"),
-             "sku": sku, "name": text(values, "DESC") or sku, "description": None,
+             "sku": sku, "name": text(values, "DESC") or sku,
+             "description": (text(values, "DESC") or None) if catalogue.sync_description else None,
              "price": price(entity, pair, text(values, "STOCKUNIT"), occurred.date()),
              "currency": pair.currency, "active": False if deleted else is_active(values, pair),
              "weight": dec(values, "UNITWGT").quantize(FOUR) if values.get("UNITWGT") is not None else None,
