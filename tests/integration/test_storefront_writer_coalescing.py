@@ -100,3 +100,39 @@ def test_records_held_when_their_partition_moves_are_handled_by_the_new_owner(bo
             assert wait_until(moved_keys_handled, 60, message="the moved keys' latest records handled by b")
             assert by_member["a"] == 0               # a's window never passed: it handled nothing
             assert all((topic, p) not in a.proc.tracker.assigned() for _t, p in b.proc.tracker.assigned())
+
+
+def test_two_pairs_records_with_one_key_are_coalesced_apart(bootstrap, serde):
+    """Two stores share the topics and can share a SKU: the runtime names the pair in a header of
+    every event it publishes, and coalescing keeps one held record per pair and key."""
+    from sagebridge_common.events import Output
+
+    topic, group = unique("coalesce-pairs"), unique("group")
+    create_topics(bootstrap, [topic], partitions=1)
+    producer = Application(Settings(kafka_bootstrap_servers=bootstrap, service_name="coalesce-producer",
+                                    ops_port=0), configure_logging=False)
+    outputs = []
+    for n in range(20):
+        for pair in ("store-a", "store-b"):
+            value = status_event("sku-1", n if pair == "store-a" else 100 + n)
+            value["metadata"]["pair_id"] = pair
+            outputs.append(Output(topic, "sku-1", SCHEMA, value))
+    producer.publish_sync(outputs)
+    latest: dict[str, int] = {}
+
+    def handler(event):
+        latest[event.value["metadata"]["pair_id"]] = int(event.value["order_number"])
+        return []
+
+    app = Application(Settings(kafka_bootstrap_servers=bootstrap, service_name="coalesce-pairs-test", ops_port=0,
+                               kafka_group_id=group), configure_logging=False)
+    app.processor([topic], handler, stage="test", coalescer=Coalescer(0.5, 5.0, [topic]))
+    thread = threading.Thread(target=app.run, kwargs={"install_signals": False}, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: latest == {"store-a": 19, "store-b": 119}, timeout=60,
+                   message="each pair's latest record of the shared key handled")
+    finally:
+        app.request_stop()
+        thread.join(20)
+        producer.close()

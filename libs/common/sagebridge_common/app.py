@@ -18,7 +18,7 @@ from confluent_kafka import KafkaError, Producer
 
 from . import metrics, tracing
 from .avro_serde import serde_from_settings
-from .events import Output
+from .events import Output, with_pair_header
 from .health import HealthRegistry, OpsServer
 from .kafka_clients import make_producer
 from .log_json import setup_logging
@@ -119,7 +119,7 @@ class Application:
 
         for output, key, value in encoded:
             with tracing.publish_span(output.topic):
-                headers = tracing.inject(output.headers)
+                headers = tracing.inject(with_pair_header(output))
                 self.produce_raw(output.topic, key, value, headers, delivered, partition=output.partition)
 
     def produce_raw(self, topic: str, key: bytes | None, value: bytes | None, headers, callback,

@@ -8,6 +8,28 @@ from typing import Any
 
 Headers = list[tuple[str, bytes | None]]
 
+# Every event the runtime publishes names its integration pair in this header too, so the consumer
+# side can tell two pairs' records with the same key apart before decoding (coalescing: store A's
+# SKU WIDGET-1 must not replace store B's).
+PAIR_HEADER = "sagebridge.pair"
+
+
+def pair_of_headers(headers: Headers | None) -> str | None:
+    for name, value in headers or []:
+        if name == PAIR_HEADER and value is not None:
+            return value.decode()
+    return None
+
+
+def with_pair_header(output: "Output") -> Headers:
+    """The output's headers plus PAIR_HEADER when its value names a pair and no header does yet."""
+    headers = list(output.headers)
+    value = output.value
+    pair = (value.get("metadata") or {}).get("pair_id") if isinstance(value, dict) else None
+    if pair and pair_of_headers(headers) is None:
+        headers.append((PAIR_HEADER, str(pair).encode()))
+    return headers
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

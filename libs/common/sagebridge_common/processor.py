@@ -33,7 +33,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from . import metrics, tracing
 from .coalescer import COALESCED, Coalescer
 from .errors import PermanentError, classify
-from .events import Event, Output
+from .events import Event, Output, pair_of_headers
 from .kafka_clients import make_consumer
 from .keyed_executor import KeyedExecutor
 from .offsets import OffsetTracker
@@ -124,7 +124,8 @@ class Processor:
         metrics.EVENTS_CONSUMED.labels(self.app.service, msg.topic()).inc()
         key = (msg.topic(), msg.key() if msg.key() is not None else f"partition-{msg.partition()}")
         if self.coalescer is not None and self.coalescer.applies(msg.topic()):
-            replaced = self.coalescer.offer(key, (msg, generation))
+            # two pairs' records with one key (the same SKU in two stores) never replace each other
+            replaced = self.coalescer.offer((*key, pair_of_headers(msg.headers())), (msg, generation))
             if replaced is not None:
                 self._complete_replaced(*replaced)
         else:

@@ -28,8 +28,11 @@ class VersionGate:
 
     @staticmethod
     def state_key(event: Event, subkey: str | None = None) -> str:
+        """Topic, pair, key: two pairs' stores share the topics and can share a key (order number
+        1051 in both), and one store's version must never make the other's event look stale."""
         key = event.key.decode() if isinstance(event.key, bytes) else str(event.key)
-        return "|".join(p for p in (event.topic, key, subkey) if p)
+        pair = (event.value.get("metadata") or {}).get("pair_id")
+        return "|".join(p for p in (event.topic, pair, key, subkey) if p)
 
     def last(self, event: Event, subkey: str | None = None) -> str | None:
         return self.states[event.topic].for_event(event).get(self.state_key(event, subkey))

@@ -125,3 +125,14 @@ def test_an_erp_customer_maps_to_the_stores_address_fields():
                                                "phone": None}}) == {
         "firstname": "Ann", "lastname": "Lee", "street": "1 Main St Suite 2", "city": "Austin",
         "zipcode": "78701", "country_code": "US", "state_name": "Texas", "phone": "555"}
+
+
+def test_two_pairs_with_the_same_key_keep_their_own_versions():
+    """Two stores share the topics; order 00042 of one must not make the other's 00042 look stale."""
+    one, other = RecordingSink(), RecordingSink()
+    handle, _ = make_handler({"p1": one, "p2": other}, VersionGate(Settings(), TOPICS))
+    handle(event(ORDER_STATUS, "00042", order_id="00042", shipping_status="S", source_version="0009"))
+    late = event(ORDER_STATUS, "00042", order_id="00042", shipping_status="P", source_version="0001")
+    late.value["metadata"] = {**META, "pair_id": "p2"}
+    (result, _version) = handle(late)
+    assert result.value["outcome"] == "updated" and other.calls == [("status", "00042", "P", None)]
