@@ -29,6 +29,9 @@ class PaymentStatusRule(Strict):
     status: str = Field(description="Canonical payment status.")
     ready_for_erp: StrictBool = Field(description="Whether an order in this status is exported to the ERP.")
 
+    def __repr__(self) -> str:          # the README default column shows the table as the pair file writes it
+        return repr(self.model_dump())
+
 
 def _unknown_payment_status() -> dict[str, PaymentStatusRule]:
     return {"default": PaymentStatusRule(status="unknown", ready_for_erp=False)}

@@ -28,6 +28,9 @@ class OrderStatusRule(Strict):
     ready_for_erp: StrictBool = Field(description="Whether an order with this status id is exported to the ERP.")
     fulfilment: str = Field(description="Canonical fulfilment status (e.g. new, processing, shipped).")
 
+    def __repr__(self) -> str:          # the README default column shows the table as the pair file writes it
+        return repr(self.model_dump())
+
 
 def default_order_status() -> dict[str, OrderStatusRule]:
     """The store's fixed status definitions (shift4shop.md §2.1); unknown ids: not exported."""

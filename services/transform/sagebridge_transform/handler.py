@@ -123,6 +123,7 @@ class Transform:
         meta = self._metadata_for(raw)
         order = mapper.to_canonical(doc, pair, meta(raw["metadata"]["event_type"]), raw.get("source_version") or "")
         payments, refunds = PAYMENT_MAPPERS[raw["storefront"]].payments_and_refunds(doc, order, pair, meta)
+        # reads only the canonical order, so it serves every storefront kind
         customer = xcart_customer.customer_from_order(order, pair, meta("customer.updated"))
         known = self.emitted.known(event)
         new_payments = [p for p in payments if p["transaction_id"] not in known.payments]

@@ -76,7 +76,10 @@ def store_time(value: Any, zone: ZoneInfo, field: str, reason: str = "invalid_or
         raise PermanentError(f"{field} is not a date: {value!r}", reason=reason)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError as e:          # "0001-01-01T00:00:00" in a zone ahead of UTC
+        raise PermanentError(f"{field} is out of range: {value!r}", reason=reason) from e
 
 
 def store_day_start(at: datetime, zone: ZoneInfo) -> datetime:
@@ -113,7 +116,7 @@ def malformed_is_permanent(what: str, reason: str) -> Callable[[F], F]:
         def inner(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
-            except (KeyError, TypeError, AttributeError, IndexError, ValueError) as e:
+            except (KeyError, TypeError, AttributeError, IndexError, ValueError, OverflowError) as e:
                 raise PermanentError(f"{what} of an unexpected shape: {type(e).__name__}: {e}",
                                      reason=reason) from e
         return inner  # type: ignore[return-value]
