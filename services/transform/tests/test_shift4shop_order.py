@@ -210,6 +210,14 @@ def test_an_invoice_number_0_is_refused_when_the_status_exports_it_and_the_order
     assert mapped(rest_order(InvoiceNumber=0, OrderStatusID=7))["order_number"] == "47620"
 
 
+def test_a_shipment_with_a_name_but_no_place_is_no_shipping_address():
+    empty = {k: "" for k in rest_order()["ShipmentList"][0] if k.startswith("Shipment") and isinstance(
+        rest_order()["ShipmentList"][0][k], str)}
+    shipment = {**rest_order()["ShipmentList"][0], **empty, "ShipmentFirstName": "Ann", "ShipmentMethodName": ""}
+    o = mapped(rest_order(ShipmentList=[shipment]))
+    assert o["shipping_address"] is None and o["shipping_method"] is None and o["shipping_total"] == Decimal("7.5")
+
+
 def _item(**over) -> dict:
     return {**rest_order()["OrderItemList"][1], **over}
 

@@ -113,3 +113,20 @@ def test_unusable_customers_are_permanent(change):
     with pytest.raises(PermanentError) as e:
         customer_outputs(rest_customer(**change))
     assert e.value.reason in ("invalid_customer", "invalid_address")
+
+
+def test_a_redelivered_record_emits_its_payments_and_customer_again():
+    handler = make_handler(pairs(), fresh_state())
+    event = raw_event({"order": rest_order(TransactionList=[txn(1, "Sale", 61.34)])}, offset=5,
+                      source_version="0000000000000005|x")
+    first, again = handler(event), handler(event)       # crash between the changelog write and the commit
+    assert [len(on(PAYMENTS, r)) for r in (first, again)] == [1, 1]
+    assert [len(on(CUSTOMERS, r)) for r in (first, again)] == [1, 1]
+
+
+def test_a_shift4shop_record_for_a_pair_of_another_kind_is_refused():
+    event = raw_event({"order": rest_order()})
+    with pytest.raises(PermanentError) as e:
+        make_handler(pairs("threedcart") | {"3dcart-sage300": pairs("xcart")["3dcartsoap-sage300"].model_copy(
+            update={"pair": "3dcart-sage300"})}, fresh_state())(event)
+    assert e.value.reason == "storefront_mismatch"

@@ -36,8 +36,8 @@ class AddressParts:
     email: object = None
 
     def blank(self) -> bool:
-        return not any(text(getattr(self, f)) for f in ("first_name", "last_name", "line1", "city", "postal_code",
-                                                         "country"))
+        """No place at all (a name alone, as on a download-only order's shipment, is no address)."""
+        return not any(text(getattr(self, f)) for f in ("line1", "city", "postal_code", "country"))
 
 
 def _region(country: str, value: object) -> str | None:
