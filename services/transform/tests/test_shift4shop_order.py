@@ -232,7 +232,8 @@ def test_unusable_lines_are_invalid_orders(item, words):
 
 @pytest.mark.parametrize("change", [{"OrderItemList": []}, {"BillingEmail": ""}, {"OrderDate": "yesterday"},
                                     {"OrderStatusID": None}, {"BillingCountry": "USA"}, {"OrderID": None},
-                                    {"OrderItemList": [["not", "an", "item"]]}, {"ShipmentList": [{"ShipmentCost": {}}]}])
+                                    {"OrderItemList": [["not", "an", "item"]]},
+                                    {"ShipmentList": [{"ShipmentCost": {}}]}])
 def test_unusable_orders_are_permanent_errors(change):
     e = refused(rest_order(**change))
     assert e.reason in ("invalid_order", "invalid_address")

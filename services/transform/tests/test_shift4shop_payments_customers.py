@@ -67,8 +67,9 @@ def test_a_new_order_version_emits_only_the_new_payments():
 
 def test_an_unchanged_customer_is_emitted_once_and_a_changed_one_again():
     handler = make_handler(pairs(), fresh_state())
+    versions = [{}, {"OrderStatusID": 4}, {"OrderStatusID": 4, "BillingPhoneNumber": "555-9"}]
     runs = [handler(raw_event({"order": rest_order(**over)}, offset=n, source_version=f"{n:016d}|h{n}"))
-            for n, over in enumerate([{}, {"OrderStatusID": 4}, {"OrderStatusID": 4, "BillingPhoneNumber": "555-9"}], 1)]
+            for n, over in enumerate(versions, 1)]
     assert [len(on(CUSTOMERS, r)) for r in runs] == [1, 0, 1] and all(len(on(ORDERS, r)) == 1 for r in runs)
 
 

@@ -81,7 +81,8 @@ def line(f: LineFacts, mapping: MappingTables, where: str) -> dict:
     qty = money(f.quantity, f"{where} line {sku} quantity")
     if qty <= 0:
         raise PermanentError(f"{where}: line {sku} has quantity {qty}", reason="invalid_order")
-    unit = money(f.unit_price, f"{where} line {sku} unit price") + money(f.option_price, f"{where} line {sku} option price")
+    unit = (money(f.unit_price, f"{where} line {sku} unit price")
+            + money(f.option_price, f"{where} line {sku} option price"))
     if unit < 0:
         raise PermanentError(f"{where}: line {sku} has a negative price {unit}", reason="invalid_order")
     warehouse = text(f.warehouse)
