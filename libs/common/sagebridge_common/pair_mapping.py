@@ -1,7 +1,7 @@
 """The business tables of a pair file's `mapping:` block: every choice that is the merchant's, not
 an API fact (status codes, payment methods, ship-via, locations, order charges, tax, item numbers,
 customers, payments, refunds, defaults). Sub-blocks live in pair_mapping_orders / _customers /
-_payments.
+_payments / _erp / _store_status (the status-by-id table of 3dcart / Shift4Shop).
 
 Transform applies them; the writers receive their results already in the canonical events. Keys are
 strict: a misspelled key or a `"false"` where a boolean belongs stops the service at start instead of
@@ -18,21 +18,40 @@ from .pair_mapping_erp import (CatalogueMapping, ErpCustomersMapping, InventoryM
                                check_order_statuses, default_order_statuses)
 from .pair_mapping_orders import ChargeRule, ItemsConfig, OrderCharges, TaxMode
 from .pair_mapping_payments import PaymentsConfig, RefundsConfig
+from .pair_mapping_store_status import OrderStatusRule, StoreStatusMixin
 
 __all__ = ["CatalogueMapping", "ChargeRule", "CustomersConfig", "ErpCustomersMapping", "InventoryMapping",
-           "PricesMapping", "StoreStatusCodes", "ItemsConfig", "MappingTables", "OrderCharges", "PaymentStatusRule",
-           "PaymentsConfig", "RefundsConfig", "Strict"]
+           "PricesMapping", "StoreStatusCodes", "ItemsConfig", "MappingTables", "OrderCharges", "OrderStatusRule",
+           "PaymentStatusRule", "PaymentsConfig", "RefundsConfig", "Strict"]
 
 
 class PaymentStatusRule(Strict):
     status: str = Field(description="Canonical payment status.")
     ready_for_erp: StrictBool = Field(description="Whether an order in this status is exported to the ERP.")
 
+    def __repr__(self) -> str:          # the README default column shows the table as the pair file writes it
+        return repr(self.model_dump())
 
-class MappingTables(Strict):
+
+def _unknown_payment_status() -> dict[str, PaymentStatusRule]:
+    return {"default": PaymentStatusRule(status="unknown", ready_for_erp=False)}
+
+
+def _unknown_shipping_status() -> dict[str, str]:
+    return {"default": "unknown"}
+
+
+class MappingTables(StoreStatusMixin):
+    """`order_status` and `order_total_tolerance` (single-status-id stores) come from StoreStatusMixin."""
     payment_status: dict[str, PaymentStatusRule] = Field(
-        description="Store payment status code -> canonical status and whether the order is exported; needs `default`.")
-    shipping_status: dict[str, str] = Field(description="Store shipping status code -> canonical status; needs `default`.")
+        default_factory=_unknown_payment_status,
+        description="Store payment status code -> canonical status and whether the order is exported; needs "
+                    "`default`. Omitted (stores with one status id, see order_status): only `default` unknown, "
+                    "not exported.")
+    shipping_status: dict[str, str] = Field(
+        default_factory=_unknown_shipping_status,
+        description="Store shipping status code -> canonical status; needs `default`. Omitted: only `default` "
+                    "unknown.")
     block_shipping_status: list[str] = Field(default_factory=list,
                                              description="Shipping statuses that block the export.")
     payment_methods: dict[str, str] = Field(default_factory=dict,

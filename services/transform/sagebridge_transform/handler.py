@@ -1,16 +1,22 @@
 """Transform's handler: raw storefront event → canonical events, with the mapping of the event's pair.
 
 Routes by topic: `erp.raw.v1` records (Sage 300 rows) go to `sage300.handler`; storefront records
-by the raw record's entity_type: an `order` gives the order (commerce.orders.v1), the
-customer it implies (commerce.customers.v1, when new or changed), and its payments and refunds not
-emitted before (commerce.payments.v1 / commerce.refunds.v1); a `profile` gives a customer.
+by the raw record's storefront kind (xcart, shift4shop, threedcart: each kind's mapping modules) and
+entity_type: an `order` gives the order (commerce.orders.v1), the customer it implies
+(commerce.customers.v1, when new or changed), and its payments and refunds not emitted before
+(commerce.payments.v1 / commerce.refunds.v1); a customer record (X-Cart `profile`, 3dcart and
+Shift4Shop `customer`) gives a customer. Other entity types (3dcart/Shift4Shop `product`: the store
+catalogue is Sage's to own, nothing downstream consumes store products) are logged and skipped.
 Pure apart from the keyed state (version gate and emitted memory): no I/O, so a failure here is the
 record's fault (permanent) and replaying it gives the same result.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from types import ModuleType
+from typing import Callable
 
 from sagebridge_common.errors import PermanentError
 from sagebridge_common.events import Event, Output, derived_metadata
@@ -21,6 +27,12 @@ from sagebridge_common.topics import CUSTOMERS, ERP_RAW, ORDERS, PAYMENTS, REFUN
 from .emitted import EmittedMemory
 from .sage300.handler import Sage300Transform
 from .versions import VersionGate
+from .shift4shop import customer as shift4shop_customer
+from .shift4shop import order as shift4shop_order
+from .shift4shop import payments as shift4shop_payments
+from .threedcart import customer as threedcart_customer
+from .threedcart import order as threedcart_order
+from .threedcart import payments as threedcart_payments
 from .xcart import customer as xcart_customer
 from .xcart import order as xcart_order
 from .xcart import payments as xcart_payments
@@ -30,8 +42,28 @@ ORDER_SCHEMA = "sagebridge.v3.Order"
 CUSTOMER_SCHEMA = "sagebridge.v2.Customer"
 PAYMENT_SCHEMA = "sagebridge.v2.Payment"
 REFUND_SCHEMA = "sagebridge.v2.Refund"
-ORDER_MAPPERS: dict[str, ModuleType] = {"xcart": xcart_order}   # storefront kind → its order mapping
-ENTITY_TYPES = ("order", "profile")
+# storefront kind → its order mapping (parse_payload, to_canonical) and payment mapping (payments_and_refunds)
+ORDER_MAPPERS: dict[str, ModuleType] = {"xcart": xcart_order, "shift4shop": shift4shop_order,
+                                        "threedcart": threedcart_order}
+PAYMENT_MAPPERS: dict[str, ModuleType] = {"xcart": xcart_payments, "shift4shop": shift4shop_payments,
+                                          "threedcart": threedcart_payments}
+
+
+@dataclass(frozen=True)
+class CustomerRecords:
+    """A kind's customer raw records: their entity_type, payload parser and mapping (None: not a customer)."""
+    entity_type: str
+    parse: Callable[[str], dict]
+    to_customer: Callable[[dict, PairConfig, dict, str, datetime], dict | None]
+
+
+CUSTOMER_MAPPERS: dict[str, CustomerRecords] = {
+    "xcart": CustomerRecords("profile", xcart_customer.parse_profile_payload, xcart_customer.customer_from_profile),
+    "shift4shop": CustomerRecords("customer", shift4shop_customer.parse_payload,
+                                  shift4shop_customer.customer_from_record),
+    "threedcart": CustomerRecords("customer", threedcart_customer.parse_payload,
+                                  threedcart_customer.customer_from_record),
+}
 
 
 def _pair_of(raw: dict, pairs: dict[str, PairConfig]) -> PairConfig:
@@ -70,12 +102,14 @@ class Transform:
             raise PermanentError(f"no mapping for storefront kind {raw['storefront']!r} (transform maps: "
                                  f"{', '.join(sorted(ORDER_MAPPERS))})", reason="unsupported_storefront")
         pair = _pair_of(raw, self.pairs)
-        if raw["entity_type"] not in ENTITY_TYPES:
-            log.info("entity type not mapped; skipped", extra={"entity_type": raw["entity_type"]})
+        kind = raw["storefront"]
+        if raw["entity_type"] not in ("order", CUSTOMER_MAPPERS[kind].entity_type):
+            log.info("entity type not mapped; skipped", extra={"entity_type": raw["entity_type"],
+                                                               "storefront": kind, "entity_id": raw["entity_id"]})
             return []
         if not self.gate.admit(event):
             return []
-        route = self._order if raw["entity_type"] == "order" else self._profile
+        route = self._order if raw["entity_type"] == "order" else self._customer_record
         outputs = route(event, pair)
         return outputs + [self.gate.remember(event)]     # state writes last: nothing after them can raise
 
@@ -84,10 +118,12 @@ class Transform:
 
     def _order(self, event: Event, pair: PairConfig) -> list[Output]:
         raw = event.value
-        doc = xcart_order.parse_payload(raw["payload"])
+        mapper = ORDER_MAPPERS[raw["storefront"]]
+        doc = mapper.parse_payload(raw["payload"])
         meta = self._metadata_for(raw)
-        order = xcart_order.to_canonical(doc, pair, meta(raw["metadata"]["event_type"]), raw.get("source_version") or "")
-        payments, refunds = xcart_payments.payments_and_refunds(doc, order, pair, meta)
+        order = mapper.to_canonical(doc, pair, meta(raw["metadata"]["event_type"]), raw.get("source_version") or "")
+        payments, refunds = PAYMENT_MAPPERS[raw["storefront"]].payments_and_refunds(doc, order, pair, meta)
+        # reads only the canonical order, so it serves every storefront kind
         customer = xcart_customer.customer_from_order(order, pair, meta("customer.updated"))
         known = self.emitted.known(event)
         new_payments = [p for p in payments if p["transaction_id"] not in known.payments]
@@ -102,10 +138,11 @@ class Transform:
                                        [r["refund_id"] for r in new_refunds], fingerprint)
         return outputs + ([memory] if memory is not None else [])
 
-    def _profile(self, event: Event, pair: PairConfig) -> list[Output]:
+    def _customer_record(self, event: Event, pair: PairConfig) -> list[Output]:
         raw = event.value
-        doc = xcart_customer.parse_profile_payload(raw["payload"])
-        customer = xcart_customer.customer_from_profile(
+        records = CUSTOMER_MAPPERS[raw["storefront"]]
+        doc = records.parse(raw["payload"])
+        customer = records.to_customer(
             doc, pair, derived_metadata(raw["metadata"], "customer.updated"), raw.get("source_version") or "",
             raw["metadata"]["occurred_at"])
         if customer is None:
