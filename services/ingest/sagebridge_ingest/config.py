@@ -21,7 +21,7 @@ class IngestSettings(Settings):
         True, description="Serve POST /webhooks/{storefront}/{pair} (X-Cart's signed push module) and "
                           "/webhooks/{storefront}/{pair}/{webhook_token} (Shift4Shop: the URL token is the secret).")
     webhook_trusted_proxies: list[str] = Field(
-        default_factory=list,
+        [],
         description="CIDRs of reverse proxies whose X-Forwarded-For is believed when checking a pair's "
                     "storefront.webhook_allow_ips (JSON list, e.g. [\"10.0.0.0/8\"]); empty = the TCP peer is the client.")
     fetch_enabled: bool = Field(True, description="Run the fetcher behind the webhook (can run in its own deployment).")
