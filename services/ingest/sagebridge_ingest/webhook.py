@@ -261,7 +261,11 @@ class WebhookApp:
             # RFC 9112 §6.1: such a message may be rejected and must not be forwarded; the framing is
             # ambiguous (request smuggling), so the connection is not reused either.
             raise Refusal(400, "both Content-Length and Transfer-Encoding", close=True)
-        raw = await self._read(receive, declared)
+        try:
+            raw = await self._bounded(read_body(receive, int(declared) if declared else None, self.limit),
+                                      self.read_timeout)
+        except TimeoutError:
+            raise Refusal(408, f"body not received within {self.read_timeout:g}s", close=True) from None
         timestamp, signature = headers.get(_TIMESTAMP_HEADER), headers.get(_SIGNATURE_HEADER)
         problem = signing.refusal(route.secret, timestamp.decode("latin-1") if timestamp else None, raw,
                                   signature.decode("latin-1") if signature else None, time.time(), self.tolerance)
@@ -270,6 +274,7 @@ class WebhookApp:
         return parse_notification(raw)
 
     async def _read(self, receive: Receive, declared: bytes | None) -> bytes:
+        """The body for a token route (X-Cart's route inlines the same, see _accept)."""
         try:
             return await self._bounded(read_body(receive, int(declared) if declared else None, self.limit),
                                        self.read_timeout)

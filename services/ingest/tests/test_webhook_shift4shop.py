@@ -4,11 +4,13 @@ the token to stay out of answers, logs and metrics."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
+from sagebridge_common import signing
 from sagebridge_common.topics import INGEST_NOTIFICATIONS
 from sagebridge_ingest.webhook import PairRoute, create_webhook_app
 from sagebridge_ingest.webhook_token_route import TokenPairRoute, client_address, loggable_path, networks
@@ -236,3 +238,9 @@ def test_signed_and_token_routes_side_by_side():
                               token_routes={PAIR: TokenPairRoute("shift4shop", "default", TOKEN)})
     assert call(asgi, broker, body=ORDER).status == 202
     _refused(call(asgi, broker, "/webhooks/xcart/xc", body={"event": "order.created", "order_id": 1}), 401)
+    body, ts = b'{"event":"order.created","order_id":77}', int(time.time())
+    signed = {signing.TIMESTAMP_HEADER: str(ts), signing.SIGNATURE_HEADER: signing.sign("s" * 32, ts, body)}
+    xcart = call(asgi, broker, "/webhooks/xcart/xc", body=body, headers=signed)
+    assert xcart.status == 202 and [o.key for o in xcart.published] == ["77"]
+    assert set(xcart.body) == {"accepted", "event_id"}                         # X-Cart's answer as before
+    _refused(call(asgi, broker, f"/webhooks/xcart/xc/{TOKEN}", body=body, headers=signed), 404)
