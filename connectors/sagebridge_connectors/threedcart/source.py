@@ -18,7 +18,8 @@ returned (a page that was not delivered), the memory is cleared and the next swe
 window once. That re-emission is harmless: with a time-bearing LastUpdate the versions are the same
 as before and transform's version gate drops them; with a date-only LastUpdate (read-time stamp) the
 same state comes again and maps to the same canonical order. The sweep position (`from`, `start`)
-is in the cursor, so a restart resumes the sweep where it was.
+is in the cursor, so a restart resumes the sweep where it was; the cursor's `page` counter makes each
+cursor handed out unique, which is how an older one coming back is recognised.
 
 Customers: getCustomer pages only by startNum over the whole list and `customersFilter` has no id or
 date key (§4), so there is no stable keyset (a deletion shifts every later offset: a new profile
@@ -96,6 +97,8 @@ class ThreeDCartSource:
         return self._page(changes, state, more=False)
 
     def _page(self, changes: list[Change], state: dict[str, Any], more: bool) -> ChangePage:
+        # `page` makes every cursor handed out unique, so an older one coming back is recognised
+        state["page"] = int(state.get("page", 0)) + 1
         self._returned = json.dumps(state, sort_keys=True)
         return ChangePage(changes, self._returned, has_more=more)
 
