@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -262,3 +263,17 @@ def test_credentials_come_from_the_environment_only(monkeypatch):
         main(["--port", "9"])
     with pytest.raises(SystemExit):
         main(["--port", "9", "--user-key", KEY])        # no such option: never on argv
+
+
+def test_a_late_commit_lands_after_the_client_gave_up(sim):
+    sim.http.post("/_sim/faults", json={"commit_late_ms": 800, "commit_late_count": 1})
+    body = (f'<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+            f'<updateProductInventory xmlns="{NS}"><storeUrl>{STORE}</storeUrl><userKey>{KEY}</userKey>'
+            f'<productId>1003K</productId><quantity>2</quantity><replaceStock>true</replaceStock>'
+            f'</updateProductInventory></soap:Body></soap:Envelope>')
+    with pytest.raises(httpx.ReadTimeout):
+        sim.http.post("/cart.asmx", content=body, headers={"SOAPAction": f'"{NS}updateProductInventory"'}, timeout=0.2)
+    deadline = time.monotonic() + 5
+    while sim.store.products["1003K"].stock != 2:       # the positive signal: the write committed
+        assert time.monotonic() < deadline, "the late write never landed"
+        time.sleep(0.05)

@@ -14,10 +14,9 @@ Every call first takes a token of the store's `TokenBucket`.
 """
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any
-from xml.etree.ElementTree import Element, tostring
+from xml.etree.ElementTree import Element
 
 import requests
 import zeep
@@ -32,7 +31,6 @@ from .config import ThreeDCartStorefrontConfig
 from .documents import to_dict
 from .errors import error_for
 
-log = logging.getLogger(__name__)
 NS = "http://3dcart.com/"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 BINDING = f"{{{NS}}}cartSoap"
@@ -94,7 +92,9 @@ class ThreeDCartClient:
             raise TransientError(f"3dcart {op}: HTTP {status}", reason="throttled" if status == 429 else "unavailable",
                                  retry_after=after)
         envelope = self._parse(op, resp)
-        if status >= 500 or status != 200:
+        if status != 200:
+            # ASP.NET answers SOAP faults with 500: a Client fault is our request (permanent), a
+            # Server fault or any other 5xx is the service (transient); another 4xx is permanent.
             fault = envelope.find(f"{{{SOAP11}}}Body/{{{SOAP11}}}Fault") if envelope is not None else None
             if fault is not None and (fault.findtext("faultcode") or "").endswith("Client"):
                 raise PermanentError(f"3dcart {op}: SOAP fault {fault.findtext('faultstring')!r}",
@@ -123,6 +123,3 @@ class ThreeDCartClient:
     def close(self) -> None:
         self.session.close()
 
-
-def raw_xml(element: Element) -> bytes:
-    return tostring(element)

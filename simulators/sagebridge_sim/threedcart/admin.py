@@ -60,9 +60,9 @@ class SettingsSpec(BaseModel):
 def install_sim_routes(app: FastAPI, store: ThreeDCartStore, writes: WriteLog, stats) -> None:
     @app.post("/_sim/orders")
     def place_order(spec: OrderSpec):
-        created = spec.created_at.astimezone(timezone.utc) if spec.created_at else None
-        if created and created.tzinfo is None:
-            created = created.replace(tzinfo=timezone.utc)
+        created = spec.created_at
+        if created is not None:
+            created = (created if created.tzinfo else created.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
         try:
             order = store.place_order(
                 email=spec.email, first_name=spec.first_name, last_name=spec.last_name, status_id=spec.status_id,

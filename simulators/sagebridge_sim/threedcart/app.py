@@ -10,6 +10,7 @@ is the unfaulted control surface (`admin.py`).
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import threading
 from collections import defaultdict
@@ -18,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from lxml import etree
 
 from ..faults import FaultInjector, FaultMiddleware, install_admin_routes
 from .admin import install_sim_routes
@@ -26,7 +26,7 @@ from .documents import error_document
 from .operations import Operations
 from .soap import SoapFault, fault, parse_request, response
 from .store import StoreError, ThreeDCartStore
-from .write_log import WriteLog, WriteLogMiddleware
+from .write_log import WRITE_OPS, WriteLog, WriteLogMiddleware
 
 XML = "text/xml; charset=utf-8"
 
@@ -99,6 +99,10 @@ def create_app(store: ThreeDCartStore, *, store_url: str, user_key: str, time_zo
                             media_type=XML)
         try:
             _authenticate(store, params, request.client.host if request.client else "", store_url, user_key)
+            if op in WRITE_OPS:          # the fault plan's late commit: the write lands after the client gave up
+                delay = injector.commit_delay("POST")
+                if delay:
+                    await asyncio.sleep(delay)
             document = handler(params)
             stats.record(op, "ok")
         except StoreError as e:
@@ -117,4 +121,4 @@ def _fault_body(status: int) -> dict:
     return {"message": f"simulated HTTP {status} in front of cart.asmx"}
 
 
-__all__ = ["create_app", "wsdl_text", "etree"]
+__all__ = ["create_app", "wsdl_text"]

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from .documents import customer_element, date_text, document, order_element, product_element
+from .documents import customer_element, document, order_element, product_element
 from .store import Order, StoreError, ThreeDCartStore
 
 Params = dict[str, str]
@@ -216,5 +216,3 @@ class Operations:
         p = self.store.change_inventory(sku, quantity, replace)
         return document("UpdateInventoryResponse", ProductID=p.sku, NewInventory=p.stock)
 
-
-__all__ = ["Operations", "date_text"]
