@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from sagebridge_common import registry
+from sagebridge_common.contracts import Change
 from sagebridge_common.errors import PermanentError, TransientError
 from sagebridge_connectors.threedcart import (ThreeDCartLedger, ThreeDCartSink, ThreeDCartSource,
                                               ThreeDCartStorefrontConfig)
@@ -192,6 +193,21 @@ def test_fetch_of_a_missing_order_is_unknown_order(sim):
     with pytest.raises(PermanentError) as e:
         source.fetch_order("AB-4242")
     assert e.value.reason == "unknown_order"
+    with pytest.raises(PermanentError) as e:
+        source.fetch(Change("order", "17", "0|0", datetime.now(timezone.utc)))
+    assert e.value.reason == "threedcart_no_invoice"
+
+
+def test_fetch_reads_the_order_and_its_status_id(sim):
+    (o,) = place(sim, status_id=11)
+    source = ThreeDCartSource(config(sim), ZONE)
+    change = source.changes("order", None, 10).changes[0]
+    sim.store.clock_offset += 30
+    sim.admin.post(f"/_sim/orders/AB-{o.number}/status", json={"status_id": 2})
+    record = source.fetch(change)                      # read afresh: the newer state, not the listing's
+    assert (record.payload["order"]["OrderStatus"], record.payload["status_id"]) == ("Processing", "2")
+    assert record.version > change.version
+    assert source.client.calls["getOrderStatus"] == 1
 
 
 # -- error mapping ---------------------------------------------------------------------------------------

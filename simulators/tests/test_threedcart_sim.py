@@ -2,7 +2,11 @@
 (no client library between the test and the wire), so what is asserted is what a client sees."""
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -12,7 +16,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from sagebridge_sim.serve import BackgroundServer
+from sagebridge_sim.serve import BackgroundServer, free_port
 from sagebridge_sim.threedcart import ThreeDCartStore, create_app
 from sagebridge_sim.threedcart.__main__ import main
 from sagebridge_sim.threedcart.store import Item
@@ -277,3 +281,26 @@ def test_a_late_commit_lands_after_the_client_gave_up(sim):
     while sim.store.products["1003K"].stock != 2:       # the positive signal: the write committed
         assert time.monotonic() < deadline, "the late write never landed"
         time.sleep(0.05)
+
+
+def test_runs_as_a_module_with_env_credentials():
+    port = free_port()
+    env = {**os.environ, "THREEDCART_STORE_URL": STORE, "THREEDCART_USER_KEY": KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "sagebridge_sim.threedcart", "--port", str(port),
+                             "--seed-products", "2", "--log-level", "warning"], env=env)
+    try:
+        assert KEY not in " ".join(proc.args)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/cart.asmx?WSDL", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None, "simulator did not start"
+                time.sleep(0.1)
+        assert f'location="http://127.0.0.1:{port}/cart.asmx"' in r.text
+        state = httpx.get(f"http://127.0.0.1:{port}/_sim/state").json()
+        assert [p["sku"] for p in state["products"]] == ["SKU-00001", "SKU-00002"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)

@@ -15,6 +15,7 @@ Every call first takes a token of the store's `TokenBucket`.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -51,7 +52,7 @@ class ThreeDCartClient:
         self.session = requests.Session()
         self._service: Any = None
         self._lock = threading.Lock()
-        self.calls: dict[str, int] = {}
+        self.calls: Counter[str] = Counter()       # SOAP calls made, by operation (reports, tests)
 
     def _soap(self) -> Any:
         """zeep's service proxy, built on first use: a remote WSDL is read only when the store is
@@ -68,7 +69,8 @@ class ThreeDCartClient:
     def call(self, op: str, **params: Any) -> tuple[str, dict[str, Any]]:
         """(root tag, document as dict) of `op`'s result; raises the mapped error for an `<Error>`."""
         self.bucket.acquire()
-        self.calls[op] = self.calls.get(op, 0) + 1
+        with self._lock:
+            self.calls[op] += 1
         try:
             resp = getattr(self._soap(), op)(storeUrl=self.config.store_url,
                                              userKey=self.config.user_key.get_secret_value(), **params)

@@ -174,8 +174,12 @@ class ThreeDCartSource:
         if change.entity_type != "order":
             raise PermanentError(f"3dcart SOAP source has no entity type {change.entity_type!r}",
                                  reason="threedcart_unknown_entity")
-        invoice = (change.listing or {}).get("InvoiceNumber") or change.entity_id
-        return self.fetch_order(str(invoice))
+        invoice = str((change.listing or {}).get("InvoiceNumber") or "")
+        if not invoice:
+            # getOrder finds an order by invoice, never by OrderID: a bare OrderID cannot be read
+            raise PermanentError(f"3dcart SOAP order {change.entity_id}: the change carries no invoice number "
+                                 f"(getOrder looks orders up by invoiceNum only)", reason="threedcart_no_invoice")
+        return self.fetch_order(invoice)
 
     def fetch_order(self, invoice: str) -> SourceRecord:
         """getOrder for the invoice, then getOrderStatus for the status id; when the status text
