@@ -6,16 +6,19 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from sagebridge_common import registry
 from sagebridge_common.contracts import Change
 from sagebridge_common.errors import PermanentError, TransientError
+from sagebridge_common.pairs import load_pair_file
 from sagebridge_connectors.threedcart import (ThreeDCartLedger, ThreeDCartSink, ThreeDCartSource,
                                               ThreeDCartStorefrontConfig)
 from sagebridge_connectors.threedcart.client import ThreeDCartClient
@@ -343,3 +346,28 @@ def test_ledger_lists_orders_placed_in_the_window(sim):
     assert first.payments[0].transaction_id.startswith("sT") and first.payments[0].amount == Decimal("1500.32")
     assert (docs[-1].status, docs[-1].ready_for_erp) == ("unknown", False)
     assert ledger.calls == {"getOrder": 1}                  # status ids from status_texts, no extra calls
+
+
+def test_the_issue_block_loads_from_a_pair_file(sim, tmp_path, monkeypatch):
+    """The `storefront:` block exactly as issue8.md lists it, through the real pair-file loader and
+    the registry, reaches the simulator."""
+    shipped = Path(__file__).resolve().parents[2] / "pairs" / "xcart-sage300.yaml"
+    data = yaml.safe_load(shipped.read_text())
+    data["storefront"] = {
+        "kind": "threedcart", "instance": "soap", "service_url": "${THREEDCART_SERVICE_URL:-https://api.3dcart.com/cart.asmx}",
+        "wsdl_url": "${THREEDCART_WSDL_URL:-}", "store_url": "${THREEDCART_STORE_URL:-}",
+        "user_key": "${THREEDCART_USER_KEY:-}", "timeout_s": 5, "poll_interval_s": 5, "batch_size": 100,
+        "recheck_days": 3, "start_at": "${POLL_START_AT:-}", "rate_limit_per_s": 5, "rate_limit_burst": 10,
+        "status_texts": {"1": "New", "2": "Processing", "3": "Partial", "4": "Shipped", "5": "Cancel", "6": "Hold",
+                         "11": "Unpaid"}}
+    path = tmp_path / "3dcartsoap.yaml"
+    path.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("THREEDCART_SERVICE_URL", f"{sim.url}/cart.asmx")
+    monkeypatch.setenv("THREEDCART_STORE_URL", STORE)
+    monkeypatch.setenv("THREEDCART_USER_KEY", KEY)
+    pair = load_pair_file(path)
+    assert isinstance(pair.storefront, ThreeDCartStorefrontConfig) and pair.storefront.start_at is None
+    source = registry.build("storefront_source", pair)
+    sink = registry.build("storefront_sink", pair)
+    assert source.ping()[0] and sink.ping()[0]
+    assert isinstance(registry.build("storefront_ledger", pair), ThreeDCartLedger)
