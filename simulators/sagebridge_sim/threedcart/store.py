@@ -126,9 +126,12 @@ class ThreeDCartStore:
         return f"{self.invoice_prefix}{order.number}"
 
     def parse_invoice(self, text: str) -> int:
-        """The numeric part of a full invoice string. The service takes the number as it prints it
-        (prefix included: the recorded updateOrderStatus answer echoes `AB-1000`); a bare number
-        or another prefix is not this store's invoice: error 35."""
+        """The numeric part of a full invoice string. `invoiceNum` is taken as the service prints
+        the invoice, prefix included: shift4shop.md §4 "SOAP order InvoiceNumber is the full
+        "AB-1000" string", and the recorded updateOrderStatus answer (Menes1337 mock
+        updateOrderStatus/response.xml) echoes `<InvoiceNum>AB-1000</InvoiceNum>` (confidence M: the
+        PDF names the parameter, no recorded request shows its value). A bare number or another
+        prefix is not this store's invoice: error 35 (invalid invoice)."""
         if not text.startswith(self.invoice_prefix) or not text[len(self.invoice_prefix):].isdigit():
             raise StoreError(35, "Invalid Invoice Number")
         return int(text[len(self.invoice_prefix):])
