@@ -371,3 +371,9 @@ def test_the_issue_block_loads_from_a_pair_file(sim, tmp_path, monkeypatch):
     sink = registry.build("storefront_sink", pair)
     assert source.ping()[0] and sink.ping()[0]
     assert isinstance(registry.build("storefront_ledger", pair), ThreeDCartLedger)
+
+
+def test_the_user_key_never_reaches_the_logs(sim, caplog):
+    with caplog.at_level("DEBUG"):
+        ThreeDCartClient(config(sim)).call("getOrderCount", startFrom=False)
+    assert KEY not in caplog.text

@@ -14,6 +14,7 @@ Every call first takes a token of the store's `TokenBucket`.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from typing import Any
@@ -35,6 +36,9 @@ from .errors import error_for
 NS = "http://3dcart.com/"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 BINDING = f"{{{NS}}}cartSoap"
+# zeep's transport logs whole envelopes at DEBUG, userKey included: never below INFO, whatever the
+# service's log level (no secrets in logs)
+logging.getLogger("zeep.transports").setLevel(logging.INFO)
 
 
 def _retry_after(resp: requests.Response) -> float | None:
