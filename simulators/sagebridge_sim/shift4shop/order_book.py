@@ -81,8 +81,8 @@ class OrderBook:
         events: list[tuple[str, dict[str, Any]]] = []
         with self.s.lock:
             now = self._order_time(spec.get("order_date_local"))
+            lines = [self._line(i) for i in spec["items"]]      # validate everything before any change
             customer_id, billing, events = self._customer_for(spec, events)
-            lines = [self._line(i) for i in spec["items"]]
             oid, number = next(self._ids), spec.get("invoice_number") or next(self._numbers)
             o = om.new_order(order_id=oid, prefix=self.prefix if spec.get("invoice_prefix") is None else spec["invoice_prefix"], number=number, now=now,
                              spec={**spec, "customer_id": customer_id, "billing": billing})
@@ -93,6 +93,8 @@ class OrderBook:
                 {"ShipmentCost": Decimal(spec.get("shipping", "0.00")),
                  "ShipmentMethodName": spec.get("shipping_method", "UPS Ground")}))
             sid = o["ShipmentList"][0]["ShipmentID"]
+            if self.reduce_stock:                   # before the lines: ItemUnitStock is the stock left
+                events += self.s.catalogue.take_stock_for(lines)
             o["OrderItemList"] = [om.new_item(next(self._item_ids), sid, now, line) for line in lines]
             o["TransactionList"] = [om.new_transaction(next(self._txn_ids), oid, now,
                                                        {k: v for k, v in t.items() if v is not None})
@@ -105,8 +107,6 @@ class OrderBook:
                                                                {"amount": o["OrderAmount"],
                                                                 "method": o["BillingPaymentMethod"]}))
             self._orders[oid] = o
-            if self.reduce_stock:
-                events += self.s.catalogue.take_stock_for(lines)
             snapshot = self._render(o)
         self.s.emit(events + [("order.new", snapshot)])
         return snapshot
