@@ -167,3 +167,20 @@ def test_write_log_records_every_api_write_with_its_body(sim):
     log = sim.admin.get("/_sim/writes", params={"since": since}).json()["writes"]
     assert [(w["kind"], w["status"], w["items"]) for w in log] == [("products_batch", 429, 1), ("products_batch", 200, 1)]
     assert log[1]["body"] == [{"SKUInfo": {"CatalogID": cid, "Stock": 2}}] and log[1]["method"] == "PUT"
+
+
+def test_product_lastupdate_filter_uses_the_store_local_day_and_query_names_ignore_case():
+    with running_sim() as s:
+        s.admin.post("/_sim/clock", json={"local": "2026-05-01T23:50:00"})
+        early = s.product("EARLY")["SKUInfo"]["CatalogID"]
+        moved = s.product("MOVED")["SKUInfo"]["CatalogID"]
+        s.admin.post("/_sim/clock", json={"local": "2026-05-02T00:05:00"})
+        s.api.put(f"/Products/{moved}", json={"SKUInfo": {"Stock": 3}})
+
+        def ids(**params):
+            r = s.api.get("/Products", params=params)
+            return [] if r.status_code == 404 else [p["SKUInfo"]["CatalogID"] for p in r.json()]
+
+        assert ids(lastupdatestart="05/02/2026") == [moved]
+        assert ids(lastupdateend="05/01/2026") == [early]
+        assert ids(LastUpdateStart="05/02/2026", Limit=1) == [moved]

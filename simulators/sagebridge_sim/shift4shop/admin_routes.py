@@ -290,6 +290,7 @@ def _control_routes(app: FastAPI, ctx: Context, writes: ShopWriteLog) -> None:
         return writes.summary()
 
     @app.get("/_sim/summary")
+    @app.get("/_sim/stats")                  # the name the images' health check uses for every simulator
     def sim_summary():
         return {**store.summary(), "webhooks": ctx.emitter.snapshot(), "writes": writes.summary(),
                 "faults": ctx.injector.snapshot()}

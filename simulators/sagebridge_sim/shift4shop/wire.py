@@ -101,7 +101,7 @@ class Paging:
 
     def window(self, request: Request) -> tuple[int, int, bool]:
         """(offset, limit, countonly) from the query; raises ApiError for unusable values."""
-        q = request.query_params
+        q = {k.lower(): v for k, v in request.query_params.items()}     # ASP.NET binds names case-insensitively
         limit = _int_param(q.get("limit"), "limit", self.default_limit)
         offset = _int_param(q.get("offset"), "offset", 1)
         if limit < 1:
