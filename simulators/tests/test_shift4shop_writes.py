@@ -76,11 +76,12 @@ def test_advanced_options_set_variant_stock_by_code_or_sufix(sim):
         {"AdvancedOptionCode": "1-1", "AdvancedOptionStock": 12},
         {"AdvancedOptionSufix": "VAR-M", "AdvancedOptionStock": -2},
         {"AdvancedOptionCode": "9-9", "AdvancedOptionStock": 5},
+        {"AdvancedOptionCode": "1-1", "AdvancedOptionStock": "2.5"},
     ])
     assert r.status_code == 200
     assert [(x["Key"], x["Value"], x["Status"]) for x in r.json()] == [
         ("AdvancedOptionCode", "1-1", "200"), ("AdvancedOptionSufix", "VAR-M", "200"),
-        ("AdvancedOptionCode", "9-9", "404")]
+        ("AdvancedOptionCode", "9-9", "404"), ("AdvancedOptionCode", "1-1", "400")]
     options = {o["AdvancedOptionSufix"]: o["AdvancedOptionStock"]
                for o in sim.api.get(f"/Products/{cid}").json()[0]["AdvancedOptionList"]}
     assert options == {"VAR-S": 12, "VAR-M": -2}

@@ -24,9 +24,9 @@ def customer_routes(r: APIRouter, ctx: Context) -> None:
 
     @r.get("/Customers")
     def list_customers(request: Request):
-        paging.window(request)
-        return paging.page(request, store.customers.list(customer_filters(request.query_params, store.clock)),
-                           "Customer")
+        filters = customer_filters(request.query_params, store.clock)
+        return paging.answer(request, lambda offset, limit: store.customers.query(filters, offset, limit),
+                             "Customer")
 
     @r.get("/Customers/{cid}")
     def get_customer(cid: str):
@@ -71,7 +71,6 @@ def webhook_routes(r: APIRouter, ctx: Context) -> None:
 
     @r.get("/Webhooks")
     def list_webhooks(request: Request):
-        ctx.paging.window(request)
         rows = ctx.webhooks.list(webhook_filters(request.query_params, ctx.store.clock))
         return ctx.paging.page(request, [render(h) for h in rows], "Webhook")
 

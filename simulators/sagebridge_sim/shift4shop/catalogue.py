@@ -43,10 +43,16 @@ class Catalogue:
         return render(p, self.s.clock.wire)
 
     # ---- reading -------------------------------------------------------------------------
-    def list(self, filters: Filters) -> list[dict[str, Any]]:
-        """Products in CatalogID order (ASSUMPTION, as for orders)."""
+    def query(self, filters: Filters, offset: int, limit: int, sku_info_only: bool = False
+              ) -> tuple[int, list[dict[str, Any]]]:
+        """(matching count, one rendered page); products in CatalogID order (ASSUMPTION, as for
+        orders). `sku_info_only`: the page holds the SKUInfo objects (GET /Products/skuinfo)."""
         with self.s.lock:
-            return [self._render(p) for _, p in sorted(self._products.items()) if filters.match(p)]
+            matching = [p for _, p in sorted(self._products.items()) if filters.match(p)]
+            page = matching[offset - 1: offset - 1 + limit]
+            if sku_info_only:
+                return len(matching), [dict(p["SKUInfo"]) for p in page]
+            return len(matching), [self._render(p) for p in page]
 
     def get(self, catalog_id: int) -> dict[str, Any] | None:
         with self.s.lock:

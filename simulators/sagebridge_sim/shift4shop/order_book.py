@@ -53,9 +53,11 @@ class OrderBook:
     def _render(self, o: dict[str, Any]) -> dict[str, Any]:
         return om.render(o, self.s.clock.wire)
 
-    def list(self, filters: Filters) -> list[dict[str, Any]]:
+    def query(self, filters: Filters, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """(number of matching orders, the page [offset, offset+limit) of them rendered); 1-based offset."""
         with self.s.lock:
-            return [self._render(o) for oid, o in sorted(self._orders.items()) if filters.match(o)]
+            matching = [o for _, o in sorted(self._orders.items()) if filters.match(o)]
+            return len(matching), [self._render(o) for o in matching[offset - 1: offset - 1 + limit]]
 
     def get(self, oid: int) -> dict[str, Any] | None:
         with self.s.lock:

@@ -20,7 +20,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -111,17 +111,24 @@ class Paging:
         countonly = q.get("countonly", "").strip().lower() in ("1", "true")
         return offset, min(limit, self.max_limit), countonly
 
-    def page(self, request: Request, rows: Sequence[Any], what: str) -> JSONResponse:
-        """The list answer: one page of `rows` (already filtered and ordered), `{"TotalCount"}` for
-        countonly, 404 for nothing to return."""
+    def answer(self, request: Request, fetch: Callable[[int, int], tuple[int, list[Any]]], what: str) -> JSONResponse:
+        """The list answer. `fetch(offset, limit)` returns (total matching, that page rendered), so
+        a large store renders only the page asked for; `{"TotalCount"}` for countonly; 404 for
+        nothing to return (§1.3)."""
         offset, limit, countonly = self.window(request)
+        total, rows = fetch(offset, 0 if countonly else limit)
         if countonly:
-            return respond({"TotalCount": len(rows)})
-        if not rows:
+            return respond({"TotalCount": total})
+        if total == 0:
             raise ApiError(404, f"No {what} found", what)
-        if offset > len(rows):
+        if offset > total:
             raise ApiError(404, OFFSET_MESSAGE, "offset", str(offset))
-        return respond(list(rows[offset - 1: offset - 1 + limit]))
+        return respond(rows)
+
+    def page(self, request: Request, rows: Sequence[Any], what: str) -> JSONResponse:
+        """`answer` for a list already in hand (shipments, events, webhooks)."""
+        return self.answer(request, lambda offset, limit: (len(rows), list(rows[offset - 1: offset - 1 + limit])),
+                           what)
 
 
 def _int_param(raw: str | None, name: str, default: int) -> int:
