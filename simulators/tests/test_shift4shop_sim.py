@@ -101,8 +101,8 @@ def test_order_shape_amount_invariant_and_variant_lines(sim):
     assert red["ItemID"] == "TEE-RED-L" and red["CatalogID"] == plain["CatalogID"] == sim.api.get(
         "/Products", params={"sku": "TEE"}).json()[0]["SKUInfo"]["CatalogID"]
     assert red["ItemOptions"] == ",390,493" and Decimal(str(red["ItemOptionPrice"])) == Decimal("2.50")
-    items = sum((Decimal(str(i["ItemUnitPrice"])) + Decimal(str(i["ItemOptionPrice"]))) * Decimal(str(i["ItemQuantity"]))
-                for i in got["OrderItemList"])
+    d = lambda v: Decimal(str(v))  # noqa: E731
+    items = sum((d(i["ItemUnitPrice"]) + d(i["ItemOptionPrice"])) * d(i["ItemQuantity"]) for i in got["OrderItemList"])
     ship = sum(Decimal(str(s["ShipmentCost"])) for s in got["ShipmentList"])
     expected = items - Decimal("5.00") + ship + Decimal("3.10") + Decimal("0.40")
     assert Decimal(str(got["OrderAmount"])) == expected == Decimal("71.45")

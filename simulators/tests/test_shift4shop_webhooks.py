@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI, Request, Response
 
 from sagebridge_sim.serve import BackgroundServer
+from sagebridge_sim.shift4shop.emitter import xml_body
 from sagebridge_sim.shift4shop.testing import running_sim
 
 
@@ -28,7 +29,8 @@ class Receiver:
             with self._cond:
                 self.calls.append((name, request.headers.get("content-type", ""), body))
                 self._cond.notify_all()
-            return Response(status_code=200)
+                first = sum(1 for n, _, _ in self.calls if n == name) == 1
+            return Response(status_code=503 if name.startswith("flaky") and first else 200)
 
         self.server = BackgroundServer(app).start()
 
@@ -140,3 +142,21 @@ def test_repeat_delivers_each_notification_n_times(sim, receiver):
     assert _orders_in(calls, "json-new").count(o["OrderID"]) == 3
     deliveries = [d for d in sim.admin.get("/_sim/webhooks/deliveries").json() if d["url"].endswith("json-new")]
     assert all(d["ok"] and d["status"] == 200 for d in deliveries)
+
+
+def test_a_failed_delivery_is_retried(sim, receiver):
+    events = {e["EventName"]: e["EventType"] for e in sim.api.get("/Webhooks/Events").json()}
+    sim.api.post("/Webhooks", json={"Name": "flaky", "Url": receiver.url("flaky"), "EventType": events["Order New"],
+                                    "Format": "JSON", "Enabled": True})
+    o = sim.order(items=[{"sku": "HOOK"}])
+    calls = receiver.wait_for(lambda c: _orders_in(c, "flaky").count(o["OrderID"]) == 2)
+    assert _orders_in(calls, "flaky") == [o["OrderID"], o["OrderID"]]        # 503, then the retry
+
+
+def test_xml_text_is_escaped_and_lists_name_their_members():
+    raw = xml_body("product", [{"SKUInfo": {"Name": "Salt & <Pepper>"}, "CategoryList": [{"CategoryID": 1}],
+                                "Hide": False, "Price": None}])
+    root = ET.fromstring(raw)
+    p = root.find("Product")
+    assert root.tag == "Products" and p.findtext("SKUInfo/Name") == "Salt & <Pepper>"
+    assert p.find("CategoryList")[0].tag == "Category" and p.findtext("Hide") == "false"

@@ -166,7 +166,8 @@ def test_write_log_records_every_api_write_with_its_body(sim):
     assert sim.api.put("/Products", json=[{"SKUInfo": {"CatalogID": cid, "Stock": 2}}]).status_code == 429
     assert sim.api.put("/Products", json=[{"SKUInfo": {"CatalogID": cid, "Stock": 2}}]).status_code == 200
     log = sim.admin.get("/_sim/writes", params={"since": since}).json()["writes"]
-    assert [(w["kind"], w["status"], w["items"]) for w in log] == [("products_batch", 429, 1), ("products_batch", 200, 1)]
+    assert [(w["kind"], w["status"], w["items"]) for w in log] == [
+        ("products_batch", 429, 1), ("products_batch", 200, 1)]
     assert log[1]["body"] == [{"SKUInfo": {"CatalogID": cid, "Stock": 2}}] and log[1]["method"] == "PUT"
 
 

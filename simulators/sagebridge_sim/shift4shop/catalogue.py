@@ -139,9 +139,12 @@ class Catalogue:
 
     def _update_option(self, p: dict[str, Any], item: Any) -> tuple[str, str, int, str, bool, bool]:
         if not isinstance(item, dict):
-            return "AdvancedOptionCode", "", 400, "The request is invalid: expected an AdvancedOption object.", False, False
+            return "AdvancedOptionCode", "", 400, "The request is invalid: expected an AdvancedOption.", False, False
         code, sufix = item.get("AdvancedOptionCode"), item.get("AdvancedOptionSufix")
-        key, value = ("AdvancedOptionCode", str(code)) if code not in (None, "") else ("AdvancedOptionSufix", str(sufix or ""))
+        if code not in (None, ""):
+            key, value = "AdvancedOptionCode", str(code)
+        else:
+            key, value = "AdvancedOptionSufix", str(sufix or "")
         if not value:
             return key, "", 400, "AdvancedOptionCode or AdvancedOptionSufix is required", False, False
         if key == "AdvancedOptionCode":

@@ -86,7 +86,8 @@ class OrderBook:
             lines = [self._line(i) for i in spec["items"]]      # validate everything before any change
             customer_id, billing, events = self._customer_for(spec, events)
             oid, number = next(self._ids), spec.get("invoice_number") or next(self._numbers)
-            o = om.new_order(order_id=oid, prefix=self.prefix if spec.get("invoice_prefix") is None else spec["invoice_prefix"], number=number, now=now,
+            prefix = self.prefix if spec.get("invoice_prefix") is None else spec["invoice_prefix"]
+            o = om.new_order(order_id=oid, prefix=prefix, number=number, now=now,
                              spec={**spec, "customer_id": customer_id, "billing": billing})
             ship_to = spec.get("shipping_address") or billing
             o["ShipmentList"].append(om.new_shipment(
