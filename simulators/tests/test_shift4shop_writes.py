@@ -52,6 +52,11 @@ def test_batch_over_the_limit_is_refused_whole(sim):
     assert r.status_code == 400 and r.json()[0]["Status"] == "400"
     assert _stock(sim, a) == 1
     assert sim.api.put("/Products", json={"SKUInfo": {"CatalogID": a}}).status_code == 400   # not an array
+    body = b'[{"SKUInfo": {"CatalogID": %d, "Stock": 9}}]' % a
+    assert sim.api.put("/Products", content=body).status_code == 415                        # no Content-Type
+    assert sim.api.put("/Products", content=body, headers={"Content-Type": "text/plain"}).status_code == 415
+    assert sim.api.put("/Products", content=b"[{", headers={"Content-Type": "application/json"}).status_code == 400
+    assert _stock(sim, a) == 1
 
 
 def test_single_put_product_and_lookups_by_sku(sim):

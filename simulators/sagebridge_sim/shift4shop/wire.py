@@ -152,7 +152,17 @@ def int_filter(raw: str | None) -> int | None:
 
 # ---- request bodies ------------------------------------------------------------------------
 
+JSON_TYPES = ("application/json", "text/json")
+
+
 async def json_body(request: Request) -> Any:
+    """The JSON body of a write. ASP.NET Web API picks the body reader by Content-Type: JSON needs
+    `application/json` (or `text/json`); no or another type finds no reader and answers 415. XML bodies
+    are real (§1.1) but not simulated: they get 415 too (the hub sends JSON)."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media not in JSON_TYPES:
+        raise ApiError(415, f"The request entity's media type '{media or 'none'}' is not supported for this "
+                            "resource.", "Content-Type", media)
     raw = await request.body()
     if not raw.strip():
         raise ApiError(400, "The request body is empty.", "Body")
