@@ -162,7 +162,8 @@ def test_customers_create_read_update(sim):
     assert sim.api.put("/Customers/999999", json={"BillingCity": "x"}).status_code == 404
     batch = sim.api.put("/Customers", json=[{"CustomerID": cid, "BillingState": "NV"}, {"CustomerID": 999999},
                                             {"CustomerID": cid, "Email": "not-an-email"}])
-    assert [(x["Value"], x["Status"]) for x in batch.json()] == [(str(cid), "200"), ("999999", "404"), (str(cid), "400")]
+    assert [(x["Value"], x["Status"]) for x in batch.json()] == [
+        (str(cid), "200"), ("999999", "404"), (str(cid), "400")]
     assert sim.api.get(f"/Customers/{cid}").json()[0]["Email"] == "new@example.com"
 
 

@@ -8,8 +8,8 @@ logged too with its 429 (`ok` false) and a client's retries show as repeated ent
 writes are not API writes and are not logged.
 
 Kinds (from the path, version segment dropped): order, orders_batch, shipment, product,
-products_batch, advanced_options, customer (one, by id), customers (POST or batch PUT), webhook, other. `items` counts the records of an array
-body, so a benchmark can sum SKUs written per call.
+products_batch, advanced_options, customer (one, by id), customers (POST or batch PUT), webhook,
+other. `items` counts the records of an array body, so a benchmark can sum SKUs written per call.
 """
 from __future__ import annotations
 
