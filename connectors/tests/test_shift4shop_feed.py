@@ -35,6 +35,7 @@ class FakeStore:
         self.zone = zone
         self.orders: dict[int, dict] = {}
         self.customers: dict[int, dict] = {}
+        self.products: dict[int, dict] = {}
         self.customer_updated: dict[int, str] = {}     # the store knows it; the Customer object has no field
         self.requests: list[httpx.Request] = []
         self.after_page = None      # hook(offset) run after a list page is cut
@@ -65,9 +66,11 @@ class FakeStore:
         if m := re.fullmatch(r"/Orders/(\d+)", path):
             row = self.orders.get(int(m.group(1)))
             return httpx.Response(200, json=[row]) if row else httpx.Response(404, json=[])
-        table = {"/Orders": (self.orders, "OrderID"), "/Customers": (self.customers, "CustomerID")}[path]
+        table = {"/Orders": (self.orders, lambda r: r["OrderID"]),
+                 "/Customers": (self.customers, lambda r: r["CustomerID"]),
+                 "/Products": (self.products, lambda r: r["SKUInfo"]["CatalogID"])}[path]
         rows = sorted(self._window(list(table[0].values()), p),
-                      key=lambda r: (r.get("LastUpdate", ""), r[table[1]]))
+                      key=lambda r: (r.get("LastUpdate", ""), table[1](r)))
         offset, limit = int(p.get("offset", 1)), int(p.get("limit", 10))
         assert offset >= 1, "offset is 1-based"
         page = [json.loads(json.dumps(r)) for r in rows[offset - 1:offset - 1 + limit]]
@@ -226,3 +229,15 @@ def test_customers_without_a_stamp_are_emitted_when_new_or_changed():
     assert [c.entity_id for c in again] == ["2"]
     assert store.requests[-1].url.params["lastupdatestart"] == "01/15/2024"
     assert drain(src, "customer", cursor)[0] == []
+
+
+def test_the_product_feed_walks_catalog_ids_when_asked():
+    store = FakeStore()
+    store.products = {cid: {"SKUInfo": {"CatalogID": cid, "SKU": f"S{cid}"}, "LastUpdate": "2024-01-15T09:00:00"}
+                      for cid in (30, 10, 20)}
+    src = source_for(store)
+    assert "product" not in src.streams()      # the hub's own writes would echo back (see source.py)
+    assert Shift4ShopSource(cfg(), LA, client=src.client, poll_products=True).streams()[-1] == "product"
+    changes = src.changes("product", None, 10).changes
+    assert [c.entity_id for c in changes] == ["10", "20", "30"]
+    assert src.fetch(changes[0]).payload == {"product": store.products[10]}

@@ -237,5 +237,5 @@ def test_registrations_and_the_sink_factory_refuses_without_keys():
     sink = registry.build("storefront_sink", _pair(cfg()))
     assert sink.kind == "shift4shop" and sink.zone.key == "America/Los_Angeles"
     source = registry.build("storefront_source", _pair(cfg()))
-    assert source.streams() == ["order", "customer", "product"] and source.zone.key == "America/Los_Angeles"
+    assert source.streams() == ["order", "customer"] and source.zone.key == "America/Los_Angeles"
     assert registry.build("storefront_ledger", _pair(cfg())).kind == "shift4shop"

@@ -84,7 +84,10 @@ class KeysetFeed:
 
     def stamp(self, row: dict) -> int:
         text = self.stream.stamp_text(row)
-        return epoch_of(text, self.zone) if text else 0
+        try:
+            return epoch_of(text, self.zone) if text else 0
+        except OverflowError:       # "0001-01-01T00:00:00", a never-set date: before every cursor
+            return 0
 
     def key(self, row: dict) -> Key:
         return (self.stamp(row), self.stream.id_of(row))

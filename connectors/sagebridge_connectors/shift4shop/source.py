@@ -6,6 +6,11 @@ Order object as `GET /Orders/{id}`, with its TransactionList, ShipmentList and O
 shift4shop.md §1.1, §2.1) and reads `GET /Orders/{id}` afresh when it came from a webhook
 (`listing` None: a webhook is only a notification, §3: its body is not confirmed). Payloads:
 `{"order": row}`, `{"customer": row}`, `{"product": row}`.
+
+The product feed exists (`changes("product", ...)`) but is not among the polled `streams()` unless
+`poll_products=True`: the ERP owns the catalogue and transform maps product events to nothing, and
+every stock or price write the hub makes bumps the product's LastUpdate, so polling it by default
+would echo each of the hub's own writes back through Kafka. Product webhooks still `fetch`.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from .customer_feed import CustomerFeed
 from .feed import KeysetFeed, order_stream, product_stream
 from .versions import stamped_version
 
-STREAMS = ("order", "customer", "product")
+STREAMS = ("order", "customer")
 PATHS = {"order": "/Orders", "customer": "/Customers", "product": "/Products"}
 
 
@@ -32,8 +37,9 @@ class Shift4ShopSource:
     kind = "shift4shop"
 
     def __init__(self, config: Shift4ShopStorefrontConfig, zone: ZoneInfo | str, *,
-                 client: Shift4ShopClient | None = None, transport: httpx.BaseTransport | None = None) -> None:
+                 client: Shift4ShopClient | None = None, transport: httpx.BaseTransport | None = None, poll_products: bool = False) -> None:
         self.config = config
+        self.poll_products = poll_products
         self.name = config.instance
         self.zone = ZoneInfo(zone) if isinstance(zone, str) else zone
         self.client = client or Shift4ShopClient(config, transport=transport)
@@ -45,7 +51,7 @@ class Shift4ShopSource:
         self._feeds = {"order": self.order_feed, "customer": self.customer_feed, "product": self.product_feed}
 
     def streams(self) -> list[str]:
-        return list(STREAMS)
+        return list(STREAMS) + (["product"] if self.poll_products else [])
 
     def changes(self, stream: str, cursor: str | None, limit: int) -> ChangePage:
         feed = self._feeds.get(stream)
