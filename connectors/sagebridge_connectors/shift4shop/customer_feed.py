@@ -7,7 +7,9 @@ the filter date and, per customer listed under it, a hash of the state last emit
 the window (every page, 1-based offsets, 404 = empty), emits each customer whose hash differs or
 is new, and remembers the hashes it saw. When the local date of (now - overlap_s) moves past the
 cursor's date, the next poll lists from the new date and the hashes of customers no longer listed
-are dropped, so the cursor holds about one day of updates. (A first poll without a saved cursor
+are dropped, so the cursor holds about one day of updates. That date comes from the hub's clock
+(the only clock a stamp-less listing offers): `overlap_s` must cover the skew between the hub's
+and the store's clocks as well as late commits. (A first poll without a saved cursor
 lists every customer once, from `start_at`'s date when set.)
 
 Nothing is skipped: a customer updated after the filter date is in every listing of that window,
