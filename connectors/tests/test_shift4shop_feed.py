@@ -39,6 +39,7 @@ class FakeStore:
         self.customer_updated: dict[int, str] = {}     # the store knows it; the Customer object has no field
         self.requests: list[httpx.Request] = []
         self.after_page = None      # hook(offset) run after a list page is cut
+        self.max_limit = 200        # a larger `limit` is clamped (the real maximum is not documented)
 
     def add_order(self, oid: int, local: datetime) -> dict:
         row = {"OrderID": oid, "InvoiceNumberPrefix": "AB-", "InvoiceNumber": 1000 + oid,
@@ -71,7 +72,7 @@ class FakeStore:
                  "/Products": (self.products, lambda r: r["SKUInfo"]["CatalogID"])}[path]
         rows = sorted(self._window(list(table[0].values()), p),
                       key=lambda r: (r.get("LastUpdate", ""), table[1](r)))
-        offset, limit = int(p.get("offset", 1)), int(p.get("limit", 10))
+        offset, limit = int(p.get("offset", 1)), min(int(p.get("limit", 10)), self.max_limit)
         assert offset >= 1, "offset is 1-based"
         page = [json.loads(json.dumps(r)) for r in rows[offset - 1:offset - 1 + limit]]
         if self.after_page:
@@ -222,7 +223,9 @@ def test_customers_without_a_stamp_are_emitted_when_new_or_changed():
     src.customer_feed._now = lambda: now[0]
     first, cursor = drain(src, "customer", None, limit=2)
     assert [c.entity_id for c in first] == ["1", "2", "3"]
-    assert json.loads(cursor)["day"] == "01/15/2024"         # local date of (now - overlap)
+    assert json.loads(cursor) == {"v": 2, "day": "01/15/2024", "seen": {}}   # local date of (now - overlap)
+    walks = [r for r in store.requests if r.url.path.endswith("/Customers") and r.url.params["offset"] == "1"]
+    assert len(walks) == 1                                    # the second page came from the same walk
     store.customers[2] = {**store.customers[2], "BillingFirstName": "B"}
     store.customer_updated[2] = "2024-01-15T23:29:00"
     again, cursor = drain(src, "customer", cursor)
@@ -241,3 +244,24 @@ def test_the_product_feed_walks_catalog_ids_when_asked():
     changes = src.changes("product", None, 10).changes
     assert [c.entity_id for c in changes] == ["10", "20", "30"]
     assert src.fetch(changes[0]).payload == {"product": store.products[10]}
+
+
+def test_a_store_that_clamps_limit_is_still_read_to_the_end():
+    store = FakeStore()
+    store.max_limit = 30
+    for i in range(1, 101):
+        store.add_order(i, BASE + timedelta(seconds=i))
+    changes, _ = drain(source_for(store), "order", None)
+    assert len(changes) == 100
+    assert list_offsets(store) == [1, 31, 61, 91, 101]
+
+
+def test_a_first_customer_sync_keeps_a_small_cursor_and_resumes_by_id():
+    store = FakeStore()
+    store.customers = {i: {"CustomerID": i, "Email": f"c{i}@x.test"} for i in range(1, 8)}
+    src = source_for(store)
+    page = src.changes("customer", None, 3)
+    assert [c.entity_id for c in page.changes] == ["1", "2", "3"] and page.has_more
+    assert json.loads(page.cursor)["first"]["after"] == 3
+    fresh = source_for(store)                                 # another replica resumes from the cursor
+    assert [c.entity_id for c in fresh.changes("customer", page.cursor, 3).changes] == ["4", "5", "6"]

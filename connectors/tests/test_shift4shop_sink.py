@@ -74,6 +74,7 @@ class Store:
             return httpx.Response(200, json=self.shipments[oid])
         if path == "/Products" and m == "GET":
             rows = [x for x in self.products.values() if "sku" not in p or x["SKUInfo"]["SKU"] == p["sku"]]
+            rows = rows[int(p.get("offset", 1)) - 1:][:int(p.get("limit", 10))]
             return httpx.Response(200, json=rows) if rows else httpx.Response(404, json=[])
         if path == "/Products" and m == "PUT":
             for item in body:
@@ -89,8 +90,9 @@ class Store:
                 next(o for o in opts if o["AdvancedOptionCode"] == item["AdvancedOptionCode"]).update(item)
             return httpx.Response(200, json=ok("AdvancedOptionCode", body[0]["AdvancedOptionCode"]))
         if path == "/Categories":
-            return httpx.Response(200, json=[{"CategoryID": 1, "CategoryName": "Shirts"},
-                                             {"CategoryID": 2, "CategoryName": "Sale"}])
+            cats = [{"CategoryID": 1, "CategoryName": "Shirts"}, {"CategoryID": 2, "CategoryName": "Sale"}]
+            cats = cats[int(p.get("offset", 1)) - 1:][:int(p.get("limit", 10))]
+            return httpx.Response(200, json=cats) if cats else httpx.Response(404, json=[])
         if path == "/Customers" and m == "GET":
             rows = [c for c in self.customers.values() if c["Email"].lower() == p.get("email", "").lower()]
             return httpx.Response(200, json=rows) if rows else httpx.Response(404, json=[])
@@ -194,7 +196,7 @@ def test_an_unknown_sku_is_permanent_and_the_catalogue_scan_is_not_repeated_with
             sink.set_stock("NOPE", Decimal(1))
         assert e.value.reason == "unknown_sku"
     scans = [r for r in store.requests if r.url.path.endswith("/Products") and "sku" not in r.url.params]
-    assert len(scans) == 1
+    assert [r.url.params["offset"] for r in scans] == ["1", "2"]     # one walk: a page, then the 404
 
 
 def test_update_customer_by_email_puts_only_differing_fields(store, sink):

@@ -136,15 +136,18 @@ class Shift4ShopClient:
 
     def pages(self, operation: str, path: str, params: dict[str, Any] | None = None,
               size: int = 100) -> list[dict]:
-        """Every row of a list, `limit`/1-based record `offset` (§1.3), to a short page or a 404."""
+        """Every row of a list, `limit`/1-based record `offset` (§1.3), to an empty page (404).
+        A short page does not end the walk: the maximum `limit` is not documented (§1.3, §5) and a
+        store that clamps it would otherwise look finished early; the offset moves by the rows
+        received. The price is one call (the 404) per walk."""
         out: list[dict] = []
-        offset = 1
+        offset, previous = 1, None
         while True:
             rows = self.get_list(operation, path, {**(params or {}), "limit": size, "offset": offset})
-            out.extend(rows)
-            if len(rows) < size:
+            if not rows or rows == previous:     # the same page again: the resource ignores offset
                 return out
-            offset += size
+            out.extend(rows)
+            offset, previous = offset + len(rows), rows
 
     def put(self, operation: str, path: str, body: Any) -> list[ItemResult]:
         return item_results(_json(self.call(operation, "PUT", path, json=body), path))

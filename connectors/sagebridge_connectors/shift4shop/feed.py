@@ -7,8 +7,9 @@ time filter nor a stable sort key, so the keyset lives here:
 - the cursor is `(stamp, id)`: the UTC second of the last emitted row's `LastUpdate` and its id;
 - each poll asks from the store-local date of `stamp - overlap_s` (so a row stamped in the hours
   just before the cursor, committed late, is still listed), reads every page by offset to a
-  short page or a 404, sorts the rows by `(LastUpdate, id)` and emits only rows strictly after the
-  cursor (equal stamps: by id). The same id read twice in one walk keeps its newest version.
+  404 (an empty page), sorts the rows by `(LastUpdate, id)` and emits only rows strictly after the
+  cursor (equal stamps: by id). The same id read twice in one walk keeps its newest version. The
+  walk ends on an empty page, not a short one (see `api.Shift4ShopClient.pages`).
 
 Why nothing is skipped. Rows only ever enter the filtered set (an edit sets `LastUpdate` to now,
 which is still on or after the filter date), so the only way offset paging loses a row is a row
@@ -121,9 +122,9 @@ class KeysetFeed:
                     moved = low if moved is None else min(moved, low)
                 if old is None or k >= old[0]:
                     newest[k[1]] = (k, row)
-            if len(rows) < self.page_size:
+            if not rows:        # a short page may be a clamped `limit`: only an empty one ends (api.pages)
                 break
-            offset += self.page_size
+            offset += len(rows)
         return sorted(newest.values(), key=lambda kr: kr[0]), moved
 
     # -- the runtime's call -------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Shift4Shop as a `StorefrontLedger`: the orders created in a window, for `sagebridge reconcile`.
 
 `GET /Orders?datestart=&dateend=` (store-local `mm/dd/yyyy hh:mm:ss`, shift4shop.md §1.3), paged
-by `limit` and 1-based `offset` to a short page or a 404. Whether `dateend` is inclusive is not
+by `limit` and 1-based `offset` to an empty page (404). Whether `dateend` is inclusive is not
 documented, so the window asked for is [start, end] and rows are kept by their `OrderDate` (local
 -> UTC) in [start, end). The list carries TransactionList (§2.1), so payments cost no extra call.
 Rows are keyed by OrderID (an order listed twice while paging is read once) and yielded oldest first.
@@ -83,9 +83,9 @@ class Shift4ShopLedger:
                 doc = self._document(row)
                 if start <= doc.created_at < end:
                     found[doc.order_id] = doc
-            if len(rows) < self.page_size:
+            if not rows:        # only an empty page ends it (a store may clamp `limit`, see api.pages)
                 break
-            offset += self.page_size
+            offset += len(rows)
         yield from sorted(found.values(), key=lambda d: (d.created_at, int(d.order_id)))
 
     def _document(self, row: dict) -> StoreDocument:
