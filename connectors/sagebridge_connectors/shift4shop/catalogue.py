@@ -6,6 +6,11 @@ exactly. A variant SKU is an `AdvancedOptionSufix` in some product's `AdvancedOp
 an order line's ItemID equals it), which no filter finds: a miss reads the catalogue (paged) and
 indexes every variant, at most once per `ttl_s`, so a burst of unknown SKUs costs one scan.
 Each entry is reused for `ttl_s`; an unknown SKU raises `PermanentError(reason="unknown_sku")`.
+
+A burst of writes for many SKUs (a stock sync after a Sage count) would cost one lookup per SKU,
+at a few calls per second: 500 SKUs, 100 s before the first batched write. So once `scan_after`
+SKUs have missed the cache since the last scan, the next miss reads the whole catalogue instead
+(`page_size` rows a call) and the other missing callers wait for that one scan.
 """
 from __future__ import annotations
 
@@ -33,20 +38,32 @@ def _same_sku(a: Any, b: str) -> bool:
 
 
 class SkuResolver:
-    def __init__(self, client, ttl_s: float, *, page_size: int = 100, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, client, ttl_s: float, *, page_size: int = 100, scan_after: int = 20,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.ttl = ttl_s
         self.page_size = page_size
+        self.scan_after = scan_after
         self._clock = clock
         self._lock = threading.Lock()
+        self._scan_lock = threading.Lock()
         self._places: dict[str, tuple[float, SkuPlace]] = {}
         self._scanned_at: float | None = None
+        self._misses = 0
 
     def find(self, sku: str) -> SkuPlace:
         sku = sku.strip()
         hit = self._cached(sku)
         if hit is not None:
             return hit
+        with self._lock:
+            self._misses += 1
+            many = self._misses > self.scan_after
+        if many:
+            self._scan_variants()
+            hit = self._cached(sku)
+            if hit is not None:
+                return hit
         for row in self.client.get_list("find_product_sku", "/Products", {"sku": sku}):
             info = row.get("SKUInfo") or {}
             if _same_sku(info.get("SKU"), sku):
@@ -77,12 +94,18 @@ class SkuResolver:
         return place
 
     def _scan_variants(self) -> None:
-        """Indexes every variant (and product) SKU of the catalogue, once per TTL."""
-        with self._lock:
-            if self._scanned_at is not None and self._clock() - self._scanned_at < self.ttl:
-                return
-            self._scanned_at = self._clock()
-        for row in self.client.pages("scan_products", "/Products", size=self.page_size):
+        """Indexes every variant (and product) SKU of the catalogue, once per TTL; concurrent
+        callers wait for the one scan under way."""
+        with self._scan_lock:
+            with self._lock:
+                if self._scanned_at is not None and self._clock() - self._scanned_at < self.ttl:
+                    return
+            self._index(self.client.pages("scan_products", "/Products", size=self.page_size))
+            with self._lock:
+                self._scanned_at, self._misses = self._clock(), 0
+
+    def _index(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
             info = row.get("SKUInfo") or {}
             if "CatalogID" not in info:
                 continue
