@@ -8,12 +8,15 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from types import SimpleNamespace
 
+from pathlib import Path
+
 import httpx
 import pytest
 
 from sagebridge_common import registry
 from sagebridge_common.errors import PermanentError
 from sagebridge_common.pair_file import PairFileError
+from sagebridge_common.pairs import load_pair_file
 from sagebridge_connectors.shift4shop.config import Shift4ShopStorefrontConfig
 from sagebridge_connectors.shift4shop.ledger import Shift4ShopLedger
 from sagebridge_connectors.shift4shop.sink import Shift4ShopSink
@@ -241,3 +244,40 @@ def test_registrations_and_the_sink_factory_refuses_without_keys():
     source = registry.build("storefront_source", _pair(cfg()))
     assert source.streams() == ["order", "customer"] and source.zone.key == "America/Los_Angeles"
     assert registry.build("storefront_ledger", _pair(cfg())).kind == "shift4shop"
+
+
+ISSUE_BLOCK = """storefront:
+  kind: shift4shop
+  instance: ${STORE_INSTANCE:-default}
+  api_url: ${SHIFT4SHOP_API_URL:-https://apirest.3dcart.com/3dCartWebAPI/v1}
+  secure_url: ${SHIFT4SHOP_SECURE_URL:-}
+  private_key: ${SHIFT4SHOP_PRIVATE_KEY:-}
+  token: ${SHIFT4SHOP_TOKEN:-}
+  webhook_token: ${SHIFT4SHOP_WEBHOOK_TOKEN:-}
+  webhook_allow_ips: []
+  timeout_s: 20
+  max_concurrency: 4
+  poll_interval_s: ${POLL_INTERVAL_S:-5}
+  page_size: 100
+  overlap_s: 120
+  start_at: ${POLL_START_AT:-}
+  rate_limit_per_s: 5
+  rate_limit_burst: 10
+  batch_size: 100
+  batch_wait_ms: 200
+"""
+
+
+def test_the_issue_s_storefront_block_loads_in_a_pair_file(tmp_path, monkeypatch):
+    """The block exactly as issue 8 lists it, in the shipped X-Cart pair file's place."""
+    shipped = (Path(__file__).resolve().parents[2] / "pairs" / "xcart-sage300.yaml").read_text()
+    head, _, rest = shipped.partition("storefront:\n")
+    lines = rest.splitlines(keepends=True)
+    first_top = next(i for i, line in enumerate(lines) if line.strip() and not line.startswith((" ", "#")))
+    (tmp_path / "p.yaml").write_text(head + ISSUE_BLOCK + "".join(lines[first_top:]))
+    monkeypatch.setenv("SHIFT4SHOP_TOKEN", "merchant-token")
+    monkeypatch.setenv("SHIFT4SHOP_PRIVATE_KEY", "app-key")
+    pair = load_pair_file(tmp_path / "p.yaml")
+    assert isinstance(pair.storefront, Shift4ShopStorefrontConfig)
+    assert pair.storefront.token.get_secret_value() == "merchant-token" and pair.storefront.batch_size == 100
+    assert "merchant-token" not in repr(pair.storefront)
