@@ -4,7 +4,8 @@ behind a change (issue 8 contract, "Raw events").
 `fetch` reuses the listing row when the change came from a poll (`GET /Orders` renders the same
 Order object as `GET /Orders/{id}`, with its TransactionList, ShipmentList and OrderItemList,
 shift4shop.md §1.1, §2.1) and reads `GET /Orders/{id}` afresh when it came from a webhook
-(`listing` None: a webhook is only a notification, §3: its body is not confirmed). Payloads:
+(`listing` None: a webhook is only a notification, §3: its body is not confirmed and unsigned, so
+a caller must never pass a webhook body as `listing`). Payloads:
 `{"order": row}`, `{"customer": row}`, `{"product": row}`.
 
 The product feed exists (`changes("product", ...)`) but is not among the polled `streams()` unless
@@ -37,7 +38,8 @@ class Shift4ShopSource:
     kind = "shift4shop"
 
     def __init__(self, config: Shift4ShopStorefrontConfig, zone: ZoneInfo | str, *,
-                 client: Shift4ShopClient | None = None, transport: httpx.BaseTransport | None = None, poll_products: bool = False) -> None:
+                 client: Shift4ShopClient | None = None, transport: httpx.BaseTransport | None = None,
+                 poll_products: bool = False) -> None:
         self.config = config
         self.poll_products = poll_products
         self.name = config.instance
