@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sagebridge_common.contracts import Change
-from sagebridge_common.errors import PermanentError
+from sagebridge_common.errors import PermanentError, TransientError
 from sagebridge_connectors.shift4shop.config import Shift4ShopStorefrontConfig
 from sagebridge_connectors.shift4shop.ledger import Shift4ShopLedger
 from sagebridge_connectors.shift4shop.sink import Shift4ShopSink
@@ -165,3 +165,19 @@ def test_wrong_credentials_are_permanent(sim):
     src = Shift4ShopSource(cfg(sim, token="wrong"), ZONE)
     ok, detail = src.ping()
     assert not ok and "401" in detail
+
+
+def test_a_throttled_batch_put_raises_transient_with_retry_after_to_every_caller(sim):
+    sink = Shift4ShopSink(cfg(sim, batch_size=3, batch_wait_ms=2000), ZONE)
+    for i in range(3):
+        sink.skus.find(f"BULK-{i:03d}")
+    sim.app.state.injector.configure(rate_limit_count=1, retry_after_s=2, methods=["PUT"])
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            futures = [pool.submit(sink.set_stock, f"BULK-{i:03d}", Decimal(40 + i)) for i in range(3)]
+        errors = [f.exception(10) for f in futures]
+    finally:
+        sim.app.state.injector.configure(rate_limit_count=0, methods=[])
+    assert all(isinstance(e, TransientError) and e.retry_after == 2.0 for e in errors)
+    assert sink.set_stock("BULK-001", Decimal(41)).outcome == "updated"      # the retry, after the hold
+    assert sim.store.catalogue.resolve("BULK-001")[0]["SKUInfo"]["Stock"] == 41

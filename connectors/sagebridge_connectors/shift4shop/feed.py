@@ -28,6 +28,11 @@ cannot be detected (orders are rarely deleted; a product deletion is its own web
 Versions and `occurred_at`: `LastUpdate` (store-local, no offset) converted to UTC with the pair's
 zone (DST-ambiguous local times read with fold=0, see `store_time.py`).
 
+Cost: each poll walks every row updated since local midnight of (cursor - overlap_s), i.e. the
+day's updated orders: ceil(rows / page_size) + 1 calls (the last one the 404). A store updating
+thousands of orders a day needs a longer `poll_interval_s` or a higher rate limit; the date
+filter offers nothing finer.
+
 A poll that finds more rows than the runtime's `limit` keeps the sorted remainder of that walk in
 memory (for at most `REUSE_S`), so the next page is served without reading the window again.
 """
