@@ -13,6 +13,7 @@ from fastapi import Body, FastAPI
 from pydantic import BaseModel, Field
 
 from .api_common import Context
+from .emitter import redact
 from .values import FieldError
 from .wire import ApiError, respond
 from .write_log import ShopWriteLog
@@ -263,7 +264,8 @@ def _control_routes(app: FastAPI, ctx: Context, writes: ShopWriteLog) -> None:
 
     @app.get("/_sim/webhooks")
     def sim_webhooks():
-        return {**ctx.emitter.snapshot(), "subscriptions": ctx.webhooks.list()}
+        return {**ctx.emitter.snapshot(),
+                "subscriptions": [{**h, "Url": redact(h["Url"])} for h in ctx.webhooks.list()]}
 
     @app.post("/_sim/webhooks")
     def sim_webhooks_control(control: WebhookControl):
@@ -290,6 +292,7 @@ def _control_routes(app: FastAPI, ctx: Context, writes: ShopWriteLog) -> None:
         return writes.summary()
 
     @app.get("/_sim/summary")
+    @app.get("/_sim/stats")                  # the name the images' health check uses for every simulator
     def sim_summary():
         return {**store.summary(), "webhooks": ctx.emitter.snapshot(), "writes": writes.summary(),
                 "faults": ctx.injector.snapshot()}

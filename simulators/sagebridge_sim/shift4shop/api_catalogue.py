@@ -29,15 +29,14 @@ def product_routes(r: APIRouter, ctx: Context) -> None:
 
     @r.get("/Products")
     def list_products(request: Request):
-        paging.window(request)
-        return paging.page(request, store.catalogue.list(product_filters(request.query_params, store.clock)),
-                           "Product")
+        filters = product_filters(request.query_params, store.clock)
+        return paging.answer(request, lambda offset, limit: store.catalogue.query(filters, offset, limit), "Product")
 
     @r.get("/Products/skuinfo")
     def sku_info(request: Request):
-        paging.window(request)
-        rows = store.catalogue.list(product_filters(request.query_params, store.clock))
-        return paging.page(request, [p["SKUInfo"] for p in rows], "Product")
+        filters = product_filters(request.query_params, store.clock)
+        return paging.answer(request, lambda offset, limit: store.catalogue.query(filters, offset, limit, True),
+                             "Product")
 
     @r.get("/Products/{cid}")
     def get_product(cid: str):

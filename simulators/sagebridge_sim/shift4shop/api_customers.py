@@ -3,7 +3,8 @@
 - `GET /Customers` (email, firstname, lastname, lastupdatestart/end, limit/offset/countonly),
   `GET /Customers/{id}` (array of one), `POST /Customers` (one Customer object; 201 with
   `[{"Key":"CustomerID","Value":..,"Status":"201","Message":"Created successfully"}]`),
-  `PUT /Customers/{id}` (200, `[{Key:"CustomerID",...,"updated successfully"}]`).
+  `PUT /Customers/{id}` (200, `[{Key:"CustomerID",...,"updated successfully"}]`), batch `PUT /Customers`
+  (array with CustomerID; per-item results, each item standing alone as for products, §1.4).
 - `GET /Webhooks` (name, url, enabled, format filters; paging), `POST /Webhooks` (201,
   `[{"Key":"Id","Value":..,"Status":"201","Message":"Created successfully"}]` as the help sample shows,
   §1.4), `GET /Webhooks/Events`.
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from .api_common import Context, commit_late, path_id
+from .api_common import Context, batch_limit, commit_late, path_id
 from .query import customer_filters
 from .values import FieldError, as_api_error
 from .webhooks import webhook_filters
-from .wire import ApiError, object_body, respond, result
+from .wire import ApiError, array_body, object_body, respond, result
 
 
 def customer_routes(r: APIRouter, ctx: Context) -> None:
@@ -24,9 +25,9 @@ def customer_routes(r: APIRouter, ctx: Context) -> None:
 
     @r.get("/Customers")
     def list_customers(request: Request):
-        paging.window(request)
-        return paging.page(request, store.customers.list(customer_filters(request.query_params, store.clock)),
-                           "Customer")
+        filters = customer_filters(request.query_params, store.clock)
+        return paging.answer(request, lambda offset, limit: store.customers.query(filters, offset, limit),
+                             "Customer")
 
     @r.get("/Customers/{cid}")
     def get_customer(cid: str):
@@ -50,13 +51,33 @@ def customer_routes(r: APIRouter, ctx: Context) -> None:
         customer_id = path_id(cid, "CustomerID")
         body = await object_body(request)
         await commit_late(ctx, request)
-        try:
-            found = store.customers.update(customer_id, body)
-        except FieldError as e:
-            raise as_api_error(e) from None
-        if not found:
-            raise ApiError(404, "Customer not found", "CustomerID", str(customer_id))
-        return respond([result("CustomerID", customer_id, 200, "updated successfully")])
+        status, message = _update_one(ctx, customer_id, body)
+        if status != 200:
+            raise ApiError(status, message, "CustomerID", str(customer_id))
+        return respond([result("CustomerID", customer_id, 200, message)])
+
+    @r.put("/Customers")
+    async def put_customers(request: Request):
+        items = await array_body(request, batch_limit(ctx))
+        await commit_late(ctx, request)
+        out = []
+        for item in items:
+            raw = item.get("CustomerID") if isinstance(item, dict) else None
+            try:
+                customer_id = int(raw)
+            except (TypeError, ValueError):
+                out.append(result("CustomerID", raw if raw is not None else "", 400, "CustomerID is required"))
+                continue
+            out.append(result("CustomerID", customer_id, *_update_one(ctx, customer_id, item)))
+        return respond(out)
+
+
+def _update_one(ctx: Context, customer_id: int, body: dict) -> tuple[int, str]:
+    try:
+        found = ctx.store.customers.update(customer_id, body)
+    except FieldError as e:
+        return 400, str(e)
+    return (200, "updated successfully") if found else (404, "Customer not found")
 
 
 def webhook_routes(r: APIRouter, ctx: Context) -> None:
@@ -71,7 +92,6 @@ def webhook_routes(r: APIRouter, ctx: Context) -> None:
 
     @r.get("/Webhooks")
     def list_webhooks(request: Request):
-        ctx.paging.window(request)
         rows = ctx.webhooks.list(webhook_filters(request.query_params, ctx.store.clock))
         return ctx.paging.page(request, [render(h) for h in rows], "Webhook")
 

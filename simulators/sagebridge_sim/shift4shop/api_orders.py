@@ -27,9 +27,8 @@ def order_routes(r: APIRouter, ctx: Context) -> None:
 
     @r.get("/Orders")
     def list_orders(request: Request):
-        paging.window(request)                      # bad limit/offset answer 400 before filtering
-        rows = store.orders.list(order_filters(request.query_params, store.clock))
-        return paging.page(request, rows, "Order")
+        filters = order_filters(request.query_params, store.clock)
+        return paging.answer(request, lambda offset, limit: store.orders.query(filters, offset, limit), "Order")
 
     @r.get("/Orders/{oid}")
     def get_order(oid: str):

@@ -34,6 +34,7 @@ class Catalogue:
     def __init__(self, store: "Shift4ShopStore", first_id: int) -> None:
         self.s = store
         self._products: dict[int, dict[str, Any]] = {}
+        self._skus: dict[str, tuple[int, str | None]] = {}      # sku.lower() -> (CatalogID, option code)
         self._ids = itertools.count(first_id)
 
     def count(self) -> int:
@@ -43,10 +44,16 @@ class Catalogue:
         return render(p, self.s.clock.wire)
 
     # ---- reading -------------------------------------------------------------------------
-    def list(self, filters: Filters) -> list[dict[str, Any]]:
-        """Products in CatalogID order (ASSUMPTION, as for orders)."""
+    def query(self, filters: Filters, offset: int, limit: int, sku_info_only: bool = False
+              ) -> tuple[int, list[dict[str, Any]]]:
+        """(matching count, one rendered page); products in CatalogID order (ASSUMPTION, as for
+        orders). `sku_info_only`: the page holds the SKUInfo objects (GET /Products/skuinfo)."""
         with self.s.lock:
-            return [self._render(p) for _, p in sorted(self._products.items()) if filters.match(p)]
+            matching = [p for _, p in sorted(self._products.items()) if filters.match(p)]
+            page = matching[offset - 1: offset - 1 + limit]
+            if sku_info_only:
+                return len(matching), [dict(p["SKUInfo"]) for p in page]
+            return len(matching), [self._render(p) for p in page]
 
     def get(self, catalog_id: int) -> dict[str, Any] | None:
         with self.s.lock:
@@ -55,14 +62,18 @@ class Catalogue:
 
     def resolve(self, sku: str) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
         """(product, variant or None) owning `sku` (case-insensitive); raw records, lock held by caller."""
-        want = sku.strip().lower()
-        for p in self._products.values():
-            if p["SKUInfo"]["SKU"].strip().lower() == want:
-                return p, None
-            for o in p["AdvancedOptionList"]:
-                if o["AdvancedOptionSufix"].strip().lower() == want:
-                    return p, o
-        return None
+        found = self._skus.get(_key(sku))
+        if found is None:
+            return None
+        p = self._products[found[0]]
+        if found[1] is None:
+            return p, None
+        return p, next(o for o in p["AdvancedOptionList"] if o["AdvancedOptionCode"] == found[1])
+
+    def _index(self, sku: str, catalog_id: int, code: str | None, old: str | None = None) -> None:
+        if old is not None:
+            self._skus.pop(_key(old), None)
+        self._skus[_key(sku)] = (catalog_id, code)
 
     def find(self, sku: str) -> dict[str, Any] | None:
         """For `/_sim/products/by-sku`: {product, variant} rendered."""
@@ -81,11 +92,19 @@ class Catalogue:
         """`/_sim/products`; ValueError for a SKU already in use."""
         with self.s.lock:
             skus = [spec["sku"]] + [o["sku"] for o in spec.get("options", [])]
-            if len({s.strip().lower() for s in skus}) != len(skus) or any(self.resolve(s) for s in skus):
+            if not all(x.strip() for x in skus):
+                raise ValueError("SKUs must not be empty")
+            if len({_key(x) for x in skus}) != len(skus) or any(self.resolve(x) for x in skus):
                 raise ValueError(f"a SKU of {skus} is already in use")
+            codes = [str(o["code"]) for o in spec.get("options", [])]
+            if len(set(codes)) != len(codes):
+                raise ValueError(f"option codes {codes} repeat")
             cid = next(self._ids)
             p = rm.new_product(cid, self.s.now(), spec)
             self._products[cid] = p
+            self._index(p["SKUInfo"]["SKU"], cid, None)
+            for o in p["AdvancedOptionList"]:
+                self._index(o["AdvancedOptionSufix"], cid, o["AdvancedOptionCode"])
             snapshot = self._render(p)
         self.s.emit([("product.new", snapshot)])
         return snapshot
@@ -108,6 +127,8 @@ class Catalogue:
                     raise FieldError(money, staged_info[money])
             if "SKU" in info_changed and (not staged_info["SKU"].strip() or self._sku_taken(staged_info["SKU"], p)):
                 raise FieldError("SKU", staged_info["SKU"])
+            if "SKU" in info_changed:
+                self._index(staged_info["SKU"], catalog_id, None, old=p["SKUInfo"]["SKU"])
             p.update(staged)
             p["SKUInfo"] = staged_info
             events = self._save(p, stock="Stock" in info_changed,
@@ -133,9 +154,12 @@ class Catalogue:
 
     def _update_option(self, p: dict[str, Any], item: Any) -> tuple[str, str, int, str, bool, bool]:
         if not isinstance(item, dict):
-            return "AdvancedOptionCode", "", 400, "The request is invalid: expected an AdvancedOption object.", False, False
+            return "AdvancedOptionCode", "", 400, "The request is invalid: expected an AdvancedOption.", False, False
         code, sufix = item.get("AdvancedOptionCode"), item.get("AdvancedOptionSufix")
-        key, value = ("AdvancedOptionCode", str(code)) if code not in (None, "") else ("AdvancedOptionSufix", str(sufix or ""))
+        if code not in (None, ""):
+            key, value = "AdvancedOptionCode", str(code)
+        else:
+            key, value = "AdvancedOptionSufix", str(sufix or "")
         if not value:
             return key, "", 400, "AdvancedOptionCode or AdvancedOptionSufix is required", False, False
         if key == "AdvancedOptionCode":
@@ -154,6 +178,9 @@ class Catalogue:
                 raise FieldError("AdvancedOptionSufix", staged["AdvancedOptionSufix"])
         except FieldError as e:
             return key, value, 400, str(e), False, False
+        if "AdvancedOptionSufix" in changed:
+            self._index(staged["AdvancedOptionSufix"], p["SKUInfo"]["CatalogID"], option["AdvancedOptionCode"],
+                        old=option["AdvancedOptionSufix"])
         option.update(staged)
         return (key, value, 200, "updated successfully", "AdvancedOptionStock" in changed,
                 bool(set(changed) - {"AdvancedOptionStock"}))
@@ -194,8 +221,14 @@ class Catalogue:
             if p is None:
                 return None
             for o in body.pop("add_options", []) or []:
-                if self.resolve(o["sku"]):
-                    raise ValueError(f"SKU {o['sku']!r} is already in use")
+                if self.resolve(o["sku"]) or any(x["AdvancedOptionCode"] == str(o["code"])
+                                                 for x in p["AdvancedOptionList"]):
+                    raise ValueError(f"SKU {o['sku']!r} or code {o['code']!r} is already in use")
                 p["AdvancedOptionList"].append(rm.new_option(o))
+                self._index(o["sku"], catalog_id, str(o["code"]))
         self.update(catalog_id, body)
         return self.get(catalog_id)
+
+
+def _key(sku: str) -> str:
+    return sku.strip().lower()

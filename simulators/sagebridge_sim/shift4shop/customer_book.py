@@ -35,9 +35,10 @@ class CustomerBook:
     def raw(self, cid: int) -> dict[str, Any] | None:
         return self._customers.get(cid)
 
-    def list(self, filters: Filters) -> list[dict[str, Any]]:
+    def query(self, filters: Filters, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
         with self.s.lock:
-            return [self._render(c) for _, c in sorted(self._customers.items()) if filters.match(c)]
+            matching = [c for _, c in sorted(self._customers.items()) if filters.match(c)]
+            return len(matching), [self._render(c) for c in matching[offset - 1: offset - 1 + limit]]
 
     def get(self, cid: int) -> dict[str, Any] | None:
         with self.s.lock:

@@ -24,6 +24,7 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
 import httpx
@@ -71,10 +72,19 @@ def json_body(objects: list[dict[str, Any]]) -> bytes:
     return json.dumps(to_json(objects)).encode()
 
 
+def redact(url: str) -> str:
+    """The URL without its last path segment, for logs: the hub's webhook URL ends in a secret token
+    (issue 8 contract: `/webhooks/shift4shop/{pair}/{webhook_token}`)."""
+    split = urlsplit(url)
+    head, _, last = split.path.rpartition("/")
+    return urlunsplit((split.scheme, split.netloc, f"{head}/***" if last else split.path, "", ""))
+
+
 @dataclass(frozen=True)
 class _Delivery:
     event: str
     hook_id: int
+    name: str
     url: str
     fmt: str
     body: bytes
@@ -131,7 +141,7 @@ class WebhookEmitter:
         for hook in targets:
             body = xml_body(entity, [snapshot]) if hook["Format"] == "XML" else json_body([snapshot])
             for _ in range(self.repeat):
-                self._enqueue(_Delivery(event, hook["Id"], hook["Url"], hook["Format"], body))
+                self._enqueue(_Delivery(event, hook["Id"], hook["Name"], hook["Url"], hook["Format"], body))
 
     def _enqueue(self, d: _Delivery) -> None:
         self._ensure_worker()
@@ -140,7 +150,7 @@ class WebhookEmitter:
             self._count("queued")
         except queue.Full:
             self._count("dropped")
-            log.warning("webhook queue full; dropped %s to %s", d.event, d.url)
+            log.warning("webhook queue full; dropped %s to %s", d.event, redact(d.url))
 
     def _ensure_worker(self) -> None:
         with self._lock:
@@ -174,7 +184,7 @@ class WebhookEmitter:
             try:
                 status = client.post(d.url, content=d.body, headers={"Content-Type": ctype}).status_code
             except httpx.HTTPError as e:
-                log.info("webhook %s to %s failed: %s", d.event, d.url, e)
+                log.info("webhook %s to %s failed: %s", d.event, redact(d.url), type(e).__name__)
                 status = 0
             if 200 <= status < 300 or (400 <= status < 500 and status != 429):
                 break
@@ -184,6 +194,7 @@ class WebhookEmitter:
         self._count("delivered" if ok else "failed")
         with self._lock:
             self._seq += 1
-            self._log.append({"seq": self._seq, "event": d.event, "hook_id": d.hook_id, "url": d.url,
+            self._log.append({"seq": self._seq, "event": d.event, "hook_id": d.hook_id, "name": d.name,
+                              "url": redact(d.url),
                               "format": d.fmt, "status": status, "attempts": attempt, "ok": ok,
                               "time": time.time(), "bytes": len(d.body)})

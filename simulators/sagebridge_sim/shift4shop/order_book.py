@@ -53,9 +53,11 @@ class OrderBook:
     def _render(self, o: dict[str, Any]) -> dict[str, Any]:
         return om.render(o, self.s.clock.wire)
 
-    def list(self, filters: Filters) -> list[dict[str, Any]]:
+    def query(self, filters: Filters, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """(number of matching orders, the page [offset, offset+limit) of them rendered); 1-based offset."""
         with self.s.lock:
-            return [self._render(o) for oid, o in sorted(self._orders.items()) if filters.match(o)]
+            matching = [o for _, o in sorted(self._orders.items()) if filters.match(o)]
+            return len(matching), [self._render(o) for o in matching[offset - 1: offset - 1 + limit]]
 
     def get(self, oid: int) -> dict[str, Any] | None:
         with self.s.lock:
@@ -81,10 +83,11 @@ class OrderBook:
         events: list[tuple[str, dict[str, Any]]] = []
         with self.s.lock:
             now = self._order_time(spec.get("order_date_local"))
+            lines = [self._line(i) for i in spec["items"]]      # validate everything before any change
             customer_id, billing, events = self._customer_for(spec, events)
-            lines = [self._line(i) for i in spec["items"]]
             oid, number = next(self._ids), spec.get("invoice_number") or next(self._numbers)
-            o = om.new_order(order_id=oid, prefix=self.prefix if spec.get("invoice_prefix") is None else spec["invoice_prefix"], number=number, now=now,
+            prefix = self.prefix if spec.get("invoice_prefix") is None else spec["invoice_prefix"]
+            o = om.new_order(order_id=oid, prefix=prefix, number=number, now=now,
                              spec={**spec, "customer_id": customer_id, "billing": billing})
             ship_to = spec.get("shipping_address") or billing
             o["ShipmentList"].append(om.new_shipment(
@@ -93,6 +96,8 @@ class OrderBook:
                 {"ShipmentCost": Decimal(spec.get("shipping", "0.00")),
                  "ShipmentMethodName": spec.get("shipping_method", "UPS Ground")}))
             sid = o["ShipmentList"][0]["ShipmentID"]
+            if self.reduce_stock:                   # before the lines: ItemUnitStock is the stock left
+                events += self.s.catalogue.take_stock_for(lines)
             o["OrderItemList"] = [om.new_item(next(self._item_ids), sid, now, line) for line in lines]
             o["TransactionList"] = [om.new_transaction(next(self._txn_ids), oid, now,
                                                        {k: v for k, v in t.items() if v is not None})
@@ -105,8 +110,6 @@ class OrderBook:
                                                                {"amount": o["OrderAmount"],
                                                                 "method": o["BillingPaymentMethod"]}))
             self._orders[oid] = o
-            if self.reduce_stock:
-                events += self.s.catalogue.take_stock_for(lines)
             snapshot = self._render(o)
         self.s.emit(events + [("order.new", snapshot)])
         return snapshot

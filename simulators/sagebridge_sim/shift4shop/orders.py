@@ -13,7 +13,6 @@ read-only and unknown members (`values`).
 """
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -154,19 +153,15 @@ def new_promotion(index: int, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(record: dict[str, Any], wire_time) -> dict[str, Any]:
-    """A deep copy with every time field as store-local text (`wire_time(epoch)`)."""
-    out = copy.deepcopy(record)
-    _times(out, wire_time)
-    return out
+    """A copy (records are dicts of scalars, dicts and lists) with every time field as store-local
+    text (`wire_time(epoch)`); one pass, no `deepcopy` (a list call renders up to 200 records)."""
+    return _copy(record, wire_time)
 
 
-def _times(node: Any, wire_time) -> None:
+def _copy(node: Any, wire_time) -> Any:
     if isinstance(node, dict):
-        for k, v in node.items():
-            if k in TIME_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool):
-                node[k] = wire_time(v)
-            else:
-                _times(v, wire_time)
-    elif isinstance(node, list):
-        for v in node:
-            _times(v, wire_time)
+        return {k: (wire_time(v) if k in TIME_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool)
+                    else _copy(v, wire_time)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_copy(v, wire_time) for v in node]
+    return node

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Mapping
 
-from .clock import StoreClock, parse_filter_date, parse_filter_datetime
+from .clock import StoreClock, day_bounds, parse_filter_date, parse_filter_datetime
 from .wire import int_filter
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ class Filters:
         return self
 
     def datetime_range(self, start: str, end: str, get: Callable[[dict[str, Any]], float]) -> "Filters":
+        """Bounds are store-local times, converted to UTC epochs once (records hold UTC epochs)."""
         for name, lower in ((start, True), (end, False)):
             raw = self._raw(name)
             if raw is None:
@@ -90,14 +91,12 @@ class Filters:
             if bound is None:
                 self._ignore(name)
                 continue
-            local = self.clock.local
-            if lower:
-                self.predicates.append(lambda r, b=bound: local(get(r)) >= b)
-            else:
-                self.predicates.append(lambda r, b=bound: local(get(r)) <= b)
+            self._epoch_bound(get, self.clock.local_to_epoch(bound), lower, inclusive=True)
         return self
 
     def date_range(self, start: str, end: str, get: Callable[[dict[str, Any]], float]) -> "Filters":
+        """Whole store-local days: start day D keeps times >= D 00:00 local, end day D keeps times
+        < (D+1) 00:00 local."""
         for name, lower in ((start, True), (end, False)):
             raw = self._raw(name)
             if raw is None:
@@ -106,12 +105,21 @@ class Filters:
             if day is None:
                 self._ignore(name)
                 continue
-            local_date = self.clock.local_date
+            first, after = day_bounds(day)
             if lower:
-                self.predicates.append(lambda r, d=day: local_date(get(r)) >= d)
+                self._epoch_bound(get, self.clock.local_to_epoch(first), True, inclusive=True)
             else:
-                self.predicates.append(lambda r, d=day: local_date(get(r)) <= d)
+                self._epoch_bound(get, self.clock.local_to_epoch(after), False, inclusive=False)
         return self
+
+    def _epoch_bound(self, get, epoch: float, lower: bool, inclusive: bool) -> None:
+        if lower:
+            self.predicates.append(lambda r: get(r) >= epoch)
+        elif inclusive:
+            # wire times have whole seconds: "<= 23:45:00" keeps 23:45:00.9 as the wire shows it
+            self.predicates.append(lambda r: get(r) < epoch + 1)
+        else:
+            self.predicates.append(lambda r: get(r) < epoch)
 
     def match(self, record: dict[str, Any]) -> bool:
         return all(p(record) for p in self.predicates)

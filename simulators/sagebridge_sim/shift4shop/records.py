@@ -3,6 +3,8 @@
 Product: `SKUInfo` {CatalogID, SKU, Name, Cost, Price, Currency, RetailPrice, SalePrice, OnSale, Stock}
 plus the recorded top-level fields; `AdvancedOptionList` holds the variants, whose
 `AdvancedOptionSufix` (sic) is the full variant SKU an order line's `ItemID` carries (§2.2, M).
+`AdvancedOptionStock` is an integer (the public clients type it `int`, [S6]; a fraction is a 400)
+while `SKUInfo.Stock` is a decimal (§2.2).
 Stock, of a product or a variant, may be negative (§2.2 "Stock ... can be negative in recorded data").
 
 Customer: §2.3 fields; the customer record uses `BillingAddress1` where orders use `BillingAddress`.
@@ -35,7 +37,7 @@ PRODUCT_WRITABLE: dict[str, Coercer] = {
     **{f"ExtraField{n}": STR for n in range(1, 14)},
 }
 ADVANCED_OPTION_WRITABLE: dict[str, Coercer] = {
-    "AdvancedOptionSufix": STR, "AdvancedOptionName": STR, "AdvancedOptionCost": DEC, "AdvancedOptionStock": DEC,
+    "AdvancedOptionSufix": STR, "AdvancedOptionName": STR, "AdvancedOptionCost": DEC, "AdvancedOptionStock": INT,
     "AdvancedOptionWeight": DEC, "AdvancedOptionPrice": DEC, "AdvancedOptionGTIN": STR,
 }
 _CUSTOMER_ADDRESS = ("Company", "FirstName", "LastName", "Address1", "Address2", "City", "State", "ZipCode",

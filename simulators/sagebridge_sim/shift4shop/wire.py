@@ -20,7 +20,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -101,7 +101,7 @@ class Paging:
 
     def window(self, request: Request) -> tuple[int, int, bool]:
         """(offset, limit, countonly) from the query; raises ApiError for unusable values."""
-        q = request.query_params
+        q = {k.lower(): v for k, v in request.query_params.items()}     # ASP.NET binds names case-insensitively
         limit = _int_param(q.get("limit"), "limit", self.default_limit)
         offset = _int_param(q.get("offset"), "offset", 1)
         if limit < 1:
@@ -111,17 +111,24 @@ class Paging:
         countonly = q.get("countonly", "").strip().lower() in ("1", "true")
         return offset, min(limit, self.max_limit), countonly
 
-    def page(self, request: Request, rows: Sequence[Any], what: str) -> JSONResponse:
-        """The list answer: one page of `rows` (already filtered and ordered), `{"TotalCount"}` for
-        countonly, 404 for nothing to return."""
+    def answer(self, request: Request, fetch: Callable[[int, int], tuple[int, list[Any]]], what: str) -> JSONResponse:
+        """The list answer. `fetch(offset, limit)` returns (total matching, that page rendered), so
+        a large store renders only the page asked for; `{"TotalCount"}` for countonly; 404 for
+        nothing to return (§1.3)."""
         offset, limit, countonly = self.window(request)
+        total, rows = fetch(offset, 0 if countonly else limit)
         if countonly:
-            return respond({"TotalCount": len(rows)})
-        if not rows:
+            return respond({"TotalCount": total})
+        if total == 0:
             raise ApiError(404, f"No {what} found", what)
-        if offset > len(rows):
+        if offset > total:
             raise ApiError(404, OFFSET_MESSAGE, "offset", str(offset))
-        return respond(list(rows[offset - 1: offset - 1 + limit]))
+        return respond(rows)
+
+    def page(self, request: Request, rows: Sequence[Any], what: str) -> JSONResponse:
+        """`answer` for a list already in hand (shipments, events, webhooks)."""
+        return self.answer(request, lambda offset, limit: (len(rows), list(rows[offset - 1: offset - 1 + limit])),
+                           what)
 
 
 def _int_param(raw: str | None, name: str, default: int) -> int:
@@ -145,7 +152,17 @@ def int_filter(raw: str | None) -> int | None:
 
 # ---- request bodies ------------------------------------------------------------------------
 
+JSON_TYPES = ("application/json", "text/json")
+
+
 async def json_body(request: Request) -> Any:
+    """The JSON body of a write. ASP.NET Web API picks the body reader by Content-Type: JSON needs
+    `application/json` (or `text/json`); no or another type finds no reader and answers 415. XML bodies
+    are real (§1.1) but not simulated: they get 415 too (the hub sends JSON)."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media not in JSON_TYPES:
+        raise ApiError(415, f"The request entity's media type '{media or 'none'}' is not supported for this "
+                            "resource.", "Content-Type", media)
     raw = await request.body()
     if not raw.strip():
         raise ApiError(400, "The request body is empty.", "Body")

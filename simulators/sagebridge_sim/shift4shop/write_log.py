@@ -8,8 +8,8 @@ logged too with its 429 (`ok` false) and a client's retries show as repeated ent
 writes are not API writes and are not logged.
 
 Kinds (from the path, version segment dropped): order, orders_batch, shipment, product,
-products_batch, advanced_options, customer, webhook, other. `items` counts the records of an array
-body, so a benchmark can sum SKUs written per call.
+products_batch, advanced_options, customer (one, by id), customers (POST or batch PUT), webhook,
+other. `items` counts the records of an array body, so a benchmark can sum SKUs written per call.
 """
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/Products/\d+/AdvancedOptions$"), "advanced_options"),
     (re.compile(r"^/Products/\d+$"), "product"),
     (re.compile(r"^/Products$"), "products_batch"),
-    (re.compile(r"^/Customers(?:/\d+)?$"), "customer"),
+    (re.compile(r"^/Customers/\d+$"), "customer"),
+    (re.compile(r"^/Customers$"), "customers"),
     (re.compile(r"^/Webhooks$"), "webhook"),
 ]
 MAX_ENTRIES = 500_000
