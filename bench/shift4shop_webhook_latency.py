@@ -17,7 +17,12 @@ notification: unsigned, body unconfirmed, shift4shop.md §3), through the pair's
 
 Orders are guest checkouts of one product (WIDGET-1 x 2, paid by card), placed with the
 simulator's admin API (`POST /_sim/orders`) on an absolute schedule (order i due at t0 + i/rate),
-after a few warm-up orders. Latency of an order = Sage `received_at_ms` of its POST minus the
+after a few warm-up orders whose orders and payments must be in Sage first. The payments matter:
+for `settle_delay_s` (10 s) after it starts, erp-writer looks a receipt up and, finding none,
+waits out the delay before creating it (a POST by its previous run may still be committing), and
+that wait holds a worker; measured inside that window, 16 such payments stall every order behind
+them (p50 ~3 s in a 5 s run). A deployment that has run for 10 s is past it, so the benchmark
+measures after the warm-up's payments were written. Latency of an order = Sage `received_at_ms` of its POST minus the
 moment its `POST /_sim/orders` was sent (the simulator creates the order while answering it, on
 the same host clock; that admin call's round trip is reported too). Every order must arrive in
 Sage exactly once (OrderReference = the pair's 3D1- + the invoice number).
@@ -37,7 +42,9 @@ from collections import Counter
 
 import httpx
 
-from common import cpu_seconds, foreign_load, leftover_processes, summarize, table, temp_work_dir, wait_until, write_json
+from common import (cpu_seconds, foreign_load, leftover_processes, read_topic, summarize, table, temp_work_dir,
+                    wait_until, write_json)
+from sagebridge_common.topics import INGEST_NOTIFICATIONS, ORDERS, PAYMENTS, STOREFRONT_RAW
 from shift4shop_rig import ShopRig
 
 NAME = "shift4shop_webhook_latency"
@@ -52,14 +59,15 @@ ORDER = {"items": [{"sku": "WIDGET-1", "quantity": 2}], "paid": True, "payment_m
 class Pacer:
     """Places orders through the simulator's admin API and keeps each one's send time."""
 
-    def __init__(self, rig: ShopRig) -> None:
+    def __init__(self, rig: ShopRig, paid: bool = True) -> None:
         self.http = httpx.Client(base_url=rig.shop_url, timeout=30)
         self.n = 0
+        self.paid = paid
 
     def order(self) -> dict:
         self.n += 1
         sent = time.time()
-        r = self.http.post("/_sim/orders", json=ORDER | {"email": f"guest{self.n}@example.com"})
+        r = self.http.post("/_sim/orders", json=ORDER | {"email": f"guest{self.n}@example.com", "paid": self.paid})
         answered = time.time()
         r.raise_for_status()
         o = r.json()
@@ -99,6 +107,63 @@ def register_webhook(rig: ShopRig) -> dict:
         return {"event_type": code, "answer": r.json()}
 
 
+STAGES = {"notified": INGEST_NOTIFICATIONS, "fetched": STOREFRONT_RAW, "transformed": ORDERS,
+          "payment": PAYMENTS}
+
+
+def stage_times(bootstrap: str) -> dict[str, dict[str, float]]:
+    """First record time (the producer's CreateTime, ms) per OrderID on each stage's topic: ingest's
+    notification (webhook accepted), the fetcher's raw event, transform's order and payment."""
+    out: dict[str, dict[str, float]] = {}
+    for stage, topic in STAGES.items():
+        seen: dict[str, float] = {}
+        for m in read_topic(bootstrap, topic, idle=1.5, timeout=60):
+            key = (m.key() or b"").decode().split(":")[-1]
+            seen.setdefault(key, float(m.timestamp()[1]))
+        out[stage] = seen
+    return out
+
+
+def breakdown(made: list[dict], first: dict[str, int], stages: dict[str, dict[str, float]]) -> dict[str, dict]:
+    """Per-hop latency summaries: sent -> notified -> fetched -> transformed -> Sage POST."""
+    hops: dict[str, list[float]] = {"sent->notified": [], "notified->fetched": [], "fetched->transformed": [],
+                                    "transformed->sage": [], "sent->payment": []}
+    for m in made:
+        oid, number = str(m["order_id"]), m["number"]
+        t = [m["sent_ms"], stages["notified"].get(oid), stages["fetched"].get(oid),
+             stages["transformed"].get(oid), first.get(number)]
+        for name, a, b in zip(list(hops)[:4], t, t[1:]):
+            if a is not None and b is not None:
+                hops[name].append(b - a)
+        if oid in stages["payment"]:
+            hops["sent->payment"].append(stages["payment"][oid] - m["sent_ms"])
+    return {k: summarize(v) for k, v in hops.items()}
+
+
+def histogram_means(text: str, name: str, label: str) -> dict[str, dict[str, float]]:
+    """{label value: {count, mean_ms}} of a Prometheus histogram, from a /metrics page."""
+    sums: dict[str, list[float]] = {}
+    for line in text.splitlines():
+        for part, i in (("_sum{", 0), ("_count{", 1)):
+            if line.startswith(name + part) and f'{label}="' in line:
+                value = line.split(f'{label}="', 1)[1].split('"', 1)[0]
+                sums.setdefault(value, [0.0, 0.0])[i] += float(line.rsplit(" ", 1)[1])
+    return {k: {"count": int(n), "mean_ms": round(sm / n * 1000, 1)} for k, (sm, n) in sums.items() if n}
+
+
+def writer_times(rig: ShopRig) -> dict[str, dict]:
+    """erp-writer's handler time per topic and its Sage call time per operation (means since start)."""
+    text = rig.metrics("erp-writer")
+    return {"handler": histogram_means(text, "sagebridge_processing_duration_seconds", "topic"),
+            "sage_calls": histogram_means(text, "sagebridge_connector_request_duration_seconds", "operation")}
+
+
+def receipts(rig: ShopRig) -> int:
+    """A/R receipt batches Sage 300 has created (the payments' writes)."""
+    return sum(r["count"] for r in rig.sage_stats().get("requests", [])
+               if r["method"] == "POST" and r["resource"] == "AR/ARReceiptAndAdjustmentBatches" and r["status"] < 300)
+
+
 def sage_count(rig: ShopRig) -> int:
     return int(rig.sage_stats()["orders"])
 
@@ -118,14 +183,19 @@ def run(rate_limit: float, args) -> dict:
             rig.write_pair(store={"rate_limit_per_s": rate_limit,
                                   "rate_limit_burst": max(10, int(rate_limit * 2))})
             burst = rig.storefront_setting("rate_limit_burst")
-            rig.start_services(SERVICES, env={"ingest": {"POLL_ENABLED": "false"}})
+            level = {"LOG_LEVEL": args.log_level}
+            rig.start_services(SERVICES, env={"ingest": {"POLL_ENABLED": "false", **level}, "transform": level,
+                                              "erp-writer": level})
             hook = register_webhook(rig)
             rig.sage_faults(latency_ms=SAGE_LATENCY_MS)
             startup_s = time.monotonic() - t0
-            pacer = Pacer(rig)
+            pacer = Pacer(rig, paid=not args.unpaid)
 
             warm = [pacer.order() for _ in range(args.warmup_orders)]
             wait_until(lambda: sage_count(rig) >= len(warm), timeout=90, interval=0.2, message="warm-up orders")
+            if not args.unpaid:         # past erp-writer's restart hold (see the module docstring)
+                wait_until(lambda: receipts(rig) >= len(warm), timeout=90, interval=0.2,
+                           message="warm-up payments")
             time.sleep(1.0)
             base = sage_count(rig)
             calls0 = rig.sage_stats().get("requests")
@@ -148,6 +218,8 @@ def run(rate_limit: float, args) -> dict:
             orders = rig.sage_orders()
             stats = rig.sage_stats()
             deliveries = rig.http.get(f"{rig.shop_url}/_sim/webhooks").json()
+            stages = stage_times(rig.bootstrap)
+            writer = writer_times(rig)
         finally:
             if pacer:
                 pacer.close()
@@ -169,6 +241,7 @@ def run(rate_limit: float, args) -> dict:
     return {"rate_limit_per_s": rate_limit, "rate_limit_burst": burst, "pair_file": rig.pair_source,
             "sage_latency_ms": SAGE_LATENCY_MS, "startup_s": startup_s, "webhook": hook, "schedule": schedule,
             "drained": drained, "drain_s_after_load": drain_s, "latency_ms": summarize(latencies),
+            "hops_ms": breakdown(made, first, stages), "paid": not args.unpaid, "erp_writer": writer,
             "created": len(sent), "arrived": len(refs), "missing": len(missing), "missing_sample": missing[:10],
             "duplicates": len(duplicates), "duplicate_sample": dict(list(duplicates.items())[:10]),
             "exactly_once": not missing and not duplicates, "cpu_s": cpu, "sage_stats": stats,
@@ -183,6 +256,9 @@ def main() -> int:
                     help="the pair's storefront rate_limit_per_s, one run each (comma-separated; 5 = shipped)")
     ap.add_argument("--warmup-orders", type=int, default=5)
     ap.add_argument("--drain-timeout", type=float, default=150.0)
+    ap.add_argument("--log-level", default="WARNING", help="the services' LOG_LEVEL (logs kept with "
+                                                             "SAGEBRIDGE_BENCH_KEEP=1)")
+    ap.add_argument("--unpaid", action="store_true", help="orders without a transaction (no payment event)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 5 s, rate limit 40/s only")
     args = ap.parse_args()
     if args.quick:
@@ -201,6 +277,11 @@ def main() -> int:
                 f"Sage latency {SAGE_LATENCY_MS} ms per request",
                 ["store rate limit", "orders", "p50", "p90", "p99", "max", "missing", "dupes", "exactly once",
                  "rate/s", "max late ms", "drain s"], rows, 0))
+    print()
+    hop_rows = [[f"{r['rate_limit_per_s']:g}/s", hop, s["p50"], s["p99"], s["max"]]
+                for r in results for hop, s in r["hops_ms"].items()]
+    print(table("Where the time goes, per order (ms; Kafka CreateTime of each stage's record)",
+                ["store rate limit", "hop", "p50", "p99", "max"], hop_rows, 0))
     print()
     cpu_rows = [[f"{r['rate_limit_per_s']:g}/s", *[r["cpu_s"].get(n) for n in
                                                     ("shop", "ingest", "transform", "erp-writer", "sage300", "broker")]]
