@@ -163,6 +163,7 @@ def run_mode(mode: str, args, serde: SingleObjectSerde) -> dict:
             time.sleep(1.0)                      # any write still in flight lands in the log
             follower.poll()
             burst_lookups = minus(lookups(rig), warm)
+            call_times = rig.call_times("storefront-writer")
             rig.shop_faults(reset=True)
             stock = {r["SKUInfo"]["SKU"]: Decimal(str(r["SKUInfo"]["Stock"])) for r in catalogue(rig)}
             wrong = [s for s in final if stock.get(s) != final[s]]
@@ -179,7 +180,7 @@ def run_mode(mode: str, args, serde: SingleObjectSerde) -> dict:
             "put_calls": follower.calls, "put_items": follower.items, "failed_put_calls": follower.failed_calls,
             "get_lookups": sum(burst_lookups.values()), "get_lookups_by_operation": burst_lookups,
             "warmup_lookups_by_operation": minus(warm, before_warm),
-            "store_matches": not wrong, "store_mismatch_sample": wrong[:10],
+            "writer_call_times": call_times, "store_matches": not wrong, "store_mismatch_sample": wrong[:10],
             "coalesced_records": coalesced, "writer_cpu_s": cpu, "leftover_processes": left}
 
 

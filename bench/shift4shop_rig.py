@@ -77,6 +77,17 @@ def base_pair() -> tuple[dict[str, Any], str]:
     return data, f"pairs/{SHIPPED_XCART.name} + the issue-8 shift4shop block (bench/shift4shop_rig.py)"
 
 
+def histogram_means(text: str, name: str, label: str) -> dict[str, dict[str, float]]:
+    """{label value: {count, mean_ms}} of a Prometheus histogram, from a /metrics page."""
+    sums: dict[str, list[float]] = {}
+    for line in text.splitlines():
+        for part, i in (("_sum{", 0), ("_count{", 1)):
+            if line.startswith(name + part) and f'{label}="' in line:
+                value = line.split(f'{label}="', 1)[1].split('"', 1)[0]
+                sums.setdefault(value, [0.0, 0.0])[i] += float(line.rsplit(" ", 1)[1])
+    return {k: {"count": int(n), "mean_ms": round(sm / n * 1000, 1)} for k, (sm, n) in sums.items() if n}
+
+
 class ShopRig:
     def __init__(self, work: Path, *, partitions: int = 4) -> None:
         self.work, self.logs = work, work / "logs"
@@ -237,6 +248,10 @@ class ShopRig:
 
     def metric(self, service: str, metric: str, **labels: str) -> float:
         return metric_value(self.metrics(service), metric, **labels)
+
+    def call_times(self, service: str) -> dict[str, dict[str, float]]:
+        """The service's external calls by operation: count and mean ms since it started."""
+        return histogram_means(self.metrics(service), "sagebridge_connector_request_duration_seconds", "operation")
 
     def pids(self) -> dict[str, int]:
         procs = {**self.services, **self.processes}

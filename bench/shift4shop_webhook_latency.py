@@ -45,7 +45,7 @@ import httpx
 from common import (cpu_seconds, foreign_load, leftover_processes, read_topic, summarize, table, temp_work_dir,
                     wait_until, write_json)
 from sagebridge_common.topics import INGEST_NOTIFICATIONS, ORDERS, PAYMENTS, STOREFRONT_RAW
-from shift4shop_rig import ShopRig
+from shift4shop_rig import ShopRig, histogram_means
 
 NAME = "shift4shop_webhook_latency"
 SAGE_LATENCY_MS = 50
@@ -138,17 +138,6 @@ def breakdown(made: list[dict], first: dict[str, int], stages: dict[str, dict[st
         if oid in stages["payment"]:
             hops["sent->payment"].append(stages["payment"][oid] - m["sent_ms"])
     return {k: summarize(v) for k, v in hops.items()}
-
-
-def histogram_means(text: str, name: str, label: str) -> dict[str, dict[str, float]]:
-    """{label value: {count, mean_ms}} of a Prometheus histogram, from a /metrics page."""
-    sums: dict[str, list[float]] = {}
-    for line in text.splitlines():
-        for part, i in (("_sum{", 0), ("_count{", 1)):
-            if line.startswith(name + part) and f'{label}="' in line:
-                value = line.split(f'{label}="', 1)[1].split('"', 1)[0]
-                sums.setdefault(value, [0.0, 0.0])[i] += float(line.rsplit(" ", 1)[1])
-    return {k: {"count": int(n), "mean_ms": round(sm / n * 1000, 1)} for k, (sm, n) in sums.items() if n}
 
 
 def writer_times(rig: ShopRig) -> dict[str, dict]:
