@@ -2,9 +2,10 @@
 tables), then prints a summary from their JSON results and writes `bench/results/run_all.json`.
 
     .venv/bin/python bench/run_all.py [--only webhook_ingest,e2e_latency,erp_writer_throughput,new_customer_flow,
-                                              reconcile,coalescing,cdc_latency,erp_to_store_loop]
+                                              reconcile,coalescing,cdc_latency,erp_to_store_loop,
+                                              shift4shop_batch_writes,shift4shop_webhook_latency]
 
-About 21 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
+About 30 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
 competes with the servers, and a concurrent test run skews every figure.
 """
 from __future__ import annotations
@@ -18,9 +19,11 @@ import time
 from common import BENCH_DIR, RESULTS_DIR, foreign_load, leftover_processes, table, write_json
 
 BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput", "new_customer_flow", "reconcile",
-              "coalescing", "cdc_latency", "erp_to_store_loop"]
+              "coalescing", "cdc_latency", "erp_to_store_loop", "shift4shop_batch_writes",
+              "shift4shop_webhook_latency"]
 TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300, "new_customer_flow": 900,
-             "reconcile": 600, "coalescing": 420, "cdc_latency": 240, "erp_to_store_loop": 300}
+             "reconcile": 600, "coalescing": 420, "cdc_latency": 240, "erp_to_store_loop": 300,
+             "shift4shop_batch_writes": 900, "shift4shop_webhook_latency": 600}
 
 
 def summary_rows(name: str, doc: dict) -> list[list]:
@@ -76,7 +79,7 @@ def summary_rows(name: str, doc: dict) -> list[list]:
                          else "-", "", not p["missing"]])
         rows.append([name, "one Sage customer per new e-mail", f"{doc['customers_created']}/{doc['emails']}",
                      "1 each", doc["customers_created"] == doc["emails"] and doc["customers_per_email_max"] == 1])
-    rows += erp_side_rows(name, doc)
+    rows += erp_side_rows(name, doc) + shift4shop_rows(name, doc)
     return rows
 
 
@@ -112,6 +115,30 @@ def erp_side_rows(name: str, doc: dict) -> list[list]:
                      s["p99"] is not None and s["p99"] <= doc["target_p99_s"]])
         rows.append([name, "store holds every last quantity", str(r["store_matches"]), "yes",
                      r["store_matches"] and r["arrived"]])
+    return rows
+
+
+def shift4shop_rows(name: str, doc: dict) -> list[list]:
+    """Summary rows of the Shift4Shop benchmarks (issue 8)."""
+    rows: list[list] = []
+    if name == "shift4shop_batch_writes":
+        for r in doc["runs"]:
+            conv = r["converged_after_last_change_s"]
+            batched = r["mode"] in ("batched", "batched_cold")
+            rows.append([name, f"{r['mode']} (batch {r['batch_size']}): PUT calls, GET lookups",
+                         f"{r['put_calls']}, {r['get_lookups']}", "<= 6 PUTs" if batched else "",
+                         r["put_calls"] <= 6 if batched else None])
+            rows.append([name, f"{r['mode']}: converged s after the last change, store matches",
+                         f"{conv:.2f}, {r['store_matches']}" if conv is not None else f"-, {r['store_matches']}",
+                         "<= 5" if batched else "",
+                         (conv is not None and conv <= 5 and r["store_matches"]) if batched else r["store_matches"]])
+    elif name == "shift4shop_webhook_latency":
+        for r in doc["runs"]:
+            s = r["latency_ms"]
+            rows.append([name, f"store rate limit {r['rate_limit_per_s']:g}/s: p50/p99 ms",
+                         f"{s['p50']:.0f} / {s['p99']:.0f}" if s["p50"] is not None else "-", "", None])
+            rows.append([name, f"store rate limit {r['rate_limit_per_s']:g}/s: exactly once",
+                         f"{r['arrived']}/{r['created']}, {r['duplicates']} dupes", "all, once", r["exactly_once"]])
     return rows
 
 

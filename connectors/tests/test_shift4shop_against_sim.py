@@ -107,6 +107,27 @@ def test_150_concurrent_stock_writes_meet_in_two_batch_puts(sim):
         assert sim.store.catalogue.resolve(f"BULK-{i:03d}")[0]["SKUInfo"]["Stock"] == i + 1
 
 
+def test_a_cold_burst_of_stock_writes_costs_one_count_one_scan_and_two_batch_puts(sim):
+    """No SKU resolved beforehand: the first misses scan the (small) catalogue once, so all 150
+    writes reach the batcher together instead of twenty single lookups trickling in ahead of it."""
+    sink = Shift4ShopSink(cfg(sim, page_size=100), ZONE)
+    calls: list[tuple[str, str]] = []
+    real_call = sink.client.call
+
+    def call(operation, method, path, **kwargs):
+        calls.append((operation, method))
+        return real_call(operation, method, path, **kwargs)
+
+    sink.client.call = call
+    with ThreadPoolExecutor(150) as pool:
+        outcomes = list(pool.map(lambda i: sink.set_stock(f"BULK-{i:03d}", Decimal(i + 500)), range(150)))
+    assert {o.outcome for o in outcomes} == {"updated"}
+    gets = [op for op, method in calls if method == "GET"]
+    assert gets == ["count_products", "scan_products", "scan_products", "scan_products"]   # 152 rows: 2 pages + 404
+    assert sink.batcher.calls == 2
+    assert sim.store.catalogue.resolve("BULK-149")[0]["SKUInfo"]["Stock"] == 649
+
+
 def test_variant_stock_product_fields_and_an_unknown_sku(sim):
     sink = Shift4ShopSink(cfg(sim), ZONE)
     assert sink.set_stock("TEE-RED-L", Decimal(9)).document_id.endswith("/11-21")

@@ -77,6 +77,8 @@ class Store:
             return httpx.Response(200, json=self.shipments[oid])
         if path == "/Products" and m == "GET":
             rows = [x for x in self.products.values() if "sku" not in p or x["SKUInfo"]["SKU"] == p["sku"]]
+            if p.get("countonly") == "1":
+                return httpx.Response(200, json={"TotalCount": len(rows)})
             rows = rows[int(p.get("offset", 1)) - 1:][:int(p.get("limit", 10))]
             return httpx.Response(200, json=rows) if rows else httpx.Response(404, json=[])
         if path == "/Products" and m == "PUT":
@@ -198,7 +200,8 @@ def test_an_unknown_sku_is_permanent_and_the_catalogue_scan_is_not_repeated_with
         with pytest.raises(PermanentError) as e:
             sink.set_stock("NOPE", Decimal(1))
         assert e.value.reason == "unknown_sku"
-    scans = [r for r in store.requests if r.url.path.endswith("/Products") and "sku" not in r.url.params]
+    scans = [r for r in store.requests if r.url.path.endswith("/Products") and "sku" not in r.url.params
+             and "countonly" not in r.url.params]
     assert [r.url.params["offset"] for r in scans] == ["1", "2"]     # one walk: a page, then the 404
 
 

@@ -8,18 +8,27 @@ indexes every variant, at most once per `ttl_s`, so a burst of unknown SKUs cost
 Each entry is reused for `ttl_s`; an unknown SKU raises `PermanentError(reason="unknown_sku")`.
 
 A burst of writes for many SKUs (a stock sync after a Sage count) would cost one lookup per SKU,
-at a few calls per second: 500 SKUs, 100 s before the first batched write. So once `scan_after`
-SKUs have missed the cache since the last scan, the next miss reads the whole catalogue instead
-(`page_size` rows a call) and the other missing callers wait for that one scan.
+at a few calls per second: 500 SKUs, 100 s before the first batched write. Two rules keep it to
+one catalogue scan (`page_size` rows a call, plus the closing 404), the other missing callers
+waiting for it:
+- a catalogue whose scan costs no more than `scan_after` calls is scanned on the first miss (the
+  first write after a start, or the first after the TTL ran out), before any single lookup: the
+  burst's other SKUs are then found in the map, so they reach the batcher together and fill its
+  batches, instead of twenty lookups trickling in one by one (each opening a batch of its own)
+  ahead of the scan. The size comes from `GET /Products?countonly=1` (shift4shop.md §1.3, one call
+  per process) and then from each scan; a store that does not answer the count is treated as big;
+- a bigger catalogue is looked up SKU by SKU, and once `scan_after` SKUs have missed the cache
+  since the last scan, the next miss scans instead.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sagebridge_common.errors import PermanentError
+from sagebridge_common.errors import PermanentError, SagebridgeError, TransientError
 
 
 @dataclass(frozen=True)
@@ -50,15 +59,19 @@ class SkuResolver:
         self._places: dict[str, tuple[float, SkuPlace]] = {}
         self._scanned_at: float | None = None
         self._misses = 0
+        self._size: int | None = None         # products in the catalogue (count or last scan); -1 unknown
 
     def find(self, sku: str) -> SkuPlace:
         sku = sku.strip()
         hit = self._cached(sku)
         if hit is not None:
             return hit
-        with self._lock:
-            self._misses += 1
-            many = self._misses > self.scan_after
+        if self._scan_is_cheap():
+            many = True
+        else:
+            with self._lock:
+                self._misses += 1
+                many = self._misses > self.scan_after
         if many:
             self._scan_variants()
             hit = self._cached(sku)
@@ -100,9 +113,44 @@ class SkuResolver:
             with self._lock:
                 if self._scanned_at is not None and self._clock() - self._scanned_at < self.ttl:
                     return
-            self._index(self.client.pages("scan_products", "/Products", size=self.page_size))
+            rows = self.client.pages("scan_products", "/Products", size=self.page_size)
+            self._index(rows)
             with self._lock:
-                self._scanned_at, self._misses = self._clock(), 0
+                self._scanned_at, self._misses, self._size = self._clock(), 0, len(rows)
+
+    def scan_calls(self, size: int) -> int:
+        """Calls a scan of `size` products costs: its pages and the empty page that ends the walk."""
+        return math.ceil(size / self.page_size) + 1
+
+    def _scan_is_cheap(self) -> bool:
+        """Whether a whole scan costs no more calls than the `scan_after` lookups it replaces."""
+        with self._lock:
+            size = self._size
+        if size is None:
+            size = self._count()
+        return 0 <= size and self.scan_calls(size) <= self.scan_after
+
+    def _count(self) -> int:
+        """The catalogue's size from `countonly=1` (one call; concurrent callers wait for it).
+        A store that refuses or mis-answers it is treated as big (-1, not asked again); a transient
+        failure is not remembered, so the next miss asks again."""
+        with self._scan_lock:
+            with self._lock:
+                if self._size is not None:
+                    return self._size
+            try:
+                body = self.client.get("count_products", "/Products", {"countonly": 1})
+                size = int(body["TotalCount"]) if isinstance(body, dict) else -1
+            except TransientError:
+                return -1
+            except PermanentError as e:
+                size = 0 if e.reason == "shift4shop_not_found" else -1     # 404: nothing to count (§1.3)
+            except (SagebridgeError, KeyError, TypeError, ValueError):
+                size = -1
+            with self._lock:
+                if self._size is None:
+                    self._size = size
+                return self._size
 
     def _index(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
