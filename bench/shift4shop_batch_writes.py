@@ -3,7 +3,7 @@ store, batched `PUT /Products` (up to 100 products a call) beside a per-SKU base
 
 For each mode a fresh rig (`shift4shop_rig.py`): embedded broker + topics, the Shift4Shop simulator
 as its own process with SKU-00001..`--skus` seeded, and one real storefront_writer process on a
-`kind: shift4shop` pair at the shipped rate limit (5 calls/s, burst 10: what a merchant runs; the
+`kind: shift4shop` pair at the shipped rate limit (30 calls/s, burst 60: what a merchant runs; the
 store's own limit is not documented, shift4shop.md §1.5). Modes:
   - batched:       coalescing at the service defaults (window 500 ms, max hold 5 s), batch_size 100
                    (the shipped default), batch_wait_ms 200;

@@ -44,7 +44,7 @@ STOREFRONT_BLOCK: dict[str, Any] = {
     "secure_url": "${SHIFT4SHOP_SECURE_URL}", "private_key": "${SHIFT4SHOP_PRIVATE_KEY}",
     "token": "${SHIFT4SHOP_TOKEN}", "webhook_token": "${SHIFT4SHOP_WEBHOOK_TOKEN:-}", "webhook_allow_ips": [],
     "timeout_s": 20, "max_concurrency": 4, "poll_interval_s": 5, "page_size": 100, "overlap_s": 120,
-    "rate_limit_per_s": 5, "rate_limit_burst": 10, "batch_size": 100, "batch_wait_ms": 200}
+    "rate_limit_per_s": 30, "rate_limit_burst": 60, "batch_size": 100, "batch_wait_ms": 200}
 ORDER_STATUS = {  # issue 8: the status-id table shipped in the 3dcart pair file
     "1": ("new", True, "new"), "2": ("processing", True, "processing"),
     "3": ("partially_shipped", True, "partially_shipped"), "4": ("shipped", True, "shipped"),

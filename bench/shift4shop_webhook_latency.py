@@ -27,11 +27,11 @@ moment its `POST /_sim/orders` was sent (the simulator creates the order while a
 the same host clock; that admin call's round trip is reported too). Every order must arrive in
 Sage exactly once (OrderReference = the pair's 3D1- + the invoice number).
 
-The store's API rate limit is the pair's `storefront.rate_limit_per_s` (shipped 5/s, burst 10; the
+The store's API rate limit is the pair's `storefront.rate_limit_per_s` (shipped 30/s, burst 60; the
 real limit is not documented, shift4shop.md §1.5): every webhook costs the fetcher one call, so
 `--rate-limit` must exceed the order rate or the fetches queue (run with the default to see it).
 
-    .venv/bin/python bench/shift4shop_webhook_latency.py [--rate 20 --duration 30] [--rate-limit 5,40]
+    .venv/bin/python bench/shift4shop_webhook_latency.py [--rate 20 --duration 30] [--rate-limit 30,5]
 """
 from __future__ import annotations
 
@@ -241,8 +241,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rate", type=float, default=20.0, help="orders per second")
     ap.add_argument("--duration", type=float, default=30.0)
-    ap.add_argument("--rate-limit", default="5,40",
-                    help="the pair's storefront rate_limit_per_s, one run each (comma-separated; 5 = shipped)")
+    ap.add_argument("--rate-limit", default="30,5",
+                    help="the pair's storefront rate_limit_per_s, one run each (comma-separated; 30 = shipped)")
     ap.add_argument("--warmup-orders", type=int, default=5)
     ap.add_argument("--drain-timeout", type=float, default=150.0)
     ap.add_argument("--log-level", default="WARNING", help="the services' LOG_LEVEL (logs kept with "

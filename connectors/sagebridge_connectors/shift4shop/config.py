@@ -42,10 +42,12 @@ class Shift4ShopStorefrontConfig(ConnectorConfig):
                                                             "(cursor - overlap_s); repeats are dropped.")
     start_at: datetime | None = Field(None, description="First start only (no saved cursor): records last updated "
                                                         "before this UTC time are ignored; unset = all.")
-    rate_limit_per_s: float = Field(5.0, gt=0, description="API calls per second to this store (token bucket "
-                                                           "shared by all workers; the store's limit is not "
-                                                           "documented).")
-    rate_limit_burst: int = Field(10, ge=1, description="Calls the bucket lets through at once after a quiet spell.")
+    rate_limit_per_s: float = Field(30.0, gt=0, description="API calls per second to this store, per process "
+                                                            "(token bucket shared by its workers). Shift4Shop "
+                                                            "documents no limit; every webhook costs one re-read, "
+                                                            "so 30/s carries 20 orders/s. A 429 pauses the bucket "
+                                                            "for its Retry-After.")
+    rate_limit_burst: int = Field(60, ge=1, description="Calls the bucket lets through at once after a quiet spell.")
     batch_size: int = Field(MAX_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE,
                             description="storefront_writer: product items per PUT /Products call.")
     batch_wait_ms: int = Field(200, ge=0, le=10000, description="storefront_writer: how long a product write waits "
