@@ -21,6 +21,29 @@ from sagebridge_devstack.broker import EmbeddedBroker
 from sagebridge_devstack.processes import wait_until  # noqa: F401  (re-exported for the tests)
 
 
+# tansu answers a JoinGroup only after about half the consumer's session timeout (measured: 3 s at
+# the product's 6000 ms, 1 s at 2000 ms), and a SIGKILLed member's partitions move only when its
+# session expires. Every consumer the integration tests start (in-process apps, service processes,
+# the stack) joins, rebalances and takes over with a 2 s session on the embedded broker: the same
+# joins, rebalances and takeovers, sooner. A real broker given in KAFKA_BOOTSTRAP_SERVERS keeps the
+# product defaults (Kafka refuses sessions below its group.min.session.timeout.ms, 6 s by default).
+EMBEDDED_BROKER_GROUP_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
+
+
+def group_timing_env() -> dict[str, str]:
+    """The consumer timings for processes and settings of the integration tests (see above)."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return {}
+    return {k: v for k, v in EMBEDDED_BROKER_GROUP_ENV.items() if k not in os.environ}
+
+
+@pytest.fixture(autouse=True)
+def fast_group_timing(monkeypatch):
+    """Per test, so unit tests elsewhere in the same worker still see the product defaults."""
+    for k, v in group_timing_env().items():
+        monkeypatch.setenv(k, v)
+
+
 @pytest.fixture(scope="session")
 def bootstrap(tmp_path_factory):
     given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -148,7 +171,7 @@ def stack(bootstrap, tmp_path_factory, otlp):
     module on (webhook path) and polling on (poll path), exporting traces to a test collector.
     Tests use their own orders, so they can share it; each restores any fault or service it changes."""
     env = {"RETRY_MAX_S": "2", "RETRY_INITIAL_S": "0.1", "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.server.url,
-           "OTEL_BSP_SCHEDULE_DELAY": "200"}
+           "OTEL_BSP_SCHEDULE_DELAY": "200", **group_timing_env()}
     cfg = StackConfig(work_dir=tmp_path_factory.mktemp("stack"), bootstrap=bootstrap, partitions=4,
                       poll_interval_s=0.5, webhook_push=True,
                       service_env={s: dict(env) for s in SERVICE_MODULES})
