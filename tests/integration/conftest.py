@@ -21,6 +21,53 @@ from sagebridge_devstack.broker import EmbeddedBroker
 from sagebridge_devstack.processes import wait_until  # noqa: F401  (re-exported for the tests)
 
 
+# -- running the suite on several pytest-xdist workers (scripts/test.sh: `-n 2 --dist loadfile`) ---------
+# Each worker is a process with its own session fixtures: its own embedded broker, and its own stack
+# if it runs a test that needs one. `--dist loadfile` keeps every module on one worker (its module
+# fixtures are built once, its tests run in file order); the scheduler below also keeps the modules
+# that share the session `stack` on one worker, so one stack serves them all, as without xdist. (A
+# new module using `stack` that is not listed still passes: its worker builds a stack of its own.)
+STACK_MODULES = {"test_pipeline.py", "test_ops.py", "test_store_flows.py", "test_erp_to_store_flows.py",
+                 "test_scale_out.py"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class StackModulesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/integration/<stack>" if path.rsplit("/", 1)[-1] in STACK_MODULES else path
+
+    return StackModulesTogether(config, log)
+
+
+# The longest modules (measured, each over a minute on a quiet 2-core machine), longest first.
+LONG_MODULES = ("<stack>", "test_erp_writer_kill_customers.py", "test_devstack.py", "test_storefront_writer.py",
+                "test_erp_writer_exactly_once.py", "test_processor.py", "test_erp_cdc.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On xdist workers, the longest modules first, then the other integration modules, then the
+    quick unit modules: work units are handed out in collection order (scripts/test.sh turns off
+    xdist's own reordering by test count), so the long ones start at once and the short ones fill
+    the end. Every worker sorts alike (xdist checks that their collections agree). Without xdist
+    the order is untouched."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    here = os.path.dirname(__file__)
+
+    def rank(item) -> int:
+        path = str(item.path)
+        if not path.startswith(here):
+            return len(LONG_MODULES) + 1
+        name = "<stack>" if os.path.basename(path) in STACK_MODULES else os.path.basename(path)
+        return LONG_MODULES.index(name) if name in LONG_MODULES else len(LONG_MODULES)
+    items.sort(key=rank)                 # stable: each module keeps its own order
+
+
 # tansu answers a JoinGroup only after about half the consumer's session timeout (measured: 3 s at
 # the product's 6000 ms, 1 s at 2000 ms), and a SIGKILLed member's partitions move only when its
 # session expires. Every consumer the integration tests start (in-process apps, service processes,
