@@ -31,6 +31,7 @@ STACK_MODULES = {"test_pipeline.py", "test_ops.py", "test_store_flows.py", "test
                  "test_scale_out.py"}
 
 
+@pytest.hookimpl(optionalhook=True)     # a plain run without pytest-xdist installed ignores it
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "loadfile":
         return None
