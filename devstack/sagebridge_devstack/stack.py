@@ -25,7 +25,7 @@ from sagebridge_common.kafka_clients import make_admin
 from sagebridge_common.settings import Settings
 
 from .broker import EmbeddedBroker
-from .processes import ManagedProcess, free_port
+from .processes import ManagedProcess, free_port, stop_all
 from .store_catalogue import seed_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -208,8 +208,10 @@ class Stack:
         return self
 
     def stop(self) -> None:
-        for proc in list(self.services.values()) + list(self.simulators.values()):
-            proc.stop()
+        # The services first, side by side (each commits and leaves its group on the broker and
+        # may finish a call to a simulator), then the simulators, then the broker.
+        stop_all(list(self.services.values()))
+        stop_all(list(self.simulators.values()))
         if self.broker:
             self.broker.stop()
 

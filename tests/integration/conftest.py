@@ -21,6 +21,77 @@ from sagebridge_devstack.broker import EmbeddedBroker
 from sagebridge_devstack.processes import wait_until  # noqa: F401  (re-exported for the tests)
 
 
+# -- running the suite on several pytest-xdist workers (scripts/test.sh: `-n 2 --dist loadfile`) ---------
+# Each worker is a process with its own session fixtures: its own embedded broker, and its own stack
+# if it runs a test that needs one. `--dist loadfile` keeps every module on one worker (its module
+# fixtures are built once, its tests run in file order); the scheduler below also keeps the modules
+# that share the session `stack` on one worker, so one stack serves them all, as without xdist. (A
+# new module using `stack` that is not listed still passes: its worker builds a stack of its own.)
+STACK_MODULES = {"test_pipeline.py", "test_ops.py", "test_store_flows.py", "test_erp_to_store_flows.py",
+                 "test_scale_out.py"}
+
+
+@pytest.hookimpl(optionalhook=True)     # a plain run without pytest-xdist installed ignores it
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class StackModulesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/integration/<stack>" if path.rsplit("/", 1)[-1] in STACK_MODULES else path
+
+    return StackModulesTogether(config, log)
+
+
+# The longest modules (measured, each over a minute on a quiet 2-core machine), longest first.
+LONG_MODULES = ("<stack>", "test_erp_writer_kill_customers.py", "test_devstack.py", "test_storefront_writer.py",
+                "test_erp_writer_exactly_once.py", "test_processor.py", "test_erp_cdc.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On xdist workers, the longest modules first, then the other integration modules, then the
+    quick unit modules: work units are handed out in collection order (scripts/test.sh turns off
+    xdist's own reordering by test count), so the long ones start at once and the short ones fill
+    the end. Every worker sorts alike (xdist checks that their collections agree). Without xdist
+    the order is untouched."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    here = os.path.dirname(__file__)
+
+    def rank(item) -> int:
+        path = str(item.path)
+        if not path.startswith(here):
+            return len(LONG_MODULES) + 1
+        name = "<stack>" if os.path.basename(path) in STACK_MODULES else os.path.basename(path)
+        return LONG_MODULES.index(name) if name in LONG_MODULES else len(LONG_MODULES)
+    items.sort(key=rank)                 # stable: each module keeps its own order
+
+
+# tansu answers a JoinGroup only after about half the consumer's session timeout (measured: 3 s at
+# the product's 6000 ms, 1 s at 2000 ms), and a SIGKILLed member's partitions move only when its
+# session expires. Every consumer the integration tests start (in-process apps, service processes,
+# the stack) joins, rebalances and takes over with a 2 s session on the embedded broker: the same
+# joins, rebalances and takeovers, sooner. A real broker given in KAFKA_BOOTSTRAP_SERVERS keeps the
+# product defaults (Kafka refuses sessions below its group.min.session.timeout.ms, 6 s by default).
+EMBEDDED_BROKER_GROUP_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
+
+
+def group_timing_env() -> dict[str, str]:
+    """The consumer timings for processes and settings of the integration tests (see above)."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return {}
+    return {k: v for k, v in EMBEDDED_BROKER_GROUP_ENV.items() if k not in os.environ}
+
+
+@pytest.fixture(autouse=True)
+def fast_group_timing(monkeypatch):
+    """Per test, so unit tests elsewhere in the same worker still see the product defaults."""
+    for k, v in group_timing_env().items():
+        monkeypatch.setenv(k, v)
+
+
 @pytest.fixture(scope="session")
 def bootstrap(tmp_path_factory):
     given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -148,7 +219,7 @@ def stack(bootstrap, tmp_path_factory, otlp):
     module on (webhook path) and polling on (poll path), exporting traces to a test collector.
     Tests use their own orders, so they can share it; each restores any fault or service it changes."""
     env = {"RETRY_MAX_S": "2", "RETRY_INITIAL_S": "0.1", "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.server.url,
-           "OTEL_BSP_SCHEDULE_DELAY": "200"}
+           "OTEL_BSP_SCHEDULE_DELAY": "200", **group_timing_env()}
     cfg = StackConfig(work_dir=tmp_path_factory.mktemp("stack"), bootstrap=bootstrap, partitions=4,
                       poll_interval_s=0.5, webhook_push=True,
                       service_env={s: dict(env) for s in SERVICE_MODULES})
