@@ -103,10 +103,11 @@ class StoreRig:
         return PRODUCTS, sku, "sagebridge.v2.Product", value
 
     def status(self, number: str, version: int, shipping: str) -> tuple[str, str, str, dict]:
-        return ORDER_STATUS, number, "sagebridge.v2.OrderStatus", {
+        return ORDER_STATUS, number, "sagebridge.v3.OrderStatus", {
             "metadata": self.meta(number), "order_id": number, "order_number": "ORD" + number,
             "status": "complete", "fulfilment_status": "fulfilled", "changed_at": NOW,
-            "shipping_status": shipping, "payment_status": None, "hold_reason": None, "reference": None,
+            "shipping_status": shipping, "payment_status": None, "order_status": None, "hold_reason": None,
+            "reference": None,
             "source_version": f"{version:016d}|{number}"}
 
     def shipment(self, number: str, version: int, tracking: str) -> tuple[str, str, str, dict]:

@@ -141,13 +141,18 @@ class XCartSink(CustomerWrites):
             raise
 
     def set_order_status(self, order_number: str, *, shipping_status: str | None = None,
-                         payment_status: str | None = None) -> WriteOutcome:
+                         payment_status: str | None = None, order_status: str | None = None) -> WriteOutcome:
+        """X-Cart has shipping and payment statuses and no single order status id: `order_status`
+        (Shift4Shop/3dcart's) is ignored; an X-Cart pair's mapping never sets it."""
         wanted = {k: v for k, v in (("shipping_status", shipping_status), ("payment_status", payment_status)) if v}
         for kind, code in wanted.items():
             if code in SYSTEM_ONLY[kind]:
                 raise PermanentError(f"{kind} {code!r} is set by X-Cart itself, never by hand",
                                      reason="refused_value")
         if not wanted:
+            if order_status:
+                return WriteOutcome("skipped", None, f"order_status {order_status!r} ignored: X-Cart orders have "
+                                                     "shipping and payment statuses only")
             return WriteOutcome("skipped", None, "no store status to set")
         oid = self._order_id(order_number)
         written = []

@@ -146,8 +146,11 @@ class StorefrontSink(Protocol):
         enabled (`active`), categories; only what differs from the store's copy is written."""
 
     def set_order_status(self, order_number: str, *, shipping_status: str | None = None,
-                         payment_status: str | None = None) -> WriteOutcome:
-        """The store order's shipping and/or payment status codes (store codes, already mapped)."""
+                         payment_status: str | None = None, order_status: str | None = None) -> WriteOutcome:
+        """The store order's status codes (store codes, already mapped; None: leave it): X-Cart's
+        shipping and payment statuses, or the single order status id of a store that has one
+        (Shift4Shop/3dcart `OrderStatusID`, e.g. "4"). A sink ignores the codes its store does not
+        have; given none it can set, it answers `skipped`."""
 
     def add_shipment(self, order_number: str, carrier: str | None, tracking_number: str) -> WriteOutcome:
         """A tracking number on the store order (kept once: a repeat answers `already_present`)."""

@@ -4,6 +4,9 @@ catalogue, the order statuses the ERP sets in the store, and customers changed i
 Transform applies them to `erp.raw.v1` rows; the storefront writer receives their results in the
 canonical events (quantity to show, price, active flag, category names, store status codes).
 
+X-Cart sets an order's shipping and payment status codes; Shift4Shop and 3dcart have one order
+status id instead (shift4shop.md §2.1 `OrderStatusID`), `order_status`.
+
 X-Cart order status codes that only X-Cart itself sets (payment A "Authorized", D "Declined";
 shipping WFA "Waiting for approve", NBA "New/Backorder") are refused here, at load time: a pair
 file asking the hub to set them would fail on every order instead of once at start.
@@ -68,6 +71,9 @@ class StoreStatusCodes(Strict):
                                         description="X-Cart shipping status code to set; unset: leave it.")
     payment_status: str | None = Field(default=None, min_length=1,
                                        description="X-Cart payment status code to set; unset: leave it.")
+    order_status: str | None = Field(default=None, min_length=1,
+                                     description="Shift4Shop/3dcart order status id to set (OrderStatusID, e.g. "
+                                                 "\"4\" Shipped); unset: leave it. X-Cart has none.")
 
     def __repr__(self) -> str:          # the README default column shows the table as the pair file writes it
         return repr(self.model_dump(exclude_none=True))
@@ -80,6 +86,9 @@ class StoreStatusCodes(Strict):
         if self.shipping_status in SYSTEM_ONLY_SHIPPING:
             raise ValueError(f"shipping_status {self.shipping_status} is system only in X-Cart 5.4+; "
                              "the hub may not set it")
+        if self.order_status is not None and not (self.order_status.isascii() and self.order_status.isdigit()):
+            raise ValueError(f"order_status {self.order_status!r} must be the store's status id (digits, e.g. \"4\"), "
+                             "not its label: labels are merchant-editable")
         return self
 
 

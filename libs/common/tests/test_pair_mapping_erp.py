@@ -37,3 +37,22 @@ def test_unknown_erp_status_is_refused():
 def test_echo_users_compare_trimmed_and_case_blind():
     m = MappingTables(**BASE, erp_customers={"ignore_audit_users": ["webapi"]})
     assert m.erp_customers.is_echo("WEBAPI  ") and not m.erp_customers.is_echo("ADMIN") and not m.erp_customers.is_echo(None)
+
+
+def test_a_store_order_status_id_maps_from_an_erp_status():
+    """The 3dcart pair file's table (issue8.md): one status id per ERP status, nothing for open."""
+    table = {"shipped": {"order_status": "4"}, "complete": {"order_status": "4"},
+             "partially_shipped": {"order_status": "3"}, "on_hold": {"order_status": "6"}, "open": {}}
+    m = MappingTables(**BASE, erp_order_status=table)
+    assert m.store_status_codes("partially_shipped").order_status == "3"
+    assert m.store_status_codes("open").order_status is None
+    assert m.store_status_codes("complete").shipping_status is None      # the X-Cart default table is replaced
+    assert repr(m.store_status_codes("on_hold")) == "{'order_status': '6'}"
+    assert MappingTables(**BASE).store_status_codes("shipped").order_status is None
+
+
+@pytest.mark.parametrize("value, message", [("", "at least 1"), ("Shipped", "status id"), ("４", "status id"),
+                                            (" 4", "status id")])
+def test_an_order_status_that_is_no_status_id_is_refused(value, message):
+    with pytest.raises(ValidationError, match=message):
+        MappingTables(**BASE, erp_order_status={"shipped": {"order_status": value}})

@@ -3,7 +3,8 @@
 A plain handler for the runtime's processor, so fetch failures get the usual treatment: a store
 outage is retried with backoff (the notification waits in Kafka), an order or profile that no
 longer exists goes to the DLQ with its reason. The notification names its pair and its entity
-(`entity_type` "order" or "profile"); that pair's source fetches that entity.
+(`entity_type` "order" or "profile" for X-Cart; "order", "customer" or "product" for Shift4Shop);
+that pair's source fetches that entity, and `record_event` publishes it whatever its type.
 """
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """`POST /webhooks/{storefront}/{pair}`: the push-module endpoint, as a plain ASGI application.
 
+(Stores that sign nothing, Shift4Shop, are served by the same application on
+`/webhooks/{storefront}/{pair}/{webhook_token}`: webhook_token_route.py.)
+
 The request path does as little as possible: route lookup, size and time limits, timestamped HMAC
 check on the raw bytes, strict JSON shape check, then one produce with acks=all; 202 only once the
 broker has the notification. Fetching the full order happens behind it (fetcher.py), so a slow store
@@ -27,6 +30,8 @@ from sagebridge_common.events import Output, new_metadata, utcnow
 from sagebridge_common.topics import INGEST_NOTIFICATIONS
 
 from .webhook_parse import Refusal, parse_notification
+from .webhook_token_route import (TokenPairRoute, TokenRoute, TokenRoutes, check_caller, loggable_path, networks,
+                                  parse_body, token_routes_from_pairs)
 
 log = logging.getLogger(__name__)
 NOTIFICATION_SCHEMA = "sagebridge.v1.StorefrontNotification"
@@ -175,13 +180,15 @@ async def respond(send: Send, status: int, body: dict | bytes, close: bool = Fal
 
 
 class WebhookApp:
-    """Serves `routes` (pair id -> PairRoute) for `app`, the service's Application, which produces.
+    """Serves `routes` (pair id -> PairRoute, signed) and `token_routes` (pair id -> TokenPairRoute,
+    the secret in the URL: webhook_token_route.py) for `app`, the service's Application, which produces.
 
     Limits (from `app.settings`): bodies over `webhook_max_body_bytes` get 413, a body not received
     within `webhook_read_timeout_s` of the request head gets 408, a timestamp further than
     `webhook_timestamp_tolerance_s` from our clock gets 401."""
 
-    def __init__(self, app, routes: Mapping[str, PairRoute]) -> None:
+    def __init__(self, app, routes: Mapping[str, PairRoute],
+                 token_routes: Mapping[str, TokenPairRoute] | None = None) -> None:
         self.app = app
         s = app.settings
         self.limit = s.webhook_max_body_bytes
@@ -191,6 +198,8 @@ class WebhookApp:
                                                                      self._counters(r.storefront, STATUSES))
                        for pair, r in routes.items()}
         self.unrouted = self._counters(UNROUTED, (404, 500))
+        self.token_routes = TokenRoutes(token_routes or {})
+        self.trusted_proxies = networks(getattr(s, "webhook_trusted_proxies", ()), "WEBHOOK_TRUSTED_PROXIES")
         self._bridges: dict[asyncio.AbstractEventLoop, DeliveryBridge] = {}
         self._deadlines: dict[asyncio.AbstractEventLoop, Deadlines] = {}
 
@@ -205,12 +214,16 @@ class WebhookApp:
         if scope["type"] != "http":
             return
         route = self.routes.get(scope["path"])
+        tokened = self.token_routes.match(scope["path"]) if route is None and self.token_routes else None
         try:
-            status, body, close = await self._handle(route, scope, receive)
+            if tokened:
+                status, body, close = await self._handle_tokened(*tokened, scope, receive)
+            else:
+                status, body, close = await self._handle(route, scope, receive)
         except Exception:
-            log.exception("webhook request failed", extra={"path": scope.get("path", "")[:200]})
+            log.exception("webhook request failed", extra={"path": loggable_path(scope.get("path", ""))})
             status, body, close = 500, {"error": "internal error"}, True
-        (route.counters if route else self.unrouted)[status].inc()
+        (route.counters if route else tokened[0].counters if tokened else self.unrouted)[status].inc()
         await respond(send, status, body, close)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -230,7 +243,7 @@ class WebhookApp:
         output = notification_output(note, storefront=route.storefront, instance=route.instance,
                                      pair_id=route.pair_id)
         try:
-            await self._publish(output)
+            await self._publish([output])
         except Exception as e:
             log.error("notification not acknowledged by the broker", extra={"error": str(e)[:300]})
             return 503, {"error": "could not record the notification; retry later"}, False
@@ -260,6 +273,41 @@ class WebhookApp:
             raise Refusal(401, problem)
         return parse_notification(raw)
 
+    async def _read(self, receive: Receive, declared: bytes | None) -> bytes:
+        """The body for a token route (X-Cart's route inlines the same, see _accept)."""
+        try:
+            return await self._bounded(read_body(receive, int(declared) if declared else None, self.limit),
+                                       self.read_timeout)
+        except TimeoutError:
+            raise Refusal(408, f"body not received within {self.read_timeout:g}s", close=True) from None
+
+    async def _handle_tokened(self, route: TokenRoute, token: str, scope: Scope,
+                              receive: Receive) -> tuple[int, dict | bytes, bool]:
+        """A token route's delivery: every entity it names recorded, or nothing (see
+        webhook_token_route.py for the checks and their order)."""
+        try:
+            notes = await self._accept_tokened(route, token, scope, receive)
+        except Refusal as r:
+            return r.status, {"error": str(r)}, r.close
+        outputs = [notification_output(n, storefront=route.storefront, instance=route.instance,
+                                       pair_id=route.pair_id) for n in notes]
+        try:
+            await self._publish(outputs)
+        except Exception as e:
+            log.error("notifications not acknowledged by the broker", extra={"error": str(e)[:300]})
+            return 503, {"error": "could not record the notifications; retry later"}, False
+        return 202, {"accepted": True, "event_ids": [o.value["metadata"]["event_id"] for o in outputs]}, False
+
+    async def _accept_tokened(self, route: TokenRoute, token: str, scope: Scope, receive: Receive) -> list[dict]:
+        if scope["method"] != "POST":
+            raise Refusal(405, "use POST")
+        headers = scope["headers"]
+        check_caller(route, token, scope, headers, self.trusted_proxies)
+        declared = next((v for k, v in headers if k == b"content-length"), None)
+        if declared is not None and any(k == b"transfer-encoding" for k, _ in headers):
+            raise Refusal(400, "both Content-Length and Transfer-Encoding", close=True)   # as in _accept
+        return parse_body(await self._read(receive, declared), headers)
+
     async def _bounded(self, awaitable: Awaitable, timeout: float) -> Any:
         """`await awaitable`, or TimeoutError after `timeout` seconds (see Deadlines for why not
         asyncio.timeout)."""
@@ -276,19 +324,28 @@ class WebhookApp:
         finally:
             deadlines.finish(task)
 
-    async def _publish(self, output: Output) -> None:
+    async def _publish(self, outputs: list[Output]) -> None:
+        """Returns once the broker acknowledged every one of `outputs` (raises otherwise)."""
         loop = asyncio.get_running_loop()
         bridge = self._bridges.get(loop) or self._bridges.setdefault(loop, DeliveryBridge(loop))
         fut: asyncio.Future = loop.create_future()
-        self.app.publish([output], lambda err: bridge.resolve(fut, err))
+        self.app.publish(outputs, lambda err: bridge.resolve(fut, err))
         await self._bounded(fut, _ACK_TIMEOUT_S)
 
 
 def routes_from_pairs(pairs: Mapping) -> dict[str, PairRoute]:
-    """One route per served pair, from its pair file's `storefront:` block (kind, instance, secret)."""
+    """One signed route per served pair whose `storefront:` block has a `webhook_secret` (X-Cart's
+    push module: kind, instance, secret); token-authenticated stores get theirs from
+    `token_routes_from_pairs`."""
     return {pid: PairRoute(pair.storefront.kind, pair.storefront.instance,
-                           pair.storefront.webhook_secret.get_secret_value()) for pid, pair in pairs.items()}
+                           pair.storefront.webhook_secret.get_secret_value())
+            for pid, pair in pairs.items() if getattr(pair.storefront, "webhook_secret", None) is not None}
 
 
-def create_webhook_app(app, routes: Mapping[str, PairRoute] | None = None) -> WebhookApp:
-    return WebhookApp(app, routes if routes is not None else routes_from_pairs(app.pairs))
+def create_webhook_app(app, routes: Mapping[str, PairRoute] | None = None,
+                       token_routes: Mapping[str, TokenPairRoute] | None = None) -> WebhookApp:
+    """Routes from `app.pairs` unless given (tests give them); giving `routes` alone serves no
+    token routes."""
+    if routes is None and token_routes is None:
+        routes, token_routes = routes_from_pairs(app.pairs), token_routes_from_pairs(app.pairs)
+    return WebhookApp(app, routes or {}, token_routes)

@@ -74,6 +74,7 @@ def id_of(value: object) -> str | None:
 
 
 order_id_of = id_of
+loads_strict = _loads        # the same strict JSON reading for the other storefronts' webhook bodies
 
 
 def parse_notification(body: bytes) -> dict:

@@ -47,8 +47,10 @@ def _shipment(sink: StorefrontSink, v: dict[str, Any]) -> WriteOutcome:
 
 
 def _status(sink: StorefrontSink, v: dict[str, Any]) -> WriteOutcome:
+    """Every store code the event carries (X-Cart's shipping/payment, Shift4Shop/3dcart's single
+    order status id from v3 on); the sink writes those its store has."""
     return sink.set_order_status(v["order_id"], shipping_status=v.get("shipping_status"),
-                                 payment_status=v.get("payment_status"))
+                                 payment_status=v.get("payment_status"), order_status=v.get("order_status"))
 
 
 WRITERS: dict[str, Callable[[StorefrontSink, dict[str, Any]], WriteOutcome]] = {

@@ -34,8 +34,8 @@ class RecordingSink:
         self.calls.append(("product", product["sku"]))
         return WriteOutcome("already_present", "41")
 
-    def set_order_status(self, order_number, *, shipping_status=None, payment_status=None):
-        self.calls.append(("status", order_number, shipping_status, payment_status))
+    def set_order_status(self, order_number, *, shipping_status=None, payment_status=None, order_status=None):
+        self.calls.append(("status", order_number, shipping_status, payment_status, order_status))
         return WriteOutcome("updated", "101")
 
     def add_shipment(self, order_number, carrier, tracking_number):
@@ -80,7 +80,8 @@ def test_each_topic_makes_its_one_sink_call_and_a_result(setup):
     handle(event(SHIPMENTS, "00042", order_id="00042", shipment_id="9", carrier="UPS", tracking_number=" 1Z ",
                  deleted=False, source_version="1"))
     handle(event(ERP_CUSTOMERS, "C1", email="ann@example.com", source_version="1"))
-    assert sink.calls[1:] == [("product", "A1"), ("status", "00042", "S", None), ("shipment", "00042", "UPS", "1Z"),
+    assert sink.calls[1:] == [("product", "A1"), ("status", "00042", "S", None, None),
+                              ("shipment", "00042", "UPS", "1Z"),
                               ("customer", "ann@example.com")]
 
 
@@ -135,4 +136,12 @@ def test_two_pairs_with_the_same_key_keep_their_own_versions():
     late = event(ORDER_STATUS, "00042", order_id="00042", shipping_status="P", source_version="0001")
     late.value["metadata"] = {**META, "pair_id": "p2"}
     (result, _version) = handle(late)
-    assert result.value["outcome"] == "updated" and other.calls == [("status", "00042", "P", None)]
+    assert result.value["outcome"] == "updated" and other.calls == [("status", "00042", "P", None, None)]
+
+
+def test_a_store_order_status_id_reaches_the_sink(setup):
+    """v3 OrderStatus of a Shift4Shop/3dcart pair: only the single status id is set."""
+    sink, handle, _ = setup
+    result, _version = handle(event(ORDER_STATUS, "AB-1000", order_id="AB-1000", shipping_status=None,
+                                    payment_status=None, order_status="4", source_version="1"))
+    assert sink.calls == [("status", "AB-1000", None, None, "4")] and result.value["outcome"] == "updated"

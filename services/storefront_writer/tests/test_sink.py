@@ -79,6 +79,20 @@ def test_order_status_codes_and_the_system_only_ones_refused(xcart, make_sink):
     assert e.value.reason == "unknown_order"
 
 
+def test_a_store_order_status_id_is_ignored_by_xcart(xcart, make_sink):
+    """X-Cart has no single order status (that is Shift4Shop/3dcart's): alone it is skipped without
+    touching the store, beside X-Cart's own codes it changes nothing."""
+    number = order(xcart.store, shipping_code="N", payment_code="Q")
+    oid = xcart.store._number_index[number]
+    sink = make_sink()
+    alone = sink.set_order_status("99999999", order_status="4")        # no lookup: not even unknown_order
+    assert alone.outcome == "skipped" and "order_status '4' ignored" in alone.message
+    both = sink.set_order_status(number, shipping_status="S", order_status="4")
+    assert (both.outcome, both.message) == ("updated", "shipping_status S")
+    assert xcart.store.get_status(oid, "shipping")["code"] == "S"
+    assert xcart.store.get_status(oid, "payment")["code"] == "Q"
+
+
 def test_tracking_through_the_module_once(xcart, make_sink):
     number = order(xcart.store)
     sink = make_sink()

@@ -59,3 +59,22 @@ def test_redelivered_record_emits_its_status_again():
     event = sage.event("OEORDH", "12", {**HEADER, "COMPLETE": 3})
     assert statuses(sage.send(event)) == [("complete", "S", None)]
     assert statuses(sage.send(event)) == [("complete", "S", None)]
+
+
+def test_a_store_order_status_id_comes_from_the_pairs_table():
+    """A Shift4Shop/3dcart pair maps ERP statuses to the store's one status id (issue8.md's table)."""
+    sage = Sage(pairs_with(erp_order_status={"shipped": {"order_status": "4"}, "complete": {"order_status": "4"},
+                                             "partially_shipped": {"order_status": "3"},
+                                             "on_hold": {"order_status": "6"}, "open": {}}))
+    out = sage.row("OEORDH", "12", HEADER)
+    [open_] = values(out, ORDER_STATUS)
+    assert out[0].schema == "sagebridge.v3.OrderStatus" and open_["order_status"] is None
+    codes = lambda out: [(s["status"], s["order_status"], s["shipping_status"]) for s in values(out, ORDER_STATUS)]
+    assert codes(sage.row("OEORDH1", "12", {**EXTRA, "NUMSHPMENT": 1})) == [("partially_shipped", "3", None)]
+    assert codes(sage.row("OEORDH", "12", {**HEADER, "ONHOLD": 1})) == [("on_hold", "6", None)]
+    assert codes(sage.row("OEORDH", "12", {**HEADER, "COMPLETE": 3})) == [("complete", "4", None)]
+
+
+def test_an_xcart_pair_sets_no_store_order_status():
+    assert [s["order_status"] for s in values(Sage().row("OEORDH", "12", {**HEADER, "COMPLETE": 3}), ORDER_STATUS)] \
+        == [None]

@@ -1,9 +1,11 @@
-"""OEORDH + OEORDH1 rows of one order (ORDUNIQ) -> `erp.order_status.v1` (v2 OrderStatus, key = store order number).
+"""OEORDH + OEORDH1 rows of one order (ORDUNIQ) -> `erp.order_status.v1` (v3 OrderStatus, key = store order number).
 
 Derived status (reference §4: TYPE 4 = quote, ONHOLD, COMPLETE >= 3 = complete, shipments by
 OEORDH1.NUMSHPMENT), in this order: TYPE 4 -> quote (never emitted: a quote is no store order's
 state); ONHOLD 1 -> on_hold (hold_reason = OEORDH1.HOLDREASON); COMPLETE >= 3 -> complete;
-NUMSHPMENT > 0 -> partially_shipped; else open. The store codes come from `mapping.erp_order_status`.
+NUMSHPMENT > 0 -> partially_shipped; else open. The store codes come from `mapping.erp_order_status`:
+X-Cart's shipping and payment status codes, or the single order status id of Shift4Shop/3dcart
+(`order_status`); whichever the pair's table leaves unset is null (the store keeps its own).
 
 Both rows are kept per ORDUNIQ in keyed state; an event is emitted only when the derived status
 differs from the last one emitted (a re-save of the order, a new invoice number, says nothing new
@@ -22,7 +24,7 @@ from .references import store_order_number
 from .row_state import Entity
 from .rows import integer, text
 
-SCHEMA = "sagebridge.v2.OrderStatus"
+SCHEMA = "sagebridge.v3.OrderStatus"
 QUOTE = 4
 FULFILMENT = {"complete": "fulfilled", "partially_shipped": "partially_fulfilled", "shipped": "fulfilled"}
 
@@ -63,6 +65,7 @@ def order_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[st
              "order_number": text(header, "ORDNUMBER") or "", "status": status,
              "fulfilment_status": FULFILMENT.get(status, "unfulfilled"), "changed_at": parent["occurred_at"],
              "shipping_status": codes.shipping_status, "payment_status": codes.payment_status,
+             "order_status": codes.order_status,
              "hold_reason": text(extra, "HOLDREASON") if status == "on_hold" else None,
              "reference": text(header, "REFERENCE"),
              "source_version": max(entity.positions("OEORDH") + entity.positions("OEORDH1"), default="")}
