@@ -77,7 +77,8 @@ class MappingTables(StoreStatusMixin):
     erp_order_status: dict[str, StoreStatusCodes] = Field(
         default_factory=default_order_statuses,
         description="Canonical ERP order status (open, on_hold, partially_shipped, shipped, complete) -> "
-                    "{shipping_status, payment_status} store codes to set; omitted: leave the order alone. "
+                    "{shipping_status, payment_status} (X-Cart) or {order_status} (the status id, Shift4Shop / "
+                    "3dcart) store codes to set; omitted: leave the order alone. "
                     "System-only codes (payment A, D; shipping WFA, NBA) are refused.")
     erp_customers: ErpCustomersMapping = Field(default_factory=ErpCustomersMapping)
     default_customer: str = Field(description="ERP customer for guest orders when customers.guests is "
