@@ -208,24 +208,22 @@ class Stack:
     def service_env(self, name: str) -> dict[str, str]:
         env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "PAIR_ID": self.pair_id, "LOG_LEVEL": "INFO",
                "OPS_HOST": "127.0.0.1", "OPS_PORT": str(self.ports["ops-" + name]), "PYTHONUNBUFFERED": "1"}
+        # the pair's own file, not the directory: a service loads (and validates) every file it is given
+        env["PAIRS_PATH"] = str(self.pair_file)
         if self.store.kind != "xcart":
-            env |= {"PAIRS_PATH": str(self.pair_file), "STORE_TIME_ZONE": self.store_time_zone}
+            env["STORE_TIME_ZONE"] = self.store_time_zone
         env |= self.store.service_env(name)
         if name == "ingest":
             env |= {"HTTP_HOST": "127.0.0.1",
                     "HTTP_PORT": str(self.ports["ingest-http"]),
                     "POLL_ENABLED": str(self.config.poll_enabled).lower(),
                     "POLL_INTERVAL_S": str(self.config.poll_interval_s)}
-        elif name == "transform":
-            env.setdefault("PAIRS_PATH", str(REPO / "pairs"))
         elif name == "erp-writer":
             env |= {"SAGE300_BASE_URL": self.sage_url, "SAGE300_COMPANY": "SAMINC", "SAGE300_USER": "WEBAPI",
                     "SAGE300_PASSWORD": self.sage_password}
         elif name == "erp-cdc":
             env |= {"PAIRS_PATH": str(self.cdc_pairs), "SAGE300_COMPANY": "SAMINC",
                     "SAGE300_DB_CONNECTION": self.sage_db_connection}
-        elif name == "storefront-writer":
-            env.setdefault("PAIRS_PATH", str(REPO / "pairs"))
         return env | self.config.service_env.get(name, {})
 
     def start_service(self, name: str, wait: bool = True) -> ManagedProcess:
