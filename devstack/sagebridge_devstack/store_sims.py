@@ -143,7 +143,8 @@ class Shift4ShopStore(StoreSim):
         return ManagedProcess.python_module(
             "shift4shop-sim", "sagebridge_sim.shift4shop", env, s.logs,
             ["--port", str(s.ports[self.port_name]), "--store-tz", s.store_time_zone,
-             "--invoice-prefix", self.invoice_prefix, "--first-invoice-number", str(s.first_invoice_number)],
+             "--invoice-prefix", self.invoice_prefix, "--first-invoice-number", str(s.first_invoice_number),
+             "--first-order-id", str(s.first_order_id)],
             ready_url=f"{self.url}/_sim/stats")
 
     def seed(self) -> None:

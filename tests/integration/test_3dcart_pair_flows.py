@@ -225,6 +225,7 @@ def test_sigkill_of_ingest_and_storefront_writer_mid_flow_misses_nothing_and_the
     pair.stack.start_service("ingest")
 
     skus = ["SPROCKET.10", "SPROCKET.20", "A1-400/0", "A1-105/0"]
+    since = pair.store.last_write()
     rounds, want = 12, {}
     for n in range(rounds):
         if n == rounds // 2:
@@ -239,6 +240,9 @@ def test_sigkill_of_ingest_and_storefront_writer_mid_flow_misses_nothing_and_the
 
     wait_until(lambda: all(pair.store.stock(s) == q for s, q in want.items()), timeout=60,
                message="the latest quantities in the store")
+    # quantities rose with every Sage change: an older one written after a newer would show here
+    for sku, written in pair.store.stock_writes(skus, since).items():
+        assert written and written == sorted(written) and written[-1] == want[sku], (sku, written)
     numbers = [p.number for p in placed]
     orders = wait_until(lambda: (lambda os: os if len(os) >= len(numbers) else None)(pair.sage.orders(*numbers)),
                         timeout=90, message="every order in Sage 300")

@@ -13,10 +13,10 @@ import uuid
 import httpx
 import pytest
 
-from sagebridge_common.topics import INGEST_NOTIFICATIONS, STOREFRONT_RAW
+from sagebridge_common.topics import ERP_RESULTS, INGEST_NOTIFICATIONS, ORDERS, STOREFRONT_RAW
 from sagebridge_devstack.stack import Stack
 
-from .conftest import wait_until
+from .conftest import committed, wait_until
 from .threedcart_pair import PREFIXES, REST, Sage, TopicReader, dlq_topics, start_stack, store_driver
 
 LIMIT = 64 * 1024                   # WEBHOOK_MAX_BODY_BYTES the helper gives ingest
@@ -26,7 +26,7 @@ LIMIT = 64 * 1024                   # WEBHOOK_MAX_BODY_BYTES the helper gives in
 def hooked(bootstrap, serde, tmp_path_factory):
     stack = start_stack(REST, bootstrap, tmp_path_factory.mktemp("s4s-hooks"), first_invoice=6000,
                         webhook_push=True, webhook_format="XML")
-    reader = TopicReader(bootstrap, serde, [INGEST_NOTIFICATIONS, STOREFRONT_RAW, *dlq_topics()])
+    reader = TopicReader(bootstrap, serde, [INGEST_NOTIFICATIONS, STOREFRONT_RAW, ORDERS, ERP_RESULTS, *dlq_topics()])
     try:
         yield stack, reader
     finally:
@@ -90,8 +90,7 @@ def test_wrong_token_malformed_json_and_xml_and_oversize_are_refused_and_produce
         assert http.post(good_url, content=json.dumps([{"OrderID": int(placed.order_id)}]),
                          headers=json_ct).status_code == 202
     wait_until(lambda: notifications(reader, placed.order_id), timeout=30, message="the good notification")
-    Sage(stack, PREFIXES[REST]).orders(placed.number) or wait_until(
-        lambda: Sage(stack, PREFIXES[REST]).orders(placed.number), timeout=60, message="the good order in Sage")
+    wait_until(lambda: Sage(stack, PREFIXES[REST]).orders(placed.number), timeout=60, message="the good order in Sage")
     for entity_id in bogus.values():
         assert anything_naming(reader, entity_id) == [], entity_id
 
@@ -111,17 +110,31 @@ def test_the_same_hook_delivered_three_times_makes_one_sage_order(hooked):
     assert {d["format"] for d in deliveries(stack, since)} == {"XML"}
     wait_until(lambda: len(notifications(reader, placed.order_id)) >= 3, timeout=30, message="three notifications")
     [order] = wait_until(lambda: sage.orders(placed.number), timeout=60, message="the Sage order")
-    # every notification was fetched and transformed before we look again: still one order
-    wait_until(lambda: len([v for t, _k, v in reader.read() if t == STOREFRONT_RAW
-                            and v.get("entity_id") == placed.order_id and v.get("trigger") == "webhook"]) >= 3,
-               timeout=30, message="three fetched raw events")
-    assert len(sage.orders(placed.number)) == 1
     assert order["OrderReference"] == PREFIXES[REST] + placed.number
+    # every delivery was fetched (three raw events), transform has decided on each of them (its group
+    # committed past them), and erp-writer answered every canonical order transform let through:
+    # only then is "one Sage order" the end state rather than a moment
+    fetched = wait_until(lambda: (lambda rs: rs if len(rs) >= 3 else None)(reader.where(
+        lambda t, v: t == STOREFRONT_RAW and v.get("entity_id") == placed.order_id and v.get("trigger") == "webhook")),
+        timeout=30, message="three fetched raw events")
+    partitions = len(reader.consumer.list_topics(STOREFRONT_RAW, timeout=10).topics[STOREFRONT_RAW].partitions)
+    wait_until(lambda: all(committed(stack.bootstrap, f"sagebridge.transform.{REST}", STOREFRONT_RAW,
+                                     partitions).get(p, -1) > o for _t, p, o, _v in fetched),
+               timeout=30, message="transform past the three raw events")
+    canonical = [v for t, _k, v in reader.read() if t == ORDERS and v.get("order_id") == placed.order_id]
+    assert canonical, "the order reached transform's output"
+    ref = PREFIXES[REST] + placed.number
+    results = wait_until(lambda: (lambda rs: rs if len(rs) >= len(canonical) else None)(
+        [v for t, _k, v in reader.read() if t == ERP_RESULTS and v.get("reference") == ref
+         and v.get("entity_type") == "order"]), timeout=30, message="erp-writer's answer to each canonical order")
+    assert [r["outcome"] for r in results].count("created") == 1, results
+    assert len(sage.orders(placed.number)) == 1
 
 
 def test_an_order_placed_while_webhooks_are_off_is_found_by_polling(hooked):
     stack, reader = hooked
     store, sage = store_driver(stack), Sage(stack, PREFIXES[REST])
+    suppressed = emitter(stack)["suppressed"]
     emitter(stack, enabled=False)
     try:
         placed = store.place(items=[{"sku": "WIDGET-1", "quantity": 2, "unit_price": "9.99"}],
@@ -129,6 +142,7 @@ def test_an_order_placed_while_webhooks_are_off_is_found_by_polling(hooked):
         wait_until(lambda: sage.orders(placed.number), timeout=60, message="the polled order in Sage")
         snapshot = emitter(stack)
         assert snapshot["enabled"] is False
+        assert snapshot["suppressed"] > suppressed      # the store had a webhook to send and did not
     finally:
         emitter(stack, enabled=True)
     assert notifications(reader, placed.order_id) == []           # nothing came through the webhook

@@ -4,8 +4,9 @@ ODBC driver, all five services as processes on the session broker) and uniform d
 two store simulators, so one test body runs against both.
 
 Stacks of the same pair in one session share the per-pair consumer groups and state topics (as
-two runs of a deployment would), so each stack gets its own `instance` (the ingest cursor's key)
-and its own invoice numbers: nothing one stack leaves in flight can land on another's order.
+two runs of a deployment would), so each stack gets its own `instance` (the ingest cursor's key),
+its own invoice numbers and (Shift4Shop) OrderIDs, the keys of the hub's keyed state: nothing one
+stack leaves behind can land on, or stand in for, another's order.
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ def start_stack(pair: str, bootstrap: str, work: Path, *, first_invoice: int, we
                       service_env=env)
     stack = Stack(cfg)
     stack.first_invoice_number = first_invoice
+    stack.first_order_id = first_invoice * 10 + 1      # order ids are the hub's keys: never two stacks' alike
     try:
         return stack.start()
     except BaseException:
@@ -106,8 +108,14 @@ class RestStore(StoreDriver):
         r.raise_for_status()
         return json.loads(r.content, parse_float=Decimal)[0]
 
-    def stock(self, sku: str) -> Decimal:
-        return Decimal(str(self.product(sku)["SKUInfo"]["Stock"]))
+    def stock(self, sku: str) -> Decimal | None:
+        """None while the API refuses (a test's fault plan covers the whole API, its reads too)."""
+        try:
+            return Decimal(str(self.product(sku)["SKUInfo"]["Stock"]))
+        except httpx.HTTPStatusError as e:
+            if e.response.status_code in (429, 503):
+                return None
+            raise
 
     def price(self, sku: str) -> Decimal:
         return Decimal(str(self.product(sku)["SKUInfo"]["Price"]))
@@ -122,11 +130,32 @@ class RestStore(StoreDriver):
     def writes(self, since: int = 0) -> list[dict]:
         r = self.http.get(f"{self.url}/_sim/writes", params={"since": since})
         r.raise_for_status()
-        data = r.json()
-        return data["writes"] if isinstance(data, dict) else data
+        return r.json()["writes"]
+
+    def last_write(self) -> int:
+        r = self.http.get(f"{self.url}/_sim/writes/summary")
+        r.raise_for_status()
+        return r.json()["last_seq"]
 
     def refused_statuses(self, since: int = 0) -> set[int]:
         return {w["status"] for w in self.writes(since) if not w["ok"]}
+
+    def stock_writes(self, skus: list[str], since: int = 0) -> dict[str, list[Decimal]]:
+        """Every stock the store accepted for each SKU after `since`, in the order written
+        (`PUT /Products` batch items and `PUT /Products/{id}`)."""
+        ids = {int(self.product(sku)["SKUInfo"]["CatalogID"]): sku for sku in skus}
+        out: dict[str, list[Decimal]] = {sku: [] for sku in skus}
+        for w in self.writes(since):
+            if not w["ok"] or w["kind"] not in ("product", "products_batch"):
+                continue
+            for item in (w["body"] if isinstance(w["body"], list) else [w["body"]]):
+                info = (item or {}).get("SKUInfo") or {}
+                cid = info.get("CatalogID")
+                if cid is None and w["kind"] == "product":          # PUT /Products/{catalogid}
+                    cid = int(w["path"].rsplit("/", 1)[-1])
+                if cid in ids and "Stock" in info:
+                    out[ids[cid]].append(Decimal(str(info["Stock"])))
+        return out
 
 
 class SoapStore(StoreDriver):
@@ -179,6 +208,16 @@ class SoapStore(StoreDriver):
     def refused_statuses(self, since: int = 0) -> set[int]:
         return {w["status"] for w in self.writes(since) if not w["ok"]}
 
+    def stock_writes(self, skus: list[str], since: int = 0) -> dict[str, list[Decimal]]:
+        out: dict[str, list[Decimal]] = {sku: [] for sku in skus}
+        for w in self.writes(since):
+            if w["ok"] and w["op"] == "updateProductInventory" and w["key"] in out:
+                out[w["key"]].append(Decimal(w["params"]["quantity"]))
+        return out
+
+    def last_write(self) -> int:
+        return max((w["seq"] for w in self.writes()), default=0)
+
 
 def store_driver(stack: Stack) -> RestStore | SoapStore:
     return RestStore(stack) if stack.store.kind == "shift4shop" else SoapStore(stack)
@@ -228,6 +267,7 @@ class TopicReader:
         md = self.consumer.list_topics(timeout=10).topics
         self.consumer.assign([TopicPartition(t, p, 0) for t in topics if t in md for p in md[t].partitions])
         self.records: list[tuple[str, bytes | None, dict]] = []
+        self.positions: list[tuple[int, int]] = []         # (partition, offset) of each record
 
     def read(self) -> list[tuple[str, bytes | None, dict]]:
         while (msg := self.consumer.poll(0.2)) is not None:
@@ -238,7 +278,12 @@ class TopicReader:
             except Exception:           # a dead letter of undecodable bytes still counts as one
                 value = {"undecodable": msg.value()}
             self.records.append((msg.topic(), msg.key(), value))
+            self.positions.append((msg.partition(), msg.offset()))
         return self.records
+
+    def where(self, predicate) -> list[tuple[str, int, int, dict]]:
+        """(topic, partition, offset, value) of the records read so far that match."""
+        return [(t, p, o, v) for (t, _k, v), (p, o) in zip(self.read(), self.positions) if predicate(t, v)]
 
     def of_pair(self, pair: str, topic: str | None = None) -> list[dict]:
         return [v for t, _k, v in self.read() if (topic is None or t == topic)
