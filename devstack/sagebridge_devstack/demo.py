@@ -107,9 +107,12 @@ class Shift4ShopDemoDriver(DemoDriver):
 
 
 class ThreeDCartDemoDriver(DemoDriver):
-    """The same mix on the 3dcart SOAP simulator (its orders name their unit prices)."""
+    """The same mix on the 3dcart SOAP simulator (its orders name their unit prices); a registered
+    shopper is a store customer with that e-mail, added before the first order."""
 
-    PRICES = {sku: price for sku, _n, price in CATALOGUE}
+    def __init__(self, url: str, rate_per_s: float, **kw) -> None:
+        super().__init__(url, rate_per_s, **kw)
+        self._customers: set[str] = set()
 
     def _spec(self, n: int) -> dict:
         base = super()._spec(n)
@@ -117,11 +120,17 @@ class ThreeDCartDemoDriver(DemoDriver):
                  for i in base["items"]]
         return {"items": items, "email": base["email"], "first_name": base["first_name"],
                 "last_name": base["last_name"], "shipping": base["shipping"], "tax": base["tax"],
-                "payment_method": "PayPal" if base["payment_method"] == "PayPal" else "Online Credit Card"}
+                "payment_method": "PayPal" if base["payment_method"] == "PayPal" else "Online Credit Card",
+                "registered": not base["guest"]}
 
     def _place(self, http: httpx.Client, n: int) -> tuple[str, float]:
         placed_ms = time.time() * 1000
-        r = http.post(f"{self.url}/_sim/orders", json=self._spec(n))
+        spec = self._spec(n)
+        if spec.pop("registered") and spec["email"] not in self._customers:
+            http.post(f"{self.url}/_sim/customers", json={k: spec[k] for k in ("email", "first_name", "last_name")}
+                      ).raise_for_status()
+            self._customers.add(spec["email"])
+        r = http.post(f"{self.url}/_sim/orders", json=spec)
         r.raise_for_status()
         return str(r.json()["order_id"]), placed_ms
 

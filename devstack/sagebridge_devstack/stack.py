@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -251,8 +252,11 @@ class Stack:
         return self
 
     def stop(self) -> None:
-        for proc in list(self.services.values()) + list(self.simulators.values()):
-            proc.stop()
+        """Services first (each may still write to a simulator as it drains), then the simulators,
+        then the broker; the processes of each group stop side by side."""
+        for group in (self.services.values(), self.simulators.values()):
+            with ThreadPoolExecutor(max_workers=max(1, len(group))) as pool:
+                list(pool.map(ManagedProcess.stop, list(group)))
         if self.broker:
             self.broker.stop()
 

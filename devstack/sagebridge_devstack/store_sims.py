@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from .stack import Stack
 
 DEFAULT_PAIR = "xcart-sage300"
+# The pair files' default of 5 calls/s protects a real store whose limit is not documented
+# (shift4shop.md §1.5); polling, webhook fetches, readiness pings and the writer share it, so the
+# demo's few orders a second would queue behind it. The simulators limit nothing unless a test asks.
+SIM_RATE = {kind: {f"{kind}_RATE_LIMIT_PER_S": "50", f"{kind}_RATE_LIMIT_BURST": "50"}
+            for kind in ("SHIFT4SHOP", "THREEDCART")}
 SHIFT4SHOP_EVENTS = ("Order New", "Order Status Change", "Customer New")   # what the hub needs (README)
 
 
@@ -177,7 +182,7 @@ class Shift4ShopStore(StoreSim):
         if service not in ("ingest", "storefront-writer"):
             return {}
         env = {"SHIFT4SHOP_API_URL": self.api_url, "SHIFT4SHOP_SECURE_URL": self.secure_url,
-               "SHIFT4SHOP_PRIVATE_KEY": self.private_key, "SHIFT4SHOP_TOKEN": self.token}
+               "SHIFT4SHOP_PRIVATE_KEY": self.private_key, "SHIFT4SHOP_TOKEN": self.token, **SIM_RATE["SHIFT4SHOP"]}
         if service == "ingest":
             env["SHIFT4SHOP_WEBHOOK_TOKEN"] = self.webhook_token
         return env
@@ -224,7 +229,7 @@ class ThreeDCartStore(StoreSim):
         if service not in ("ingest", "storefront-writer"):
             return {}
         return {"THREEDCART_SERVICE_URL": self.service_url, "THREEDCART_STORE_URL": self.store_url,
-                "THREEDCART_USER_KEY": self.user_key}
+                "THREEDCART_USER_KEY": self.user_key, **SIM_RATE["THREEDCART"]}
 
     def describe(self) -> list[tuple[str, str]]:
         return [("3dcart SOAP simulator", f"{self.service_url}?WSDL   (create orders: POST {self.url}/_sim/orders)")]
