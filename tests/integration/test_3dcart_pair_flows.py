@@ -229,7 +229,8 @@ def test_sigkill_of_ingest_and_storefront_writer_mid_flow_misses_nothing_and_the
     rounds, want = 12, {}
     for n in range(rounds):
         if n == rounds // 2:
-            wait_until(lambda: pair.store_results("inventory", skus[0]), timeout=30, message="stock writes under way")
+            # this burst's writes are landing (500 is its first quantity): kill the writer amid them
+            wait_until(lambda: (pair.store.stock(skus[0]) or 0) >= 500, timeout=30, message="stock writes under way")
             pair.stack.services["storefront-writer"].kill()
         for i, sku in enumerate(skus):
             want[sku] = available(pair.sage.change("stock", item=sku, location="1", quantity=str(500 + 10 * n + i),
