@@ -289,15 +289,22 @@ def test_an_order_at_2330_store_time_8h_behind_utc_is_polled_and_dated_in_the_st
     utc = at.astimezone(timezone.utc)
     assert utc.date() == at.date() + timedelta(days=1)            # in UTC it is already the next day
     item = [{"sku": "WIDGET-1", "name": "Widget", "quantity": 1, "unit_price": "9.99"}]
-    if pair.rest:
-        # the store's clock reads 23:30 local: the order's OrderDate and LastUpdate are then, and the
-        # poll's lastupdatestart (a store-local DATE) must take in that day
+
+    def place_at(when: datetime, name: str):
+        if not pair.rest:
+            return pair.store.place(items=item, email=new_email(name), created_utc=when.astimezone(timezone.utc))
+        # the store's clock reads `when` (store-local): the order's OrderDate and LastUpdate are then
         pair.store.http.post(f"{pair.store.url}/_sim/clock",
-                             json={"local": at.replace(tzinfo=None).isoformat(timespec="seconds")}).raise_for_status()
-        placed = pair.store.place(items=item, email=new_email("Lou.Late"))
-    else:
-        placed = pair.store.place(items=item, email=new_email("Lou.Late"), created_utc=utc)
+                             json={"local": when.replace(tzinfo=None).isoformat(timespec="seconds")}).raise_for_status()
+        return pair.store.place(items=item, email=new_email(name))
+
+    # first an order ten minutes earlier: the poll's cursor is then 23:20 store time, 07:20 UTC of
+    # the next day, so a window taken as the cursor's UTC date (lastupdatestart is a store-local
+    # DATE) would start a day late and never see the 23:30 order
+    earlier = place_at(at - timedelta(minutes=10), "Eve.Early")
+    pair.in_sage(earlier)
+    placed = place_at(at, "Lou.Late")
     assert placed.date_local == at.date().isoformat()
-    sage = pair.in_sage(placed)
+    sage = pair.in_sage(placed, timeout=30)
     assert str(sage["OrderDate"])[:10] == at.date().isoformat(), sage["OrderDate"]
     assert str(sage["OrderDate"])[:10] != utc.date().isoformat()
