@@ -89,8 +89,8 @@ class Stack:
         self.pair_file = REPO / "pairs" / f"{self.pair_id}.yaml"
         self.store_time_zone = config.store_time_zone or os.environ.get("STORE_TIME_ZONE") or self._pair_zone()
         self.first_invoice_number = 1000             # 3dcart stores; --keep continues after Sage's last
-        # Shift4Shop OrderIDs: the hub's keyed state knows orders by them, so two stacks of one pair on
-        # one broker (tests) must not reuse them
+        # 3dcart OrderIDs: the hub's keyed state knows orders by them, so two stacks of one pair on one
+        # broker (tests) must not reuse them; 5001 also keeps them clear of X-Cart's small order ids
         self.first_order_id = 5001
         self.store: StoreSim = store_for(self)
         self.simulators: dict[str, ManagedProcess] = {}

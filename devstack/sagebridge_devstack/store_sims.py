@@ -216,7 +216,8 @@ class ThreeDCartStore(StoreSim):
                "THREEDCART_TIME_ZONE": s.store_time_zone, "THREEDCART_INVOICE_PREFIX": self.invoice_prefix}
         return ManagedProcess.python_module(
             "threedcart-sim", "sagebridge_sim.threedcart", env, s.logs,
-            ["--port", str(s.ports[self.port_name]), "--first-invoice", str(s.first_invoice_number)],
+            ["--port", str(s.ports[self.port_name]), "--first-invoice", str(s.first_invoice_number),
+             "--first-order-id", str(s.first_order_id)],
             ready_url=f"{self.url}/_sim/stats")
 
     def seed(self) -> None:
