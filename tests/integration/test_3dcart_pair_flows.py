@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -260,9 +260,9 @@ def test_sagebridge_reconcile_proves_the_pairs_orders_and_receipts(pair):
     now = datetime.now(timezone.utc)
     env = {**os.environ, **pair.stack.service_env("storefront-writer"), **pair.stack.service_env("erp-writer")}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    window = ["--from", (now - timedelta(hours=1)).isoformat(), "--to", (now + timedelta(minutes=5)).isoformat()]
     done = subprocess.run([SAGEBRIDGE, "reconcile", "--pair", pair.id, "--pairs-path", str(pair.stack.pair_file),
-                           "--from", (now - timedelta(hours=1)).isoformat(), "--to", (now + timedelta(minutes=5)).isoformat(),
-                           "--payments", "--json"], env=env, capture_output=True, text=True, timeout=120)
+                           *window, "--payments", "--json"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["clean"] is True and report["gaps"] == [], report
