@@ -70,6 +70,7 @@ class StoreDriver:
         self.stack = stack
         self.url = stack.store.url
         self.http = httpx.Client(timeout=30)
+        self.placed: list[Placed] = []          # every order the tests placed in this store
 
     def faults(self, **plan) -> None:
         self.http.post(f"{self.url}/_sim/faults", json=plan).raise_for_status()
@@ -95,8 +96,9 @@ class RestStore(StoreDriver):
         r = self.http.post(f"{self.url}/_sim/orders", json=body)
         assert r.status_code == 201, r.text
         o = r.json()
-        return Placed(str(o["OrderID"]), f"{o['InvoiceNumberPrefix']}{o['InvoiceNumber']}", o["OrderDate"][:10],
-                      Decimal(str(o["OrderAmount"])))
+        self.placed.append(Placed(str(o["OrderID"]), f"{o['InvoiceNumberPrefix']}{o['InvoiceNumber']}",
+                                  o["OrderDate"][:10], Decimal(str(o["OrderAmount"]))))
+        return self.placed[-1]
 
     def order(self, placed: Placed) -> dict:
         r = self.api.get(f"/Orders/{placed.order_id}")
@@ -177,8 +179,9 @@ class SoapStore(StoreDriver):
         assert r.status_code < 300, r.text
         o = r.json()
         created = datetime.fromisoformat(o["created_at"])
-        return Placed(str(o["order_id"]), o["invoice"], created.astimezone(ZONE).date().isoformat(),
-                      Decimal(o["total"]))
+        self.placed.append(Placed(str(o["order_id"]), o["invoice"], created.astimezone(ZONE).date().isoformat(),
+                                  Decimal(o["total"])))
+        return self.placed[-1]
 
     def state(self) -> dict:
         r = self.http.get(f"{self.url}/_sim/state")
