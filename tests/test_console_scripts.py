@@ -42,8 +42,9 @@ def test_a_pair_id_without_a_file_stops_the_service(tmp_path):
 
 def test_the_storefront_writer_refuses_tracking_by_module_without_its_token():
     """The other services read the same pair file without the token; only the writer needs it."""
-    env = {**os.environ, "PAIRS_PATH": str(ROOT / "pairs"), "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
-           "OPS_PORT": "0", "XCART_MODULE_TOKEN": "", "XCART_TRACKING": "module"}
+    env = {**os.environ, "PAIRS_PATH": str(ROOT / "pairs"), "PAIR_ID": "xcart-sage300",
+           "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "OPS_PORT": "0", "XCART_MODULE_TOKEN": "",
+           "XCART_TRACKING": "module"}
     done = subprocess.run([str(Path(sys.executable).with_name("sagebridge-storefront-writer"))], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "storefront.module_token is empty" in done.stderr, done.stderr

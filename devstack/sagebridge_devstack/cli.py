@@ -11,10 +11,11 @@ import click
 import httpx
 from rich.console import Console
 
-from .demo import DemoDriver
+from .demo import demo_driver_for
 from .erp_demo import ErpDemoDriver
 from .flow_monitor import FlowMonitor
 from .stack import REPO, Stack, StackConfig
+from .store_sims import DEFAULT_PAIR, PAIRS
 from .view import make_view, status_line
 
 
@@ -48,6 +49,9 @@ def main() -> None:
 
 
 @main.command()
+@click.option("--pair", type=click.Choice(PAIRS), default=DEFAULT_PAIR, show_default=True,
+              help="The integration pair (pairs/<pair>.yaml) and so the store simulator: X-Cart, "
+                   "Shift4Shop REST (3dcart-sage300) or 3dcart legacy SOAP (3dcartsoap-sage300).")
 @click.option("--rate", default=2.0, show_default=True, help="Demo orders per second (0: none).")
 @click.option("--erp-rate", default=1.0, show_default=True,
               help="Demo changes made in Sage 300 per second: stock receipts, price changes, now and then an item "
@@ -60,17 +64,22 @@ def main() -> None:
                    "and the X-Cart order id/number sequence, so new X-Cart orders continue after the last "
                    "kept one instead of colliding with orders Sage 300 already holds. X-Cart's orders "
                    "themselves are not kept (the simulator holds them in memory), nor are the embedded "
-                   "broker's topics (memory storage): the poller reads the new X-Cart store from the start.")
+                   "broker's topics (memory storage): the poller reads the new X-Cart store from the start. "
+                   "The 3dcart simulators keep nothing: their invoice numbers continue after the highest one "
+                   "the kept Sage 300 database holds.")
 @click.option("--status-every", type=click.FloatRange(min=0.5), default=5.0, show_default=True,
               help="When stdout is not a terminal (a pipe or a file), print a plain status line this often "
                    "instead of the live table.")
-def up(rate: float, erp_rate: float, duration: float, work_dir: Path, keep: bool, status_every: float) -> None:
+def up(pair: str, rate: float, erp_rate: float, duration: float, work_dir: Path, keep: bool, status_every: float) -> None:
     """Start broker (unless KAFKA_BOOTSTRAP_SERVERS is set), simulators, topics and services.
 
     Every run starts clean unless --keep is given: the Sage 300 simulator's database and the X-Cart
     simulator's order numbering in --work-dir are deleted first, and the embedded broker keeps its
     topics in memory only, so it never keeps anything from a previous run (an external broker named by
     KAFKA_BOOTSTRAP_SERVERS keeps whatever it keeps). Logs are appended to in --work-dir/logs.
+
+    --pair picks the store (default X-Cart; 3dcart-sage300: Shift4Shop REST with webhooks;
+    3dcartsoap-sage300: 3dcart SOAP, polled); "X-Cart" below stands for whichever runs.
 
     Demo traffic runs both ways: X-Cart orders (--rate) flow to Sage 300, and changes made inside Sage
     300 (--erp-rate: stock receipts, price changes, items made inactive, shipments with tracking of
@@ -88,7 +97,7 @@ def up(rate: float, erp_rate: float, duration: float, work_dir: Path, keep: bool
     if not console.is_terminal:
         console.soft_wrap = True            # a log line stays one line
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    stack = Stack(StackConfig(work_dir=work_dir, webhook_push=True, keep_state=keep))
+    stack = Stack(StackConfig(work_dir=work_dir, pair=pair, webhook_push=True, keep_state=keep))
     driver = erp_driver = monitor = None
     started = began = time.monotonic()
     try:
@@ -99,17 +108,20 @@ def up(rate: float, erp_rate: float, duration: float, work_dir: Path, keep: bool
             stack.start()
         console.print(f"[bold]up[/] in {time.monotonic() - started:.1f}s — broker {stack.bootstrap}"
                       f" ({'kept' if keep else 'fresh'} simulator state in {work_dir})")
-        console.print(f"  X-Cart simulator  {stack.xcart_url}   (create orders: POST /_sim/orders)")
+        store = stack.store
+        label, text = store.describe()[0]
+        console.print(f"  {label:<17} {text}")
         console.print(f"  Sage 300 simulator {stack.sage_url}/Sage300WebApi   (orders: GET /_sim/orders;"
                       " ERP-side changes: POST /_sim/erp/stock|price|item|ship)")
         console.print(f"  Sage 300 database {stack.sage_db}   (erp-cdc reads it through the SQLite3 ODBC driver)")
-        console.print(f"  webhook           {stack.webhook_url}")
+        for label, text in store.describe()[1:]:
+            console.print(f"  {label:<17} {text}")
         for name in stack.services:
             console.print(f"  {name:<17} {stack.ops_url(name)}/metrics  /healthz  /readyz")
         console.print(f"  logs              {stack.logs}")
-        driver = DemoDriver(stack.xcart_url, rate).start()
+        driver = demo_driver_for(store.kind, store.url, rate).start()
         erp_driver = ErpDemoDriver(stack.sage_url, erp_rate)
-        monitor = FlowMonitor(stack.bootstrap, driver, erp_driver).start()
+        monitor = FlowMonitor(stack.bootstrap, driver, erp_driver, store_name=store.name).start()
         erp_driver.start()
         began = time.monotonic()
         _watch(stack, monitor, console, duration, status_every, began)

@@ -1,4 +1,7 @@
-"""Demo traffic on the store side, for `sagebridge-dev up`: X-Cart orders placed at a steady rate."""
+"""Demo traffic on the store side, for `sagebridge-dev up`: store orders placed at a steady rate,
+through each store simulator's admin surface (`/_sim/orders`): X-Cart (`DemoDriver`), Shift4Shop
+REST (`Shift4ShopDemoDriver`) and 3dcart SOAP (`ThreeDCartDemoDriver`); `demo_driver_for` picks one
+by store kind."""
 from __future__ import annotations
 
 import random
@@ -50,15 +53,90 @@ class DemoDriver:
                 "payment_method": "PayPal" if random.random() < 0.2 else "Credit Card",
                 "items": items, "shipping": "5.00", "tax": "1.20"}
 
+    def _place(self, http: httpx.Client, n: int) -> tuple[str, float]:
+        """Places order `n`; (the store's order id = an order result's source_entity_id, when it
+        was placed in epoch ms)."""
+        made = http.post(f"{self.url}/_sim/orders", json=self._spec(n)).json()
+        return str(made["id"]), made["created_at_ms"]
+
     def _run(self) -> None:
         http = httpx.Client(timeout=10)
         n, interval, next_at = 0, 1.0 / self.rate, time.monotonic()
         while not self._stop.is_set():
             n += 1
             try:
-                made = http.post(f"{self.url}/_sim/orders", json=self._spec(n)).json()
-                self.created_ms[str(made["id"])] = made["created_at_ms"]     # an order result's source_entity_id
+                order_id, placed_ms = self._place(http, n)
+                self.created_ms[order_id] = placed_ms
             except (httpx.HTTPError, KeyError, ValueError):
                 self.errors += 1
             next_at += interval
             self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+
+class Shift4ShopDemoDriver(DemoDriver):
+    """The same mix on the Shift4Shop simulator: lines at the store's own prices (seeded from Sage's
+    WEB price list), guests (CustomerID 0), shoppers registering at checkout (Customer New) and
+    returning ones by their CustomerID; one Sale transaction per order (a Sage receipt)."""
+
+    def __init__(self, url: str, rate_per_s: float, **kw) -> None:
+        super().__init__(url, rate_per_s, **kw)
+        self._customers: dict[str, int] = {}           # e-mail -> CustomerID
+
+    def _spec(self, n: int) -> dict:
+        base = super()._spec(n)
+        items = [{"sku": i["sku"], "quantity": i["amount"]} for i in base["items"] if i["sku"] != "DISCONTINUED-9"]
+        if len(items) < len(base["items"]):
+            items.append({"sku": "DISCONTINUED-9", "quantity": 1, "unit_price": "1.00", "name": "Old stock"})
+        spec = {"items": items, "email": base["email"], "shipping": base["shipping"], "tax": base["tax"],
+                "shipping_method": base["shipping_method"], "payment_method": base["payment_method"], "paid": True,
+                "billing": {"first_name": base["first_name"], "last_name": base["last_name"]}}
+        if not base["guest"]:
+            known = self._customers.get(base["email"])
+            spec |= {"customer_id": known} if known else {"register_customer": True}
+        return spec
+
+    def _place(self, http: httpx.Client, n: int) -> tuple[str, float]:
+        placed_ms = time.time() * 1000
+        spec = self._spec(n)
+        r = http.post(f"{self.url}/_sim/orders", json=spec)
+        r.raise_for_status()
+        made = r.json()
+        if made.get("CustomerID"):
+            self._customers[spec["email"]] = made["CustomerID"]
+        return str(made["OrderID"]), placed_ms
+
+
+class ThreeDCartDemoDriver(DemoDriver):
+    """The same mix on the 3dcart SOAP simulator (its orders name their unit prices); a registered
+    shopper is a store customer with that e-mail, added before the first order."""
+
+    def __init__(self, url: str, rate_per_s: float, **kw) -> None:
+        super().__init__(url, rate_per_s, **kw)
+        self._customers: set[str] = set()
+
+    def _spec(self, n: int) -> dict:
+        base = super()._spec(n)
+        items = [{"sku": i["sku"], "name": i["name"], "quantity": i["amount"], "unit_price": i["price"]}
+                 for i in base["items"]]
+        return {"items": items, "email": base["email"], "first_name": base["first_name"],
+                "last_name": base["last_name"], "shipping": base["shipping"], "tax": base["tax"],
+                "payment_method": "PayPal" if base["payment_method"] == "PayPal" else "Online Credit Card",
+                "registered": not base["guest"]}
+
+    def _place(self, http: httpx.Client, n: int) -> tuple[str, float]:
+        placed_ms = time.time() * 1000
+        spec = self._spec(n)
+        if spec.pop("registered") and spec["email"] not in self._customers:
+            http.post(f"{self.url}/_sim/customers", json={k: spec[k] for k in ("email", "first_name", "last_name")}
+                      ).raise_for_status()
+            self._customers.add(spec["email"])
+        r = http.post(f"{self.url}/_sim/orders", json=spec)
+        r.raise_for_status()
+        return str(r.json()["order_id"]), placed_ms
+
+
+DRIVERS = {"xcart": DemoDriver, "shift4shop": Shift4ShopDemoDriver, "threedcart": ThreeDCartDemoDriver}
+
+
+def demo_driver_for(kind: str, store_url: str, rate_per_s: float) -> DemoDriver:
+    return DRIVERS[kind](store_url, rate_per_s)

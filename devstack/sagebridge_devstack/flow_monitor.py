@@ -1,6 +1,6 @@
 """What flows, both ways, for the live view of `sagebridge-dev up`.
 
-Store -> ERP: X-Cart orders seen on storefront.raw.v1, canonical on commerce.orders.v1, created in
+Store -> ERP (X-Cart, Shift4Shop or 3dcart SOAP; the topics are the same): orders seen on storefront.raw.v1, canonical on commerce.orders.v1, created in
 Sage 300 on erp.results.v1; latency from the order's creation in the store to its result.
 ERP -> store: storefront.results.v1, one WriteResult per stock, product (price, enabled), shipment,
 order status or customer event written to X-Cart. Each result carries the metadata of the ERP row it
@@ -66,7 +66,8 @@ class FlowMonitor:
     `driver` (the store-side demo) gives order creation times; `erp_driver` (the ERP-side demo) is
     told of every order created in Sage 300, so it can ship some of them."""
 
-    def __init__(self, bootstrap: str, driver=None, erp_driver=None) -> None:
+    def __init__(self, bootstrap: str, driver=None, erp_driver=None, store_name: str = "X-Cart") -> None:
+        self.store_name = store_name          # the view's title; the figures are the same for every store
         self.serde = SingleObjectSerde(SchemaCatalog.load())
         self.driver = driver
         self.erp_driver = erp_driver
@@ -166,7 +167,7 @@ class FlowMonitor:
             made = self.erp_driver.made if self.erp_driver else Counter()
             out["ERP changes made"] = sum(made.values())
             for kind, label in STORE_KINDS.items():
-                out[f"{label} written to X-Cart"] = c.written[kind]
+                out[f"{label} written to {self.store_name}"] = c.written[kind]
             out |= {"unchanged or superseded": c.unchanged, "store writes failed": c.store_failed,
                     "ERP-side DLQ": c.store_dlq}
             for kind in LATENCY_KINDS:

@@ -1,5 +1,10 @@
 """The whole system on one machine: broker, simulators, topics, services.
 
+`StackConfig.pair` picks the integration pair and so the store simulator (store_sims.py): X-Cart
+(`xcart-sage300`, the default), Shift4Shop REST (`3dcart-sage300`) or the legacy 3dcart SOAP service
+(`3dcartsoap-sage300`); the Sage 300 side is the same for all of them. The X-Cart pair is described
+below; the others differ only in the store (orders found by polling and, for Shift4Shop, webhooks).
+
 Both directions run: X-Cart orders (and profiles, payments, refunds) through ingest, transform and
 erp-writer into Sage 300, and Sage 300's own changes (stock, prices, items, shipments, order
 completion, customers) through erp-cdc (reading the Sage simulator's SQLite database through the
@@ -12,6 +17,7 @@ up per run; nothing secret is stored in the repo.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass, field
@@ -26,7 +32,7 @@ from sagebridge_common.settings import Settings
 
 from .broker import EmbeddedBroker
 from .processes import ManagedProcess, free_port, stop_all
-from .store_catalogue import seed_store
+from .store_sims import DEFAULT_PAIR, STORES, StoreSim, store_for
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE_MODULES = {
@@ -41,12 +47,18 @@ SERVICE_MODULES = {
 @dataclass
 class StackConfig:
     work_dir: Path
+    pair: str = DEFAULT_PAIR                    # store_sims.PAIRS: which store simulator and pair file
     bootstrap: str | None = None                # None: start the embedded tansu broker
     partitions: int = 4
     poll_enabled: bool = True
     poll_interval_s: float = 1.0
     cdc_poll_interval_s: float = 1.0            # erp-cdc: seconds between polls of each Sage table
-    webhook_push: bool = False                  # X-Cart sim pushes signed notifications to ingest
+    webhook_push: bool = False                  # X-Cart sim pushes signed notifications to ingest;
+                                                # Shift4Shop: webhooks registered in the sim (POST /Webhooks)
+    webhook_format: str = "JSON"                # Shift4Shop webhooks: JSON | XML
+    # The store's zone (3dcart pairs: simulator clock and every service's STORE_TIME_ZONE); None =
+    # $STORE_TIME_ZONE, else the pair file's default. X-Cart stores give UTC epochs: not used.
+    store_time_zone: str | None = None
     keep_state: bool = False                    # False: the simulators start from empty state in work_dir
     # The web customer's Sage 300 option "Check for duplicate POs", set as the README recommends
     # (Error: one Sage call per order); "None" makes the writer look every order up first.
@@ -68,12 +80,32 @@ class Stack:
         self.xcart_module_token = secrets.token_hex(16)      # the push module's tracking endpoint
         self.sage_password = secrets.token_hex(12)
         self.webhook_secret = secrets.token_hex(24)
-        self.pair_id = "xcart-sage300"
-        self.ports = {name: free_port() for name in ("xcart", "sage300", "ingest-http", *[f"ops-{s}" for s in SERVICE_MODULES])}
+        self.pair_id = config.pair
+        if config.pair not in STORES:
+            raise ValueError(f"unknown pair {config.pair!r}; the dev stack runs {', '.join(STORES)}")
+        self.ports = {name: free_port() for name in (STORES[config.pair].port_name, "sage300", "ingest-http",
+                                                     *[f"ops-{s}" for s in SERVICE_MODULES])}
+        self.pair_file = REPO / "pairs" / f"{self.pair_id}.yaml"
+        self.store_time_zone = config.store_time_zone or os.environ.get("STORE_TIME_ZONE") or self._pair_zone()
+        self.first_invoice_number = 1000             # 3dcart stores; --keep continues after Sage's last
+        # 3dcart OrderIDs: the hub's keyed state knows orders by them, so two stacks of one pair on one
+        # broker (tests) must not reuse them; 5001 also keeps them clear of X-Cart's small order ids
+        self.first_order_id = 5001
+        self.store: StoreSim = store_for(self)
         self.simulators: dict[str, ManagedProcess] = {}
         self.services: dict[str, ManagedProcess] = {}
 
+    def _pair_zone(self) -> str:
+        """The pair file's `store_time_zone` default (`${STORE_TIME_ZONE:-America/New_York}`)."""
+        raw = str(yaml.safe_load(self.pair_file.read_text()).get("store_time_zone") or "UTC")
+        found = re.fullmatch(r"\$\{STORE_TIME_ZONE(?::-(.*))?\}", raw.strip())
+        return (found.group(1) or "UTC") if found else raw
+
     # -- urls ------------------------------------------------------------------------------------
+    @property
+    def store_url(self) -> str:
+        return self.store.url
+
     @property
     def xcart_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['xcart']}"
@@ -109,7 +141,7 @@ class Stack:
     def write_cdc_pair(self) -> Path:
         """The shipped pair file plus the database block; the connection string stays a
         `${SAGE300_DB_CONNECTION}` reference, given to erp-cdc in its environment."""
-        shipped = REPO / "pairs" / f"{self.pair_id}.yaml"
+        shipped = self.pair_file
         pair = yaml.safe_load(shipped.read_text())
         pair["erp"]["database"] = {"connection_string": "${SAGE300_DB_CONNECTION}", "dialect": "sqlite",
                                    "time_zone": "UTC", "poll_interval_s": self.config.cdc_poll_interval_s}
@@ -128,8 +160,24 @@ class Stack:
         database holds orders by X-Cart order number, so a kept database beside an X-Cart store that
         numbers from 1 again turns nearly every new order into an "already present" one."""
         for path in (self.sage_db, self.sage_db.with_name(self.sage_db.name + "-wal"),
-                     self.sage_db.with_name(self.sage_db.name + "-shm"), self.xcart_state):
+                     self.sage_db.with_name(self.sage_db.name + "-shm"), *self.store.state_files()):
             path.unlink(missing_ok=True)
+
+    def _continue_invoice_numbers(self) -> None:
+        """--keep with a 3dcart store (which keeps nothing): number its orders after the highest one
+        the kept Sage 300 database holds for this pair, so new orders are not "already present"."""
+        if not self.sage_db.exists():
+            return
+        from sagebridge_sim.sage300.db import Sage300Database
+        prefix = str(yaml.safe_load(self.pair_file.read_text())["reference_prefix"])
+        db = Sage300Database(str(self.sage_db))
+        try:
+            refs = [h["REFERENCE"].strip() for h, _ in db.order_rows()]
+        finally:
+            db.close()
+        numbers = [int(m.group(1)) for r in refs if r.startswith(prefix) and (m := re.search(r"(\d+)$", r))]
+        if numbers:
+            self.first_invoice_number = max(numbers) + 1
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start_broker(self) -> None:
@@ -146,13 +194,9 @@ class Stack:
     def start_simulators(self) -> None:
         if not self.config.keep_state:
             self.reset_simulator_state()
-        push = ["--push-url", self.webhook_url, "--push-secret", self.webhook_secret] if self.config.webhook_push else []
-        tokens = {"XCART_TOKEN_READ": self.xcart_read_token, "XCART_TOKEN_ALL": self.xcart_token,
-                  "XCART_MODULE_TOKEN": self.xcart_module_token}      # secrets: environment, not argv
-        self.simulators["xcart"] = ManagedProcess.python_module(
-            "xcart-sim", "sagebridge_sim.xcart", tokens, self.logs,
-            ["--port", str(self.ports["xcart"]), "--state-file", str(self.xcart_state), *push],
-            ready_url=f"{self.xcart_url}/_sim/stats").start()
+        elif self.store.kind != "xcart":
+            self._continue_invoice_numbers()
+        self.simulators[self.store.port_name] = self.store.process().start()
         self.simulators["sage300"] = ManagedProcess.python_module(
             "sage300-sim", "sagebridge_sim.sage300", {}, self.logs,
             ["--port", str(self.ports["sage300"]), "--db", str(self.sage_db),
@@ -160,30 +204,29 @@ class Stack:
             ready_url=f"{self.sage_url}/_sim/stats").start()
         for sim in self.simulators.values():
             sim.wait_ready()
-        seed_store(self.xcart_url)
+        self.store.seed()
         httpx.post(f"{self.sage_url}/_sim/customers/WEBCUST", timeout=10,
                    json={"CheckForDuplicatePOs": self.config.web_customer_duplicate_po_check}).raise_for_status()
 
     def service_env(self, name: str) -> dict[str, str]:
         env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "PAIR_ID": self.pair_id, "LOG_LEVEL": "INFO",
                "OPS_HOST": "127.0.0.1", "OPS_PORT": str(self.ports["ops-" + name]), "PYTHONUNBUFFERED": "1"}
+        # the pair's own file, not the directory: a service loads (and validates) every file it is given
+        env["PAIRS_PATH"] = str(self.pair_file)
+        if self.store.kind != "xcart":
+            env["STORE_TIME_ZONE"] = self.store_time_zone
+        env |= self.store.service_env(name)
         if name == "ingest":
-            env |= {"XCART_BASE_URL": self.xcart_url, "XCART_TOKEN": self.xcart_read_token,
-                    "WEBHOOK_SECRET": self.webhook_secret, "HTTP_HOST": "127.0.0.1",
+            env |= {"HTTP_HOST": "127.0.0.1",
                     "HTTP_PORT": str(self.ports["ingest-http"]),
                     "POLL_ENABLED": str(self.config.poll_enabled).lower(),
                     "POLL_INTERVAL_S": str(self.config.poll_interval_s)}
-        elif name == "transform":
-            env |= {"PAIRS_PATH": str(REPO / "pairs")}
         elif name == "erp-writer":
             env |= {"SAGE300_BASE_URL": self.sage_url, "SAGE300_COMPANY": "SAMINC", "SAGE300_USER": "WEBAPI",
                     "SAGE300_PASSWORD": self.sage_password}
         elif name == "erp-cdc":
             env |= {"PAIRS_PATH": str(self.cdc_pairs), "SAGE300_COMPANY": "SAMINC",
                     "SAGE300_DB_CONNECTION": self.sage_db_connection}
-        elif name == "storefront-writer":
-            env |= {"PAIRS_PATH": str(REPO / "pairs"), "XCART_BASE_URL": self.xcart_url,
-                    "XCART_TOKEN": self.xcart_token, "XCART_MODULE_TOKEN": self.xcart_module_token}
         return env | self.config.service_env.get(name, {})
 
     def start_service(self, name: str, wait: bool = True) -> ManagedProcess:
@@ -208,8 +251,8 @@ class Stack:
         return self
 
     def stop(self) -> None:
-        # The services first, side by side (each commits and leaves its group on the broker and
-        # may finish a call to a simulator), then the simulators, then the broker.
+        """Services first, side by side (each commits and leaves its group on the broker and may
+        finish a call to a simulator), then the simulators, then the broker."""
         stop_all(list(self.services.values()))
         stop_all(list(self.simulators.values()))
         if self.broker:

@@ -15,17 +15,27 @@ SHORT_KEYS = {"orders seen": "seen", "canonical": "canonical", "created in Sage 
               "already present (deduplicated)": "already_present", "failed": "failed", "in DLQ": "dlq",
               "customers in Sage 300": "customers", "receipts": "receipts",
               "latency p50 (ms)": "p50_ms", "latency p99 (ms)": "p99_ms",
-              # Sage 300 -> X-Cart
-              "ERP changes made": "erp_changes", "stock written to X-Cart": "stock",
-              "products written to X-Cart": "products", "shipments written to X-Cart": "shipments",
-              "order status written to X-Cart": "order_status", "customers written to X-Cart": "store_customers",
+              # Sage 300 -> the store ("<what> written to <store>", see WRITTEN_KEYS)
+              "ERP changes made": "erp_changes",
               "unchanged or superseded": "store_unchanged", "store writes failed": "store_failed",
               "ERP-side DLQ": "store_dlq",
               "stock latency p50 (ms)": "stock_p50_ms", "stock latency p99 (ms)": "stock_p99_ms",
               "products latency p50 (ms)": "products_p50_ms", "products latency p99 (ms)": "products_p99_ms",
               "shipments latency p50 (ms)": "shipments_p50_ms", "shipments latency p99 (ms)": "shipments_p99_ms"}
+# "<what> written to X-Cart" (or Shift4Shop, 3dcart (SOAP)): the key is the same for every store
+WRITTEN_KEYS = {"stock": "stock", "products": "products", "shipments": "shipments", "order status": "order_status",
+                "customers": "store_customers"}
 # The first label of the ERP -> store half of a snapshot (the table shows the halves as sections).
 ERP_TO_STORE_FROM = "ERP changes made"
+
+
+def _short_key(label: str) -> str:
+    if label in SHORT_KEYS:
+        return SHORT_KEYS[label]
+    what, sep, _store = label.partition(" written to ")
+    if sep and what in WRITTEN_KEYS:
+        return WRITTEN_KEYS[what]
+    return label.replace(" ", "_")
 
 
 def status_line(snapshot: dict, health: dict[str, str], elapsed: float, tag: str = "status") -> str:
@@ -33,21 +43,21 @@ def status_line(snapshot: dict, health: dict[str, str], elapsed: float, tag: str
     a figure not known yet (no latency sample) is `-`."""
     parts = [tag, f"t={elapsed:.0f}s"]
     for label, value in snapshot.items():
-        key = SHORT_KEYS.get(label, label.replace(" ", "_"))
+        key = _short_key(label)
         parts.append(f"{key}={'-' if value is None else value}")
     parts += [f"{name}={state.replace(' ', '-')}" for name, state in health.items()]
     return " ".join(parts)
 
 
-def _table(snapshot: dict, health: dict[str, str], elapsed: float) -> Table:
-    t = Table(title=f"Sagebridge — X-Cart ⇄ Sage 300 ({elapsed:.0f}s)", show_lines=False)
+def _table(snapshot: dict, health: dict[str, str], elapsed: float, store: str = "X-Cart") -> Table:
+    t = Table(title=f"Sagebridge — {store} ⇄ Sage 300 ({elapsed:.0f}s)", show_lines=False)
     t.add_column("what")
     t.add_column("value", justify="right")
-    t.add_row("[bold]orders: X-Cart → Sage 300[/]", "")
+    t.add_row(f"[bold]orders: {store} → Sage 300[/]", "")
     for k, v in snapshot.items():
         if k == ERP_TO_STORE_FROM:
             t.add_section()
-            t.add_row("[bold]stock, prices, shipments: Sage 300 → X-Cart[/]", "")
+            t.add_row(f"[bold]stock, prices, shipments: Sage 300 → {store}[/]", "")
         t.add_row(k, "—" if v is None else str(v))
     t.add_section()
     for name, state in health.items():
@@ -60,8 +70,9 @@ class TableView:
 
     every = 1.0
 
-    def __init__(self, console: Console) -> None:
-        self._live = Live(_table({}, {}, 0), console=console, refresh_per_second=2)
+    def __init__(self, console: Console, store: str = "X-Cart") -> None:
+        self.store = store
+        self._live = Live(_table({}, {}, 0, store), console=console, refresh_per_second=2)
 
     def __enter__(self) -> "TableView":
         self._live.__enter__()
@@ -71,7 +82,7 @@ class TableView:
         self._live.__exit__(*exc)
 
     def show(self, snapshot: dict, health: dict[str, str], elapsed: float) -> None:
-        self._live.update(_table(snapshot, health, elapsed))
+        self._live.update(_table(snapshot, health, elapsed, self.store))
 
 
 class LineView:
@@ -92,5 +103,5 @@ class LineView:
         self.console.file.flush()
 
 
-def make_view(console: Console, every: float) -> TableView | LineView:
-    return TableView(console) if console.is_terminal else LineView(console, every)
+def make_view(console: Console, every: float, store: str = "X-Cart") -> TableView | LineView:
+    return TableView(console, store) if console.is_terminal else LineView(console, every)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sagebridge_devstack.processes import ManagedProcess, free_port
 from sagebridge_sim.sage300.db import Sage300Database, utc_stamp
@@ -203,3 +204,23 @@ def test_the_erp_demo_makes_only_items_no_demo_order_uses_inactive_and_brings_th
     kind, route, body = driver.next_shipment()
     assert (kind, route, body["order"]) == ("shipment", "ship", "ORD000000042") and body["tracking"].startswith("1Z")
     assert driver.next_shipment() is None
+
+
+@pytest.mark.parametrize("pair,store", [("3dcart-sage300", "Shift4Shop simulator"),
+                                        ("3dcartsoap-sage300", "3dcart SOAP simulator")])
+def test_up_runs_each_3dcart_pair_both_ways(tmp_path, pair, store):
+    """`scripts/up.sh --pair ...`: the store simulator of that pair, orders reaching Sage 300 under the
+    pair's prefix, Sage's stock reaching the store, nothing dead-lettered by the ready services."""
+    out = _up(tmp_path, 8, "--pair", pair)
+    assert f"  {store}" in out and "X-Cart" not in out, out[:2000]
+    final = _lines(out, "final")[0]
+    assert int(final["created"]) > 0 and int(final["stock"]) > 0, out[-2000:]
+    assert int(final["store_failed"]) == 0 and int(final["store_dlq"]) == 0, out[-2000:]
+    assert all(final[s] == "ready" for s in ("ingest", "transform", "erp-writer", "erp-cdc", "storefront-writer")), final
+    prefix = {"3dcart-sage300": "3D1-AB-", "3dcartsoap-sage300": "3DS-AB-"}[pair]
+    db = Sage300Database(str(tmp_path / "sage300.sqlite"))
+    try:
+        refs = [h["REFERENCE"].strip() for h, _ in db.order_rows()]
+    finally:
+        db.close()
+    assert refs and all(r.startswith(prefix) for r in refs), refs[:5]

@@ -56,5 +56,10 @@ class ThreeDCartStorefrontConfig(ConnectorConfig):
         return v
 
     @property
+    def page_size(self) -> int:
+        """What ingest's source runner asks of one `changes` call: one listing call's batchSize."""
+        return self.batch_size
+
+    @property
     def wsdl(self) -> str:
         return self.wsdl_url or package_wsdl()

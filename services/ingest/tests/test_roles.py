@@ -4,7 +4,7 @@ from pathlib import Path
 from sagebridge_ingest.config import IngestSettings
 from sagebridge_ingest.main import build
 
-PAIRS = str(Path(__file__).resolve().parents[3] / "pairs")
+PAIRS = str(Path(__file__).resolve().parents[3] / "pairs" / "xcart-sage300.yaml")   # the X-Cart pair only
 
 
 def _build(**roles):

@@ -26,6 +26,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--seed-products", type=int, default=0, metavar="N", help="create SKU-00001..N, 100 in stock")
     p.add_argument("--first-invoice", type=int, default=1000, help="number of the first order placed")
+    p.add_argument("--first-order-id", type=int, default=1, help="OrderID of the first order placed")
     p.add_argument("--log-level", default="info")
     return p.parse_args(argv)
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("THREEDCART_STORE_URL and THREEDCART_USER_KEY must be set")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = ThreeDCartStore(invoice_prefix=os.environ.get("THREEDCART_INVOICE_PREFIX", "AB-"),
-                            first_number=args.first_invoice)
+                            first_number=args.first_invoice, first_order_id=args.first_order_id)
     for n in range(1, args.seed_products + 1):
         store.add_product(f"SKU-{n:05d}", f"Product {n}", Decimal("10.00"), 100)
     app = create_app(store, store_url=store_url, user_key=user_key,

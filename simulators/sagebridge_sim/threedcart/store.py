@@ -101,7 +101,7 @@ class Product:
 class ThreeDCartStore:
     """Thread-safe store state; every mutator takes the lock and stamps `last_update` with `now()`."""
 
-    def __init__(self, invoice_prefix: str = "AB-", first_number: int = 1000) -> None:
+    def __init__(self, invoice_prefix: str = "AB-", first_number: int = 1000, first_order_id: int = 1) -> None:
         self.lock = threading.RLock()
         self.invoice_prefix = invoice_prefix
         self.statuses: dict[int, str] = dict(DEFAULT_STATUSES)
@@ -109,7 +109,7 @@ class ThreeDCartStore:
         self.customers: dict[int, Customer] = {}
         self.products: dict[str, Product] = {}        # by SKU
         self.clock_offset = 0.0
-        self._next_order_id = 1
+        self._next_order_id = first_order_id
         self._next_number = first_number
         self._next_customer = 1
         self._next_catalog = 1
