@@ -9,12 +9,12 @@ needs it too.
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timezone
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
 from sagebridge_common.pairs import ConnectorConfig
+from sagebridge_common.times import OptionalUtcDatetime
 
 MAX_BATCH_SIZE = 100     # PUT /Products items per call: the size SkuVault sends (shift4shop.md §1.4)
 MAX_PAGE_SIZE = 200      # `limit` known to work (SkuVault products, shift4shop.md §1.3); the max is not documented
@@ -40,7 +40,7 @@ class Shift4ShopStorefrontConfig(ConnectorConfig):
     page_size: int = Field(100, ge=1, le=MAX_PAGE_SIZE, description="`limit` of one list call (offset is 1-based).")
     overlap_s: int = Field(120, ge=0, le=86400, description="Each poll re-reads from the store-local date of "
                                                             "(cursor - overlap_s); repeats are dropped.")
-    start_at: datetime | None = Field(None, description="First start only (no saved cursor): records last updated "
+    start_at: OptionalUtcDatetime = Field(None, description="First start only (no saved cursor): records last updated "
                                                         "before this UTC time are ignored; unset = all.")
     rate_limit_per_s: float = Field(30.0, gt=0, description="API calls per second to this store, per process "
                                                             "(token bucket shared by its workers). Shift4Shop "
@@ -54,18 +54,6 @@ class Shift4ShopStorefrontConfig(ConnectorConfig):
                                                                 "for others to join its batch.")
     sku_map_ttl_s: float = Field(60.0, gt=0, description="storefront_writer: how long a SKU -> CatalogID lookup "
                                                          "is reused.")
-
-    @field_validator("start_at", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, v):
-        return None if v == "" else v
-
-    @field_validator("start_at")
-    @classmethod
-    def _utc(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            return v.replace(tzinfo=timezone.utc)
-        return v
 
     @field_validator("webhook_allow_ips")
     @classmethod

@@ -5,13 +5,13 @@ TEXT table `updateOrderStatus` needs (the service sets a status by its merchant-
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from importlib import resources
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
 from sagebridge_common.pairs import ConnectorConfig
+from sagebridge_common.times import OptionalUtcDatetime
 
 MAX_BATCH = 100     # getOrder / getCustomer / getProduct batchSize is 1..100 (§4)
 DEFAULT_STATUS_TEXTS = {"1": "New", "2": "Processing", "3": "Partial", "4": "Shipped", "5": "Cancel",
@@ -36,24 +36,12 @@ class ThreeDCartStorefrontConfig(ConnectorConfig):
     batch_size: int = Field(MAX_BATCH, ge=1, le=MAX_BATCH, description="batchSize of one listing call.")
     recheck_days: int = Field(3, ge=0, le=60, description="Orders dated within this many store-local days are "
                                                            "re-read for status changes (0: new orders only).")
-    start_at: datetime | None = Field(None, description="First start only (no saved cursor): orders dated before "
+    start_at: OptionalUtcDatetime = Field(None, description="First start only (no saved cursor): orders dated before "
                                                         "this UTC time are skipped; unset = all.")
     rate_limit_per_s: float = Field(5.0, gt=0, description="SOAP calls per second to this store.")
     rate_limit_burst: int = Field(10, ge=1, description="Calls let through at once after a quiet spell.")
     status_texts: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STATUS_TEXTS),
                                          description="Store status id -> the status TEXT updateOrderStatus takes.")
-
-    @field_validator("start_at", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, v):
-        return None if v == "" else v
-
-    @field_validator("start_at")
-    @classmethod
-    def _utc(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            return v.replace(tzinfo=timezone.utc)
-        return v
 
     @property
     def page_size(self) -> int:

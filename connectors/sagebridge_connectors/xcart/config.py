@@ -6,12 +6,12 @@ in the environment, because that is a property of the pod, not of the store.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
 from sagebridge_common.pairs import ConnectorConfig
+from sagebridge_common.times import OptionalUtcDatetime
 
 MAX_PAGE_SIZE = 100   # X-Cart 5.5 (API Platform) caps itemsPerPage at 100
 
@@ -31,7 +31,7 @@ class XCartStorefrontConfig(ConnectorConfig):
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="itemsPerPage of one list call.")
     overlap_s: int = Field(2, ge=0, le=300, description="Each page re-reads this many seconds before the cursor, for "
                                                         "an order whose save committed late; repeats are dropped.")
-    start_at: datetime | None = Field(None, description="First start only (no saved cursor): orders renewed and "
+    start_at: OptionalUtcDatetime = Field(None, description="First start only (no saved cursor): orders renewed and "
                                                         "profiles added before this UTC time are ignored; unset = all.")
 
     rate_limit_per_s: float = Field(10.0, gt=0, description="storefront_writer: API calls per second to this store "
@@ -46,15 +46,3 @@ class XCartStorefrontConfig(ConnectorConfig):
                                                                "(X-Sagebridge-Token).")
     sku_map_ttl_s: float = Field(60.0, gt=0, description="storefront_writer: an unknown SKU re-reads the store's "
                                                          "product list at most once per this many seconds.")
-
-    @field_validator("start_at", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, v):
-        return None if v == "" else v
-
-    @field_validator("start_at")
-    @classmethod
-    def _utc(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            return v.replace(tzinfo=timezone.utc)
-        return v

@@ -7,6 +7,9 @@ ISO support in every form we meet, so the colon is restored before parsing.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator
 
 
 def parse_iso8601(value: str) -> datetime:
@@ -18,3 +21,18 @@ def parse_iso8601(value: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
+
+
+def _empty_is_unset(value):
+    return None if value == "" else value
+
+
+def _naive_is_utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+# A pair-file instant that may be left empty (`${POLL_START_AT:-}` expands to ""): "" is unset, and a
+# time written without an offset is UTC, as every time inside the hub is.
+OptionalUtcDatetime = Annotated[datetime | None, BeforeValidator(_empty_is_unset), AfterValidator(_naive_is_utc)]
