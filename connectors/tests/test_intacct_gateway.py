@@ -134,6 +134,12 @@ class FakeIntacct:
 
 
 @pytest.fixture(autouse=True)
+def clean_faults():
+    """Overrides conftest's Sage 300 fixture: these tests need no Sage 300 simulator."""
+    yield
+
+
+@pytest.fixture(autouse=True)
 def fresh_limiter():
     limiter._slots.clear()
     yield
