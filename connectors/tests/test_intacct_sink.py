@@ -269,6 +269,26 @@ def test_customerid_taken_by_another_email_is_permanent(sink, books):
     assert "bo@x.test" in str(e.value) and "ann@example.com" in str(e.value)
 
 
+def test_customer_create_answered_524_is_found_by_customerid(sink, books):
+    def commit_then_524(fn, cid):
+        books._create(fn, cid)
+        return httpx.Response(524, text="<html>timeout</html>")
+    books.on("create", commit_then_524)
+    done = sink.ensure_customer(customer(), update=False)
+    assert (done.outcome, done.document_id) == ("already_present", "C100")
+    assert billed(books) == ["readByQuery", "create", "readByQuery"] and len(books.tables["CUSTOMER"]) == 1
+
+
+def test_no_secret_reaches_a_log_or_an_error(sink, books, caplog):
+    caplog.set_level("DEBUG")
+    books.script = [lambda fn, cid: httpx.Response(503, text="down")] * 4
+    with pytest.raises(TransientError) as e:
+        sink.ensure_order(order())
+    shown = caplog.text + str(e.value)
+    for secret in ("sender-secret", "user-secret", "sess1"):
+        assert secret not in shown
+
+
 # -- payments, fees, refunds ------------------------------------------------------------------------
 def test_payment_applied_to_the_orders_invoice(sink, books):
     books.tables["ARINVOICE"].append({"RECORDNO": "77", "CUSTOMERID": "C100", "DOCNUMBER": "XI1-1001",

@@ -9,7 +9,8 @@ Absent -> `create CUSTOMER` with CUSTOMERID = the template's new_customer_number
 and control id `cust-<pair>-<hash of the e-mail key>`. Two writers creating one new customer at
 once send the same CUSTOMERID; Intacct refuses the second (BL34000061 "Another Customer with the
 given value(s) ... already exists", intacct.md §5), and a repeat of our own completed create is
-refused by uniqueid: both -> read that CUSTOMERID; the same e-mail -> present; another e-mail ->
+refused by uniqueid, and a lost answer (HTTP 524): all -> read that CUSTOMERID (absent after a lost
+answer -> TransientError, resent later with the same control id); the same e-mail -> present; another e-mail ->
 PermanentError naming both (the number rule collided; an operator chooses).
 
 Present and update=True: `update CUSTOMER` (keyed on CUSTOMERID) of the name, phone and address
@@ -23,7 +24,7 @@ from typing import Any
 
 from sagebridge_common.contracts import WriteOutcome
 from sagebridge_common.customers import email_key
-from sagebridge_common.errors import PermanentError
+from sagebridge_common.errors import OutcomeUnknownError, PermanentError, TransientError
 
 from .config import NewCustomerDefaults
 from .envelope import element, fields
@@ -117,15 +118,25 @@ class CustomerWriter:
                                           purpose="customer")
         except DuplicateControlError:
             return self._number_taken(number, customer, key, update)
+        except OutcomeUnknownError as e:            # 524 / lost answer: did it commit?
+            rows = self._read(number)
+            if not rows:
+                raise TransientError(f"{e}; no customer {number} yet: the next attempt resends",
+                                     reason="intacct_outcome_unknown_absent") from None
+            return self._number_taken(number, customer, key, update, rows)
         except IntacctFunctionError as e:
             if not e.has(ALREADY_EXISTS):
                 raise
             return self._number_taken(number, customer, key, update)
         return WriteOutcome("created", result.first("CUSTOMERID") or number)
 
-    def _number_taken(self, number: str, customer: dict, key: str, update: bool) -> WriteOutcome:
-        rows = self.gateway.query_all("CUSTOMER", READ_FIELDS, f"CUSTOMERID = {literal(number)}", pagesize=10,
-                                      purpose="customer")
+    def _read(self, number: str) -> list[dict[str, str]]:
+        return [r for r in self.gateway.query_all("CUSTOMER", READ_FIELDS, f"CUSTOMERID = {literal(number)}",
+                                                  pagesize=10, purpose="customer") if r.get("CUSTOMERID") == number]
+
+    def _number_taken(self, number: str, customer: dict, key: str, update: bool,
+                      rows: list[dict[str, str]] | None = None) -> WriteOutcome:
+        rows = self._read(number) if rows is None else rows
         held = email_key((rows[0].get("DISPLAYCONTACT.EMAIL1") or "") if rows else "")
         if rows and held == key:
             return self._present(rows[0], customer, update)
