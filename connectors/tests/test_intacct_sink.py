@@ -365,3 +365,23 @@ def test_ledger_lists_orders_and_receipts_by_prefix(tmp_path, books):
     [receipt] = ledger.receipts("XI1-")
     assert (receipt.batch_id, receipt.description, receipt.amount) == ("5", "XI1-1001-Pt55", Decimal("40.86"))
     assert books.calls("readByQuery")[0].findtext("query") == "REFERENCENO like 'XI1-%'"
+
+
+def test_payment_answered_524_and_absent_is_transient_then_resent_with_the_same_control_id(sink, books):
+    books.on("create", lambda fn, cid: httpx.Response(524, text="<html>timeout</html>"))    # lost before commit
+    with pytest.raises(TransientError):
+        sink.ensure_payment(payment())
+    books.on("create", books._create)
+    assert sink.ensure_payment(payment()).outcome == "created"
+    ids = [r.find("operation/content/function").get("controlid") for _, r in books.requests
+           if r.find("operation/content/function")[0].tag == "create"]
+    assert ids == ["pay-xcart-intacct-t55", "pay-xcart-intacct-t55"] and len(books.tables["ARPYMT"]) == 1
+
+
+def test_refund_repeat_is_already_present(sink, books):
+    refund = {"order_number": "1001", "refund_id": "r9", "customer": {"erp_customer_id": "C100"},
+              "amount": Decimal("10"), "currency": "USD", "reason": None, "refunded_at": WHEN, "gl_account": "4900"}
+    books.tables["ARADJUSTMENT"].append({"RECORDNO": "91", "RECORDID": "XI1-1001-Rr9", "TOTALENTERED": "10"})
+    books.on("create_aradjustment", lambda fn, cid: result_failed(
+        "create_aradjustment", cid, tuple(t.format(cid=cid) for t in DUPLICATE)))
+    assert (sink.ensure_refund(refund).outcome, sink.ensure_refund(refund).document_id) == ("already_present", "91")
