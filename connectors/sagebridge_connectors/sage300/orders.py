@@ -39,6 +39,27 @@ log = logging.getLogger(__name__)
 TOTAL_TOLERANCE = Decimal("0.01")
 
 
+MISC_CODE_MAX = 6        # OEMISC.MISCCHARGE char(6)
+
+
+def check_charge_rules(charges: Any) -> None:
+    """At start: what the pair's mapping.order_charges asks of Sage 300 O/E must fit it. An O/E order
+    has a header discount amount but no header charge, and misc charge codes hold 6 characters
+    (libs' OrderCharges accepts both, since Intacct takes any header subtotal and longer item ids)."""
+    for kind in ("shipping", "handling", "surcharge"):
+        rule = getattr(charges, kind)
+        if rule is not None and rule.placement == "header":
+            raise PermanentError(f"mapping.order_charges.{kind}: placement header is only for `discount` (Sage 300 "
+                                 "orders have a header discount amount, no header charge); use a line with a code",
+                                 reason="sage300_charge_placement")
+    for kind in ("shipping", "handling", "discount", "surcharge"):
+        rule = getattr(charges, kind)
+        if rule is not None and rule.code is not None and len(rule.code) > MISC_CODE_MAX:
+            raise PermanentError(f"mapping.order_charges.{kind}.code {rule.code!r} has {len(rule.code)} characters; "
+                                 f"a Sage 300 OE miscellaneous charge code (OEMISC) holds {MISC_CODE_MAX}",
+                                 reason="sage300_charge_code_too_long")
+
+
 def check_reference_room(prefix: str, cfg: Sage300Config) -> None:
     """At start: the prefix plus the longest expected store number must fit PONUMBER."""
     if len(prefix) + cfg.order_number_max_length > PO_MAX:

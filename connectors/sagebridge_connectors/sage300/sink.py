@@ -27,7 +27,7 @@ from .customers import CustomerWriter
 from .documents import local_date
 from .errors import CONNECTOR
 from .guard import DuplicatePoGuards
-from .orders import OrderWriter, check_reference_room
+from .orders import OrderWriter, check_charge_rules, check_reference_room
 from .receipts import PaymentWriter
 from .settle import Settling
 from .web_api import Sage300Client
@@ -45,6 +45,7 @@ class Sage300Sink:
         self.pair = pair
         self.cfg: Sage300Config = pair.erp
         check_reference_room(pair.reference_prefix, self.cfg)
+        check_charge_rules(pair.mapping.order_charges)
         self.client = client or Sage300Client(self.cfg)
         self.guards = DuplicatePoGuards(self._read_guard, self.cfg.guard_ttl_s, clock)
         self.settling = Settling(self.cfg.settle_delay_s, clock, restart_hold=restart_hold)

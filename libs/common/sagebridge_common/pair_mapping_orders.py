@@ -1,9 +1,12 @@
 """`mapping:` keys for the sales order itself: where charges go, tax, currency rate type, countries
 and item numbers.
 
-Sage 300 OE orders carry the store's extras in two ways: a Miscellaneous line (`LineType`
-"Miscellaneous" with a `MiscellaneousChargesCode` from OE's misc charge table OEMISC) or, for a
-discount, the header's `OrderDiscountAmount`. Which one is the merchant's accounting choice.
+An ERP order carries the store's extras in two ways: a line with a charge code (Sage 300: an OE
+Miscellaneous line with a code from OEMISC; Intacct: an sotransitem whose itemid is a charge item)
+or a header amount (Sage 300: `OrderDiscountAmount`, discounts only; Intacct: a subtotal, any
+charge). Which one is the merchant's accounting choice. What one ERP cannot hold is refused by its
+sink at start (Sage 300: header charges other than discounts, codes over 6 characters:
+`sagebridge_connectors.sage300.orders.check_charge_rules`), not here.
 """
 from __future__ import annotations
 
@@ -18,10 +21,11 @@ from .pair_mapping_base import Strict
 
 class ChargeRule(Strict):
     placement: Literal["line", "header"] = Field(
-        description="`line` = an OE Miscellaneous charge line with `code`; `header` = an order header amount "
-                    "(discounts only).")
-    code: str | None = Field(default=None, max_length=6,
-                             description="Sage 300 OE miscellaneous charge code (OEMISC, 6 chars); required for `line`.")
+        description="`line` = a charge line with `code`; `header` = an order header amount (Sage 300: discounts "
+                    "only; Intacct: a subtotal).")
+    code: str | None = Field(default=None, min_length=1, max_length=100, description=(
+        "Charge code of a `line`: Sage 300 OE miscellaneous charge code (OEMISC, at most 6 characters), Intacct "
+        "charge item id (ITEMID); required for `line`."))
 
     @model_validator(mode="after")
     def _line_has_code(self) -> "ChargeRule":
@@ -36,18 +40,9 @@ class OrderCharges(Strict):
     shipping: ChargeRule = Field(description="The store's shipping amount.")
     handling: ChargeRule | None = Field(default=None, description="Handling surcharges; default: as `shipping`.")
     discount: ChargeRule = Field(default=ChargeRule(placement="header"),
-                                 description="Coupons and discounts: `header` (OrderDiscountAmount) or a `line`.")
+                                 description="Coupons and discounts: `header` (a negative header amount) or a `line`.")
     surcharge: ChargeRule | None = Field(default=None,
                                          description="Any other non-tax surcharge; default: as `shipping`.")
-
-    @model_validator(mode="after")
-    def _only_discounts_in_the_header(self) -> "OrderCharges":
-        for kind in ("shipping", "handling", "surcharge"):
-            rule = getattr(self, kind)
-            if rule is not None and rule.placement == "header":
-                raise ValueError(f"{kind}: placement header is only for `discount` (Sage 300 orders have a "
-                                 "header discount amount, no header charge); use a line with a code")
-        return self
 
     def rule(self, kind: str) -> ChargeRule:
         """The rule for a charge kind: shipping | handling | discount | surcharge."""
