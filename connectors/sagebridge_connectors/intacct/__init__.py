@@ -1,11 +1,26 @@
 """Sage Intacct connector (XML API over HTTPS POST, not SOAP): the `erp:` block model
-(`kind: intacct`). Importing it registers the model with `sagebridge_common.registry`."""
+(`kind: intacct`), the ErpSink (`sink.py`) and the ErpLedger (`ledger.py`) over one gateway
+(`gateway.py`). Importing it registers them with `sagebridge_common.registry`."""
 from __future__ import annotations
 
 from sagebridge_common import registry
 
 from .config import IntacctConfig
+from .ledger import IntacctLedger
+from .sink import IntacctSink
 
 registry.register_config("erp", "intacct", IntacctConfig)
 
-__all__ = ["IntacctConfig"]
+
+@registry.register("erp_sink", "intacct")
+def erp_sink(pair) -> IntacctSink:
+    return IntacctSink(pair)
+
+
+registry.register("erp_ledger", "intacct")(IntacctLedger)
+
+# erp_source (change capture) is registered here by the lead at merge, from `.capture`:
+#   from .capture import build_capture
+#   registry.register("erp_source", "intacct")(build_capture)
+
+__all__ = ["IntacctConfig", "IntacctLedger", "IntacctSink"]

@@ -122,6 +122,11 @@ class IntacctConfig(ConnectorConfig):
     entity_id: OptionalStr = Field(None, description=(
         "Multi-entity companies: the entity (login `locationid`) the hub works in; unset = top level."))
     timeout_s: float = Field(60.0, gt=0, description="Timeout of one gateway request.")
+    request_tries: int = Field(4, ge=1, le=10, description=(
+        "Tries of one request on GW-0010/429, HTTP 5xx other than 524, an off-line answer or a connection "
+        "failure before sending; then the record is retried later by the runtime."))
+    retry_backoff_s: float = Field(0.5, ge=0, le=30, description=(
+        "First pause between those tries (doubled each time, at most 30 s; a Retry-After is honoured)."))
     max_concurrency: int = Field(2, ge=1, le=50, description=(
         "Requests in flight at once against this company, per process, shared by every pair and role "
         "in it (most tiers allow 2 concurrent requests; a GW-0010 answer is retried)."))

@@ -41,3 +41,9 @@ SOURCE_RECORDS = Counter("sagebridge_source_records_total", "Changes a source ru
 SOURCE_CYCLE_FAILURES = Counter("sagebridge_source_cycle_failures_total",
                                 "Source polls that failed as a whole (source down), retried with backoff",
                                 ["service", "source"])
+# Sage Intacct bills API transactions per month (intacct.md §5): one per function the gateway answered.
+INTACCT_API_TRANSACTIONS = Counter("sagebridge_intacct_api_transactions_total",
+                                   "Intacct functions sent and answered (success or failure)",
+                                   ["pair", "function", "purpose"])
+INTACCT_RELOGINS = Counter("sagebridge_intacct_relogins_total",
+                           "New getAPISession after the gateway refused a session (XL03000006)", ["pair"])
