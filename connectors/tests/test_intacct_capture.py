@@ -15,7 +15,7 @@ from sagebridge_common.contracts import ErpSource
 from sagebridge_common.pairs import load_pair_file
 from sagebridge_connectors.intacct.capture import IntacctCapture, build_capture
 
-from .test_intacct_capture_fake import FakeGateway, gateway, local  # noqa: F401 - the fixture
+from .test_intacct_capture_fake import FakeGateway, clean_faults, gateway, local  # noqa: F401 - fixtures
 
 SHIPPED = Path(__file__).resolve().parents[2] / "pairs" / "xcart-intacct.yaml"
 T0 = datetime(2026, 12, 2, 18, 0, tzinfo=timezone.utc)          # 10:00:00 in Los Angeles
@@ -264,6 +264,10 @@ def test_a_failed_read_saves_nothing_and_the_next_poll_reads_again(capture, gate
 def test_build_capture_needs_a_change_capture_block(make_pair, gateway, tmp_path):
     pair = make_pair()
     assert build_capture(pair, gateway).gateway is gateway
+    from sagebridge_connectors.intacct.gateway import IntacctGateway
+    own = build_capture(pair)
+    assert isinstance(own.gateway, IntacctGateway) and own.name == "intacct"       # company_id unset: the kind
+    own.close()
     data = yaml.safe_load(SHIPPED.read_text())
     del data["erp"]["change_capture"]
     (tmp_path / "none.yaml").write_text(yaml.safe_dump(data))

@@ -11,7 +11,7 @@ from sagebridge_connectors.intacct.capture_cursor import (CaptureCursor, floor_o
                                                           to_literal)
 
 from .test_intacct_capture import Clock, drain, ids, item, make_pair  # noqa: F401 - the fixture
-from .test_intacct_capture_fake import gateway  # noqa: F401 - the fixture
+from .test_intacct_capture_fake import clean_faults, gateway  # noqa: F401 - fixtures
 
 LA = ZoneInfo("America/Los_Angeles")
 FIRST_PASS = datetime(2026, 11, 1, 8, 30, tzinfo=timezone.utc)      # 01:30 PDT

@@ -84,6 +84,12 @@ class FakeGateway:
         return True, "Intacct reachable"
 
 
+@pytest.fixture(autouse=True)
+def clean_faults():
+    """Overrides conftest's Sage 300 fixture: these tests need no Sage 300 simulator."""
+    yield
+
+
 @pytest.fixture
 def gateway() -> FakeGateway:
     return FakeGateway()
