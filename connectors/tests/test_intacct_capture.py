@@ -22,7 +22,10 @@ T0 = datetime(2026, 12, 2, 18, 0, tzinfo=timezone.utc)          # 10:00:00 in Lo
 
 
 class Clock:
-    def __init__(self, at: datetime = T0 + timedelta(minutes=5)) -> None:
+    """Our clock; tests put records stamped in the minute before it (a read floor is the previous
+    read's start - overlap_s, so a record stamped earlier and committed later would be missed)."""
+
+    def __init__(self, at: datetime = T0 + timedelta(seconds=60)) -> None:
         self.t = at.timestamp()
 
     def __call__(self) -> float:
@@ -132,11 +135,26 @@ def test_the_configured_quantity_and_tracking_fields_are_read(make_pair, gateway
 
 def test_the_next_poll_starts_overlap_before_the_watermark_in_company_time(capture, gateway):
     item(gateway, 1, "A", T0 + timedelta(seconds=30))
+    capture.clock.t = (T0 + timedelta(seconds=20)).timestamp()      # company clock ahead of ours
     _c, cursor = drain(capture, "item")
     assert json.loads(cursor)["wm"] == int((T0 + timedelta(seconds=30)).timestamp())
     again, cursor = drain(capture, "item", cursor)
     assert again == []                               # re-read inside the overlap, dropped
     assert gateway.calls[-1]["query"] == "WHENMODIFIED >= '12/02/2026 09:59:30'"     # 10:00:30 - 60 s, LA
+
+
+def test_after_a_quiet_spell_the_poll_starts_overlap_before_the_previous_read(capture, gateway):
+    """A burst is not re-read on every poll while nothing newer changes: the floor follows the reads."""
+    for n in range(1, 4):
+        item(gateway, n, f"I{n}", T0 + timedelta(seconds=50))
+    _c, cursor = drain(capture, "item")                             # read at 10:01:00
+    assert gateway.calls[-1]["query"] == "WHENMODIFIED >= '01/01/1970 00:00:00'"
+    capture.clock.t += 600
+    again, cursor = drain(capture, "item", cursor)                 # floor 10:00:00: the burst re-read, dropped
+    assert again == [] and gateway.calls[-1]["query"] == "WHENMODIFIED >= '12/02/2026 10:00:00'"
+    _c, cursor = drain(capture, "item", cursor)
+    assert gateway.calls[-1]["query"] == "WHENMODIFIED >= '12/02/2026 10:10:00'"   # previous read 10:11:00
+    assert json.loads(cursor)["seen"] == {}                         # nothing it can read again is kept
 
 
 def test_a_record_sharing_the_last_stamp_is_emitted_once_and_the_edit_of_one_again(capture, gateway):
@@ -236,8 +254,8 @@ def test_budget_stretches_the_poll_interval_and_holds_back_after_a_costly_poll(m
     held = cap.changes("item", cursor, 500)
     assert held.changes == [] and not held.has_more and json.loads(held.cursor) == json.loads(cursor)
     assert len(gateway.calls) == 1
-    item(gateway, 6, "I6", T0 + timedelta(seconds=6))
     clock.t += cap.min_poll_interval_s
+    item(gateway, 6, "I6", datetime.fromtimestamp(clock.t - 1, timezone.utc))
     assert ids(cap.changes("item", held.cursor, 500).changes) == ["I6"]
     assert len(gateway.calls) == 2 and cap.min_poll_interval_s > cfg.change_capture.poll_interval_s
 

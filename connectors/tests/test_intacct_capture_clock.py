@@ -73,7 +73,8 @@ def test_an_edit_in_the_second_pass_gets_a_newer_position_than_one_in_the_first(
     clock.t = (SECOND_PASS - timedelta(minutes=10)).timestamp()        # 01:20 PST
     item(gateway, 1, "A", SECOND_PASS - timedelta(minutes=15), NAME="later")   # 01:15 PST: wall time "earlier"
     [second], cursor = drain(cap, "item", cursor)
-    assert gateway.calls[-1]["query"] == "WHENMODIFIED >= '11/01/2026 00:44:00'"  # covers all of 01:xx
+    # the previous read began 01:50 PDT: 01:49 is in the repeated hour, so the bound moves an hour back
+    assert gateway.calls[-1]["query"] == "WHENMODIFIED >= '11/01/2026 00:49:00'"
     assert second.listing["position"] > first.listing["position"]
     assert second.occurred_at == SECOND_PASS - timedelta(minutes=15)
     assert to_literal(epoch(second.occurred_at), LA) == "11/01/2026 01:15:00"

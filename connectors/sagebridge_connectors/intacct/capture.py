@@ -3,7 +3,8 @@
 
 Intacct has no change feed the hub can read back, only stamps: every record carries WHENMODIFIED
 (seconds, company-local wall time, intacct.md §4 "Reading changes"). So each poll of a stream is
-one `readByQuery` on `WHENMODIFIED >= '<watermark - overlap_s>'`, paged with `readMore` until
+one `readByQuery` on `WHENMODIFIED >= '<watermark - overlap_s>'` (no earlier than `overlap_s`
+before the previous complete read began, capture_cursor.py), paged with `readMore` until
 `numremaining` is 0 (the gateway's `read_by_query`), then:
 - sorted by (WHENMODIFIED, RECORDNO): Intacct returns rows in RECORDNO order, not change order;
 - records already emitted at that same stamp are dropped (the cursor's seen set,
@@ -64,7 +65,7 @@ class _Rest:
     """The unsent part of a stream's last read, valid for the cursor it follows."""
     cursor: str
     rows: list[_Read]
-    at: float
+    at: float                  # when that read began
 
 
 def _recordno(value: Any) -> int | None:
@@ -116,20 +117,23 @@ class IntacctCapture:
         state = CaptureCursor.load(cursor, self.cc.start_at)
         rest = self._rest.pop(stream, None)
         if rest is not None and rest.cursor == cursor and self.now() - rest.at < BUFFER_TTL_S:
-            rows = rest.rows
+            rows, began = rest.rows, rest.at
         elif not self.budget.allowed(stream):
             DEFERRED.labels(self.pair_id, stream).inc()
             return ChangePage([], state.dump(), False)
         else:
+            began = self.now()
             rows = self._read(spec, state)
         page, left = rows[:max(1, limit)], rows[max(1, limit):]
         after = state.copy()
         for r in page:
             after.add(r.recordno, r.stamp)
+        if not left:                       # the read is emitted whole: the next may start near its beginning
+            after.read = int(began)
         after.prune(self.overlap_s, self.zone)
         text = after.dump()
         if left:
-            self._rest[stream] = _Rest(text, left, rest.at if rest is not None and rest.rows is rows else self.now())
+            self._rest[stream] = _Rest(text, left, began)
         CDC_LAG.labels(self.pair_id, spec.table).set(max(0.0, self.now() - page[-1].stamp) if (page and left) else 0.0)
         return ChangePage([self._change(spec, r) for r in page], text, bool(left))
 

@@ -23,11 +23,16 @@ The spring-forward gap has no such problem: a UTC instant never converts to a wa
 not exist, and a stamp in the gap (not produced by a correct clock) reads as the zone's `fold=0`.
 
 The cursor (JSON, saved by the source runner after the page's events are acknowledged):
-`{"wm": <epoch s | null>, "seen": {"<epoch s>": [RECORDNO, ...]}}`. `wm` is the newest stamp
-emitted; each poll reads `WHENMODIFIED >= wm - overlap_s` (a record can commit after a later one,
-and one second holds many records), and `seen` holds the (RECORDNO, stamp) pairs emitted at or
-after that floor, so a re-read record is dropped unless its stamp moved. Entries below the next
-poll's floor can never be read again and are pruned.
+`{"wm": <epoch s | null>, "read": <epoch s | null>, "seen": {"<epoch s>": [RECORDNO, ...]}}`.
+`wm` is the newest stamp emitted; `read` is when the last complete read began (on our clock).
+Each poll reads `WHENMODIFIED >= max(wm, read) - overlap_s`: a record can commit after a
+later-stamped one (and one second holds many records), but a record invisible to a read that began
+at `read` committed after it, so its stamp is at most `overlap_s` older than that (a transaction
+longer than the overlap, or a company clock more than the overlap behind ours, would be missed:
+the same bound as Sage 300's capture). Without `read`, a burst of 50,000 changes would be re-read
+(50 transactions) on every poll for as long as nothing newer is changed. `seen` holds the
+(RECORDNO, stamp) pairs emitted at or after that floor, so a re-read record is dropped unless its
+stamp moved; entries below the next poll's floor can never be read again and are pruned.
 """
 from __future__ import annotations
 
@@ -93,26 +98,30 @@ class CaptureCursor:
 
     wm: int | None = None
     seen: dict[int, set[int]] = field(default_factory=dict)
+    read: int | None = None
 
     @classmethod
     def load(cls, text: str | None, start_at: datetime | None) -> "CaptureCursor":
         if not text:
             return cls(int(start_at.timestamp()) if start_at is not None else None, {})
         doc = json.loads(text)
-        return cls(doc.get("wm"), {int(k): set(v) for k, v in (doc.get("seen") or {}).items()})
+        return cls(doc.get("wm"), {int(k): set(v) for k, v in (doc.get("seen") or {}).items()}, doc.get("read"))
 
     def dump(self) -> str:
-        return json.dumps({"wm": self.wm, "seen": {str(k): sorted(v) for k, v in sorted(self.seen.items())}},
-                          separators=(",", ":"))
+        return json.dumps({"wm": self.wm, "read": self.read,
+                           "seen": {str(k): sorted(v) for k, v in sorted(self.seen.items())}}, separators=(",", ":"))
 
     def copy(self) -> "CaptureCursor":
-        return CaptureCursor(self.wm, {k: set(v) for k, v in self.seen.items()})
+        return CaptureCursor(self.wm, {k: set(v) for k, v in self.seen.items()}, self.read)
+
+    def _target(self, overlap_s: int) -> int | None:
+        known = [t for t in (self.wm, self.read) if t is not None]
+        return max(known) - overlap_s if known else None
 
     def literal(self, overlap_s: int, zone: ZoneInfo) -> str:
         """The query's lower bound for the next poll."""
-        if self.wm is None:
-            return EPOCH_LITERAL
-        return since_literal(self.wm - overlap_s, zone)
+        target = self._target(overlap_s)
+        return EPOCH_LITERAL if target is None else since_literal(target, zone)
 
     def emitted(self, recordno: int, stamp: int) -> bool:
         return recordno in self.seen.get(stamp, ())
@@ -123,8 +132,9 @@ class CaptureCursor:
 
     def prune(self, overlap_s: int, zone: ZoneInfo) -> None:
         """Forget what the next poll cannot read again."""
-        if self.wm is None:
+        target = self._target(overlap_s)
+        if target is None:
             return
-        floor = floor_of(self.wm - overlap_s, zone)
+        floor = floor_of(target, zone)
         self.seen = {k: v for k, v in self.seen.items() if k >= floor}
 
