@@ -55,7 +55,7 @@ def test_the_items_rule_is_read_backwards():
     [level] = values(intacct.row("ITEMWAREHOUSEINFO", stock("ITEM-1")), INVENTORY)
     assert level["sku"] == "SKU-A"
     with pytest.raises(PermanentError) as e:
-        intacct.row("ITEM", item("FRT"))
+        intacct.row("ITEM", item("OTHER-9"))
     assert e.value.reason == "item_not_mapped"
 
 
@@ -131,3 +131,12 @@ def test_a_record_with_a_sage_300_position_is_malformed():
     with pytest.raises(PermanentError) as e:
         intacct.send(event)
     assert e.value.reason == "malformed_row"
+
+
+def test_the_pairs_charge_items_are_not_store_products():
+    """FRT (shipping line) changes in Intacct never reach the store; an ordinary item still does."""
+    intacct = Intacct()
+    assert intacct.row("ITEM", item("FRT", ITEMTYPE="Non-Inventory"), recordno=1) == []
+    assert intacct.row("ITEMWAREHOUSEINFO", stock("FRT"), recordno=2) == []
+    [p] = values(intacct.row("ITEM", item("WIDGET-1"), recordno=3), PRODUCTS)
+    assert p["sku"] == "WIDGET-1"

@@ -28,6 +28,15 @@ ERP = "intacct"
 KINDS = {"ITEM": "item", "ITEMWAREHOUSEINFO": "item", "SODOCUMENT": "order", "SHIPPER": "shipment"}
 
 
+def charge_items(pair: PairConfig) -> frozenset[str]:
+    """The Intacct items the pair's orders use as charge lines (shipping, handling, ...): the hub's
+    own bookkeeping items, never store products, so their changes are not sent to the store (they
+    would only come back as `unknown_sku` dead letters)."""
+    charges = pair.mapping.order_charges
+    rules = (charges.shipping, charges.handling, charges.discount, charges.surcharge)
+    return frozenset(r.code for r in rules if r is not None and r.placement == "line" and r.code)
+
+
 class IntacctTransform:
     def __init__(self, pairs: dict[str, PairConfig], state: KeyedState) -> None:
         self.pairs = pairs
@@ -65,6 +74,9 @@ class IntacctTransform:
         return pair
 
     def _item(self, entity: Entity, row: Row, pair: PairConfig, event: Event) -> list[Output]:
+        if row.entity in charge_items(pair):
+            log.debug("charge item (mapping.order_charges): not a store product", extra={"item": row.entity})
+            return []
         sku = pair.mapping.items.number_rule.to_store(row.entity)
         if row.table == products.TABLE:
             product = products.product(entity, pair, sku, row.metadata)
