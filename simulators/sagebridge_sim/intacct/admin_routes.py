@@ -12,7 +12,7 @@ from fastapi import Body, FastAPI, HTTPException
 
 from . import erp_driver
 from .seed import seed_demo, set_stock, upsert_item
-from .sim_faults import KINDS
+from .sim_faults import KINDS, IntacctFaults
 from .wire import Failure
 
 ITEM_FIELDS = {"ITEMID", "NAME", "STATUS", "ITEMTYPE", "BASEPRICE", "EXTENDED_DESCRIPTION", "PRODUCTLINEID"}
@@ -39,36 +39,37 @@ def install_sim_routes(app: FastAPI) -> None:
 
     @app.post("/_sim/reset")
     def reset(body: dict = Body(default_factory=dict)):
-        """Empty company (then the demo seed again unless {"seed": false}); sessions and faults cleared."""
+        """Empty company (then the demo seed again unless {"seed": false}); sessions, session timeout and
+        faults back to their start values."""
         st.company.reset()
         if body.get("seed", st.seed):
             seed_demo(st.company)
         st.sessions.expire_all()
+        st.sessions.timeout_s = st.session_timeout_default
         st.injector.configure(reset=True)
-        from .sim_faults import IntacctFaults
         with st.intacct_faults.lock:
             st.intacct_faults.plan = IntacctFaults()
         return {"reset": True}
 
     @app.post("/_sim/faults")
     def set_faults(changes: dict = Body(default_factory=dict)):
+        """The shared FaultPlan fields (faults.py) plus the Intacct kinds (sim_faults.py);
+        {"reset": true} clears both first."""
         ours = {k: changes.pop(k) for k in list(changes) if k in KINDS}
-        try:
-            if changes:
-                st.injector.configure(**changes)
-            elif ours == {} and not changes:
-                pass
-        except ValueError as e:
-            raise HTTPException(400, str(e))
-        if "session_timeout_s" in ours:
-            st.sessions.timeout_s = float(ours.pop("session_timeout_s"))
         f = st.intacct_faults
+        try:
+            st.injector.configure(**changes)
+            timeout = float(ours.pop("session_timeout_s")) if "session_timeout_s" in ours else None
+            values = {k: int(v) for k, v in ours.items()}
+        except (TypeError, ValueError) as e:
+            raise HTTPException(400, str(e))
+        if timeout is not None:
+            st.sessions.timeout_s = timeout
         with f.lock:
             if changes.get("reset"):
-                from .sim_faults import IntacctFaults
                 f.plan = IntacctFaults()
-            for k, v in ours.items():
-                setattr(f.plan, k, int(v))
+            for k, v in values.items():
+                setattr(f.plan, k, v)
         return get_faults()
 
     @app.get("/_sim/faults")

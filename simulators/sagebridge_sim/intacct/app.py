@@ -7,6 +7,8 @@ chose 5 MB). `/_sim/` admin routes are never faulted and never counted (admin_ro
 """
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -38,6 +40,7 @@ def create_app(creds: Credentials, *, tz: str = "America/Los_Angeles", seed: boo
     app = FastAPI(title="Sage Intacct XML gateway simulator", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.company, app.state.sessions, app.state.injector = state, sessions, injector
     app.state.intacct_faults, app.state.seed = faults, seed
+    app.state.session_timeout_default = session_timeout_s
 
     async def endpoint(request: Request) -> Response:
         body = await request.body()
@@ -48,6 +51,10 @@ def create_app(creds: Credentials, *, tz: str = "America/Los_Angeles", seed: boo
         req = None
         try:
             req = parse_request(body)
+            if any(fn.tag.startswith(("create", "update")) for _, fn in req.functions):
+                late = injector.commit_delay("POST")     # shared plan: the write lands after the client gave up
+                if late:
+                    await asyncio.sleep(late)
             base = f"{request.url.scheme}://{request.url.netloc}"
             doc, wrote = gateway.handle(req, request.url.path, base)
         except Failure as f:

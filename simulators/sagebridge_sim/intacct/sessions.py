@@ -14,6 +14,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 LOGIN_PATH = "/ia/xml/xmlgw.phtml"
 SESSION_PATH = "/na1/ia/xml/xmlgw.phtml"
@@ -30,15 +31,16 @@ class Session:
 
 
 class SessionBook:
-    def __init__(self, timeout_s: float = 7200.0) -> None:
+    def __init__(self, timeout_s: float = 7200.0, now: Callable[[], float] = time.time) -> None:
         self.timeout_s = timeout_s
+        self.now = now                  # replaceable in tests (a fake clock instead of sleeping)
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
 
     def open(self, userid: str, companyid: str, locationid: str) -> Session:
         with self._lock:
             s = Session(secrets.token_urlsafe(24) + "..", userid, companyid, locationid, SESSION_PATH,
-                        time.time() + self.timeout_s)
+                        self.now() + self.timeout_s)
             self._sessions[s.sessionid] = s
             return s
 
@@ -48,7 +50,7 @@ class SessionBook:
             s = self._sessions.get(sessionid)
             if s is None or s.endpoint_path != path:
                 return None
-            now = time.time()
+            now = self.now()
             if now >= s.expires:
                 del self._sessions[sessionid]
                 return None

@@ -24,6 +24,7 @@ OFFLINE = ErrorItem("XL03000010", "Service unavailable", "The Service is Tempora
                     "Try again later.")
 RATE = ErrorItem("GW-0010", "Too many requests", "The number of concurrent requests exceeds the limit of the "
                  "company's performance tier.", "Wait and send the request again.")
+XML = b'text/xml; encoding="UTF-8"'
 KINDS = ("concurrency_limit", "commit_then_524_count", "offline_count", "offline_status", "session_timeout_s")
 
 
@@ -84,22 +85,23 @@ class IntacctFaultMiddleware:
             return await self.app(scope, receive, send)
         f = self.faults
         with f.lock:
-            f.in_flight += 1
-            over = f.in_flight > f.plan.concurrency_limit > 0
+            over = f.plan.concurrency_limit > 0 and f.in_flight >= f.plan.concurrency_limit
             if over:
                 f.rejected += 1
+            else:
+                f.in_flight += 1
+        if over:                # refused at once: a refused request holds no slot
+            return await _send(send, 429, control_failure([RATE]), XML)
         try:
             delay, status, headers = self.injector.decide(scope["method"])
             if delay:
                 await asyncio.sleep(delay)
-            if over:
-                return await _send(send, 429, control_failure([RATE]), b"text/xml; encoding=\"UTF-8\"")
             if status == 429:
-                return await _send(send, 429, control_failure([RATE]), b"text/xml; encoding=\"UTF-8\"", headers)
+                return await _send(send, 429, control_failure([RATE]), XML, headers)
             if status is not None:
-                return await _send(send, status, html(status), b"text/html",
-                                   headers if status == 503 else None)
+                return await _send(send, status, html(status), b"text/html", headers if status == 503 else None)
             return await self.app(scope, receive, send)
         finally:
-            with f.lock:
-                f.in_flight -= 1
+            if not over:
+                with f.lock:
+                    f.in_flight -= 1
