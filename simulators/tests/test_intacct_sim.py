@@ -200,3 +200,20 @@ def test_main_runs_from_env_and_prints_no_secret():
     missing = subprocess.run([sys.executable, "-m", "sagebridge_sim.intacct", "--port", "1"], capture_output=True,
                              env={k: v for k, v in os.environ.items() if not k.startswith("INTACCT_")})
     assert missing.returncode != 0 and b"INTACCT_SENDER_ID" in missing.stderr
+
+
+def test_missing_uniqueid_counts_as_true_and_21_refuses_30_functions(sim):
+    c = SessionClient(sim)
+    body = request_xml(CUSTOMER.format(id="C1"), controlid="u1", sessionid=c.sessionid)
+    no_uniqueid = body.replace(b"<uniqueid>false</uniqueid>", b"")
+    assert doc(sim.post(no_uniqueid, url=c.endpoint)).findtext("operation/result/status") == "success"
+    again = doc(sim.post(no_uniqueid.replace(b"C1", b"C2"), url=c.endpoint))
+    assert errnos(again.find("operation/result")) == ["XL03000016"]      # the documented default: true
+    old = request_xml("<getAPISession/>").replace(b"<dtdversion>3.0</dtdversion>", b"<dtdversion>2.1</dtdversion>")
+    assert errnos(doc(sim.post(old))) == ["XL03000003"]
+
+
+def test_includewhitespace_true_pretty_prints(sim):
+    body = request_xml("<getAPISession/>").replace(b"<includewhitespace>false", b"<includewhitespace>true")
+    assert b"\n  <control>" in sim.post(body).content
+    assert b"\n" not in sim.post(request_xml("<getAPISession/>")).content.split(b"?>", 1)[1].strip()

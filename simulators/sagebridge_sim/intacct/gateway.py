@@ -83,7 +83,7 @@ class Gateway:
             sub(auth, "locationid", locationid)
         if auth_error:
             errormessage(op, [auth_error])
-            return serialize(root), False
+            return serialize(root, req.includewhitespace), False
         now = self.state.clock.now()
         sub(auth, "sessiontimestamp", self.state.clock.iso(now))
         from datetime import timedelta
@@ -160,7 +160,7 @@ class Gateway:
                 sub(r, "key", o.key)
             elif o.data is not None:
                 r.append(o.data)
-        return serialize(op.getroottree().getroot()), wrote
+        return serialize(op.getroottree().getroot(), req.includewhitespace), wrote
 
     def _session(self, fn: etree._Element, userid: str, locationid: str, base_url: str) -> Outcome:
         loc = fn.find("locationid")

@@ -17,6 +17,7 @@ XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_com
 CONTROL_ORDER = [("appid", True), ("senderid", False), ("password", False), ("controlid", False),
                  ("uniqueid", True), ("dtdversion", True), ("policyid", True), ("debug", True),
                  ("includewhitespace", True), ("showadditionalerrorinfo", True)]
+V3_ONLY = {"getAPISession", "readByQuery", "readMore", "create", "update", "delete", "read", "query", "lookup"}
 LOGIN_ORDER = [("userid", False), ("companyid", False), ("password", False), ("clientid", True),
                ("locationid", True)]
 
@@ -80,6 +81,7 @@ class Request:
     login: dict[str, str] | None
     sessionid: str | None
     transaction: bool
+    includewhitespace: bool = True      # default true: a pretty-printed reply (intacct.md §1)
     functions: list[tuple[str, etree._Element]] = field(default_factory=list)   # (controlid, the function element)
 
 
@@ -92,9 +94,16 @@ def parse_request(body: bytes) -> Request:
         raise schema_error(f"Root element must be request, not {root.tag}.")
     top = check_order(root, [("control", False), ("operation", False)], "request")
     control = check_order(top["control"], CONTROL_ORDER, "control")
-    uniqueid = text(control.get("uniqueid")) or "false"
+    # The reference conflicts on the default (intacct.md §3: docs say true, SDKs send false); the
+    # simulator takes the documented `true` (the strict side): a client must send it explicitly.
+    uniqueid = text(control.get("uniqueid")) or "true"
     if uniqueid not in ("true", "false"):
         raise schema_error("uniqueid must be true or false.")
+    dtdversion = text(control.get("dtdversion")) or "3.0"
+    if dtdversion not in ("3.0", "2.1"):
+        raise schema_error(f"dtdversion {dtdversion} is not 2.1 or 3.0.")
+    if not 1 <= len(text(control["controlid"])) <= 256:
+        raise schema_error("control/controlid must be 1 to 256 characters.")
     op = top["operation"]
     transaction = op.get("transaction", "false")
     if transaction not in ("true", "false"):
@@ -110,19 +119,21 @@ def parse_request(body: bytes) -> Request:
     else:
         sessionid = text(auth[0])
     req = Request(text(control["senderid"]), text(control["password"]), text(control["controlid"]),
-                  uniqueid == "true", text(control.get("dtdversion")) or "3.0", login, sessionid,
-                  transaction == "true")
+                  uniqueid == "true", dtdversion, login, sessionid, transaction == "true",
+                  includewhitespace=text(control.get("includewhitespace")) != "false")
     for fn in parts["content"]:
         if not isinstance(fn.tag, str):
             continue
         if fn.tag != "function":
             raise schema_error(f"Element {fn.tag} is not allowed in content.")
         controlid = fn.get("controlid")
-        if not controlid:
-            raise schema_error("Attribute controlid is required on function.")
+        if not controlid or len(controlid) > 256:
+            raise schema_error("Attribute controlid (1 to 256 characters) is required on function.")
         inner = [c for c in fn if isinstance(c.tag, str)]
         if len(inner) != 1:
             raise schema_error("function must hold exactly one function element.")
+        if dtdversion != "3.0" and inner[0].tag in V3_ONLY:
+            raise schema_error(f"{inner[0].tag} needs dtdversion 3.0.")
         req.functions.append((controlid, inner[0]))
     if not req.functions:
         raise schema_error("content must hold at least one function.")
@@ -167,8 +178,8 @@ def control_failure(errors: Sequence[ErrorItem], req: Request | None = None) -> 
     return serialize(root)
 
 
-def serialize(root: etree._Element) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+def serialize(root: etree._Element, pretty: bool = False) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=pretty)
 
 
 def sub(parent: etree._Element, tag: str, value: str | None = None, **attrs: str) -> etree._Element:
