@@ -17,7 +17,7 @@ from .admin_routes import install_sim_routes
 from .gateway import Credentials, Gateway
 from .seed import seed_demo
 from .sessions import LOGIN_PATH, SESSION_PATH, SessionBook
-from .sim_faults import IntacctFaultMiddleware, IntacctFaultState, html
+from .sim_faults import OFFLINE, IntacctFaultMiddleware, IntacctFaultState, html
 from .state import CompanyState
 from .values import CompanyClock
 from .wire import Failure, control_failure, parse_request
@@ -47,7 +47,7 @@ def create_app(creds: Credentials, *, tz: str = "America/Los_Angeles", seed: boo
         if len(body) > max_body_bytes:
             return Response(html(413), status_code=413, media_type="text/html")
         if faults.take_offline():
-            return Response(control_failure([_offline()]), status_code=faults.plan.offline_status, media_type=XML)
+            return Response(control_failure([OFFLINE]), status_code=faults.plan.offline_status, media_type=XML)
         req = None
         try:
             req = parse_request(body)
@@ -69,7 +69,3 @@ def create_app(creds: Credentials, *, tz: str = "America/Los_Angeles", seed: boo
     app.add_middleware(IntacctFaultMiddleware, injector=injector, faults=faults)
     return app
 
-
-def _offline():
-    from .sim_faults import OFFLINE
-    return OFFLINE

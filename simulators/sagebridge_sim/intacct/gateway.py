@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Callable
 
 from lxml import etree
@@ -86,7 +87,6 @@ class Gateway:
             return serialize(root, req.includewhitespace), False
         now = self.state.clock.now()
         sub(auth, "sessiontimestamp", self.state.clock.iso(now))
-        from datetime import timedelta
         sub(auth, "sessiontimeout", self.state.clock.iso(now + timedelta(seconds=self.sessions.timeout_s)))
         return self._run(req, op, userid, locationid, base_url)
 
