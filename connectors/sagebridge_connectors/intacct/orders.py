@@ -31,7 +31,7 @@ shipping as the mapping's shipping rule says and their discount as a negative su
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from lxml import etree
@@ -128,7 +128,7 @@ def order_function(order: dict, *, cfg: IntacctConfig, reference: str, order_dat
             element("subtotal", None, element("description", d[:100]), element("total", money(a)))
             for d, a in subtotals)))
         total += sum((a for _, a in subtotals), ZERO)
-    return element("create_sotransaction", None, *parts), total.quantize(Decimal("0.01"))
+    return element("create_sotransaction", None, *parts), total.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def _dimensions(item: list, cfg: IntacctConfig) -> list:

@@ -15,7 +15,7 @@ writes nothing.
 """
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sagebridge_common.contracts import WriteOutcome
@@ -32,7 +32,7 @@ ZERO = Decimal(0)
 
 def payment_record(payment: dict[str, Any], *, cfg: IntacctConfig, docnumber: str, on, invoice: tuple[str, Decimal] | None
                    ) -> dict[str, Any]:
-    amount: Decimal = payment["amount"].quantize(Decimal("0.01"))
+    amount: Decimal = payment["amount"].quantize(Decimal("0.01"), ROUND_HALF_UP)
     record: dict[str, Any] = {
         "FINANCIALENTITY": payment["bank_code"], "PAYMENTMETHOD": cfg.payment_method(payment.get("method_code")),
         "CUSTOMERID": payment["customer"]["erp_customer_id"], "DOCNUMBER": docnumber,
