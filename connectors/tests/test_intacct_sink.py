@@ -146,13 +146,28 @@ def billed(books: Books) -> list[str]:
 
 
 # -- orders -----------------------------------------------------------------------------------------
+def test_a_multicurrency_company_gets_the_currency_with_its_rate_type(tmp_path, books):
+    sink = IntacctSink(make_pair(tmp_path, exchange_rate_type="Intacct Daily Rate"), transport=books.transport())
+    sink.ensure_order(order(currency="EUR"))
+    [fn] = books.calls("create_sotransaction")
+    tags = [c.tag for c in fn]
+    assert tags[tags.index("currency") + 1] == "exchratetype"
+    assert (fn.findtext("currency"), fn.findtext("exchratetype")) == ("EUR", "Intacct Daily Rate")
+
+
+def test_another_currency_in_a_single_currency_company_is_refused_before_any_call(sink, books):
+    with pytest.raises(PermanentError) as e:
+        sink.ensure_order(order(currency="EUR"))
+    assert e.value.reason == "intacct_currency_not_held" and billed(books) == []
+
+
 def test_known_customers_order_is_one_transaction_in_dtd_order(sink, books):
     done = sink.ensure_order(order())
     assert (done.outcome, done.document_id) == ("created", "Sales Order-SO-00001")
     assert billed(books) == ["create_sotransaction"]
     [fn] = books.calls("create_sotransaction")
     assert [c.tag for c in fn] == ["transactiontype", "datecreated", "customerid", "referenceno", "termname",
-                                   "shippingmethod", "currency", "sotransitems", "subtotals"]
+                                   "shippingmethod", "sotransitems", "subtotals"]    # single currency: none sent
     assert fn.findtext("transactiontype") == "Sales Order" and fn.findtext("customerid") == "C100"
     assert [fn.findtext(f"datecreated/{p}") for p in ("year", "month", "day")] == ["2024", "11", "05"]
     assert (fn.findtext("referenceno"), fn.findtext("termname"), fn.findtext("shippingmethod")) == \

@@ -30,7 +30,7 @@ def so(ref: str = "XI1-1001", *, lines: str | None = None, header: str = "<termn
                       "<price>5.00</price></sotransitem>")
     return ("<create_sotransaction><transactiontype>Sales Order</transactiontype><datecreated><year>2026</year>"
             f"<month>12</month><day>01</day></datecreated><customerid>{customer}</customerid>"
-            f"<referenceno>{ref}</referenceno>{header}<currency>USD</currency><sotransitems>{lines}</sotransitems>"
+            f"<referenceno>{ref}</referenceno>{header}<currency>USD</currency><exchratetype>Intacct Daily Rate</exchratetype><sotransitems>{lines}</sotransitems>"
             f"{subtotals}</create_sotransaction>")
 
 
@@ -174,3 +174,13 @@ def test_erp_side_changes_stamp_whenmodified_at_seconds_in_the_company_zone(sim,
     finally:
         del clock.now                                                          # back to the class's real clock
     assert order["WHENMODIFIED"] == stock["WHENMODIFIED"] == "07/01/2026 12:00:05"
+
+
+def test_a_currency_without_its_rate_type_is_a_schema_error(sim, client):
+    """The DTD's group is `currency, (exchratedate?, exchratetype) | exchrate`: a currency alone does not validate."""
+    alone = so().replace("<exchratetype>Intacct Daily Rate</exchratetype>", "")
+    from lxml import etree
+    doc = etree.fromstring(client.send(alone, controlid="so-cur", uniqueid=True).content)
+    assert doc.findtext("control/status") == "failure"
+    assert doc.findtext("errormessage/error/errorno") == "XL03000003"
+    assert state(sim)["documents"] == {}

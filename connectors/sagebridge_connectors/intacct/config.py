@@ -135,6 +135,10 @@ class IntacctConfig(ConnectorConfig):
         "the store's zone."))
     transaction_definition: str = Field("Sales Order", min_length=1, description=(
         "OE transaction definition store orders are created with (create_sotransaction transactiontype)."))
+    exchange_rate_type: OptionalStr = Field(None, description=(
+        "Multi-currency companies: the exchratetype sent with each order's currency (an order's own rate "
+        "type, mapping.currency_rate_type, wins). Unset = no currency is sent: orders are in the company's "
+        "base currency, which must be the pair's `currency` (another currency is refused to the DLQ)."))
     order_state: Literal["Draft", "Pending", "Closed"] | None = Field(None, description=(
         "`state` of created orders; unset = the definition's default."))
     terms: OptionalStr = Field(None, description="termname of created orders; unset = datedue is the order date.")

@@ -92,8 +92,21 @@ def discount_percent(line: dict) -> Decimal | None:
     return (discount / gross * HUNDRED).quantize(Decimal("0.0001")).normalize()
 
 
-def order_function(order: dict, *, cfg: IntacctConfig, reference: str, order_date, shipping_rule: Any
-                   ) -> tuple[etree._Element, Decimal]:
+def _currency(order: dict, cfg: IntacctConfig, pair_currency: str | None) -> list:
+    """The DTD's group `currency, exchratetype` (intacct.md §4: a currency needs its rate type), or
+    nothing for a single-currency company, where every order must be in the pair's currency."""
+    rate_type = order.get("rate_type") or cfg.exchange_rate_type
+    if rate_type:
+        return [element("currency", order["currency"]), element("exchratetype", rate_type)]
+    if pair_currency and order["currency"] != pair_currency:
+        raise PermanentError(f"order in {order['currency']}, but the Intacct company takes the pair's currency "
+                             f"{pair_currency} only (set erp.exchange_rate_type for a multi-currency company)",
+                             reason="intacct_currency_not_held")
+    return []
+
+
+def order_function(order: dict, *, cfg: IntacctConfig, reference: str, order_date, shipping_rule: Any,
+                   pair_currency: str | None = None) -> tuple[etree._Element, Decimal]:
     """(the create_sotransaction element, the total Intacct will compute from it)."""
     parts = [element("transactiontype", cfg.transaction_definition), date_parts("datecreated", order_date),
              element("customerid", order["customer"]["erp_customer_id"]), element("referenceno", reference)]
@@ -102,7 +115,7 @@ def order_function(order: dict, *, cfg: IntacctConfig, reference: str, order_dat
         parts.append(element("message", order["notes"][:1000]))
     if order.get("ship_via_code"):
         parts.append(element("shippingmethod", order["ship_via_code"]))
-    parts.append(element("currency", order["currency"]))
+    parts += _currency(order, cfg, pair_currency)
     if cfg.order_state:
         parts.append(element("state", cfg.order_state))
     items, total = [], ZERO
@@ -153,7 +166,8 @@ class OrderWriter:
             raise PermanentError(f"reference {reference!r} is longer than Intacct's referenceno ({REFERENCE_MAX})",
                                  reason="intacct_reference_too_long")
         function, expected = order_function(order, cfg=self.cfg, reference=reference, order_date=order_date,
-                                             shipping_rule=self.pair.mapping.order_charges.shipping)
+                                             shipping_rule=self.pair.mapping.order_charges.shipping,
+                                             pair_currency=self.pair.currency)
         controlid = f"so-{self.pair.pair}-{number}"
         try:
             result = self.gateway.execute(function, controlid=controlid, write=True, purpose="order")

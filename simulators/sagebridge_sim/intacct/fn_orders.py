@@ -54,8 +54,21 @@ def date_of(el: etree._Element | None, where: str) -> date:
                    "Give year, month and day of a real date.") from None
 
 
+def _check_currency_group(h: dict[str, etree._Element]) -> None:
+    """The DTD's currency group is `(basecurr?, currency, ((exchratedate?, exchratetype) | exchrate))?`
+    (intacct.md §4): a currency needs its rate type or rate, and a rate needs a currency."""
+    rate = "exchratetype" in h or "exchrate" in h
+    if "currency" in h and not rate:
+        raise schema_error("Element currency must be followed by exchratetype or exchrate in create_sotransaction.")
+    if rate and "currency" not in h:
+        raise schema_error("Element exchratetype/exchrate is only allowed after currency in create_sotransaction.")
+    if "exchratetype" in h and "exchrate" in h:
+        raise schema_error("Only one of exchratetype and exchrate is allowed in create_sotransaction.")
+
+
 def create_sotransaction(state: CompanyState, fn: etree._Element) -> Outcome:
     h = check_order(fn, HEADER_ORDER, "create_sotransaction")
+    _check_currency_group(h)
     definition = text(h["transactiontype"])
     if definition not in DEFINITIONS:
         raise fail("BL03000024", "Invalid transaction definition", f"Invalid Transaction Definition {definition}",
