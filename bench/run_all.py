@@ -3,7 +3,8 @@ tables), then prints a summary from their JSON results and writes `bench/results
 
     .venv/bin/python bench/run_all.py [--only webhook_ingest,e2e_latency,erp_writer_throughput,new_customer_flow,
                                               reconcile,coalescing,cdc_latency,erp_to_store_loop,
-                                              shift4shop_batch_writes,shift4shop_webhook_latency]
+                                              shift4shop_batch_writes,shift4shop_webhook_latency,
+                                              intacct_throughput,intacct_cdc_latency]
 
 About 30 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
 competes with the servers, and a concurrent test run skews every figure.
@@ -20,10 +21,11 @@ from common import BENCH_DIR, RESULTS_DIR, foreign_load, leftover_processes, tab
 
 BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput", "new_customer_flow", "reconcile",
               "coalescing", "cdc_latency", "erp_to_store_loop", "shift4shop_batch_writes",
-              "shift4shop_webhook_latency"]
+              "shift4shop_webhook_latency", "intacct_throughput", "intacct_cdc_latency"]
 TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300, "new_customer_flow": 900,
              "reconcile": 600, "coalescing": 420, "cdc_latency": 240, "erp_to_store_loop": 300,
-             "shift4shop_batch_writes": 900, "shift4shop_webhook_latency": 600}
+             "shift4shop_batch_writes": 900, "shift4shop_webhook_latency": 600,
+             "intacct_throughput": 300, "intacct_cdc_latency": 300}
 
 
 def summary_rows(name: str, doc: dict) -> list[list]:
@@ -79,7 +81,7 @@ def summary_rows(name: str, doc: dict) -> list[list]:
                          else "-", "", not p["missing"]])
         rows.append([name, "one Sage customer per new e-mail", f"{doc['customers_created']}/{doc['emails']}",
                      "1 each", doc["customers_created"] == doc["emails"] and doc["customers_per_email_max"] == 1])
-    rows += erp_side_rows(name, doc) + shift4shop_rows(name, doc)
+    rows += erp_side_rows(name, doc) + shift4shop_rows(name, doc) + intacct_rows(name, doc)
     return rows
 
 
@@ -139,6 +141,32 @@ def shift4shop_rows(name: str, doc: dict) -> list[list]:
                          f"{s['p50']:.0f} / {s['p99']:.0f}" if s["p50"] is not None else "-", "", None])
             rows.append([name, f"store rate limit {r['rate_limit_per_s']:g}/s: exactly once",
                          f"{r['arrived']}/{r['created']}, {r['duplicates']} dupes", "all, once", r["exactly_once"]])
+    return rows
+
+
+def intacct_rows(name: str, doc: dict) -> list[list]:
+    """Summary rows of the Sage Intacct benchmarks (issue 9)."""
+    rows: list[list] = []
+    if name == "intacct_throughput":
+        for p in doc["phases"]:
+            rows.append([name, f"{p['phase']} customer: orders/s (bound {p['bound_orders_per_s']:.2f})",
+                         f"{p['orders_per_s']:.2f}" if p["orders_per_s"] else "-", "", None])
+            rows.append([name, f"{p['phase']} customer: API transactions per order",
+                         f"{p['transactions_per_order']:.2f}", f"<= {p['target_transactions_per_order']:g}",
+                         p["transactions_ok"]])
+            rows.append([name, f"{p['phase']} customer: every order exactly once (SODOCUMENTs)",
+                         f"{p['sodocuments']}/{p['orders']}", "all, once", p["exactly_once"]])
+        gw = doc["sim_faults_at_end"]["rejected_concurrency"]
+        rows.append([name, "GW-0010 answers (cap 2 = limit 2)", str(gw), "0", gw == 0])
+    elif name == "intacct_cdc_latency":
+        r = doc["run"]
+        s = r["latency_s"]["all"]
+        rows.append([name, f"item price/stock change -> event: p50/p99 ms (poll {r['poll_interval_s']:g}s)",
+                     f"{s['p50'] * 1000:.0f} / {s['p99'] * 1000:.0f}" if s["p50"] is not None else "-",
+                     f"p99 <= {doc['target_p99_s'] * 1000:.0f}", s["p99"] is not None and s["p99"] <= doc["target_p99_s"]])
+        rows.append([name, "API transactions per poll (polls/min)",
+                     f"{r['transactions_per_poll'] or 0:.2f} ({r['polls_per_minute'] or 0:.1f})", "",
+                     not r["missing"]])
     return rows
 
 

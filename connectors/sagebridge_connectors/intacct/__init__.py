@@ -1,6 +1,6 @@
 """Sage Intacct connector (XML API over HTTPS POST, not SOAP): the `erp:` block model
 (`kind: intacct`), the ErpSink (`sink.py`) and the ErpLedger (`ledger.py`) over one gateway
-(`gateway.py`). Importing it registers them with `sagebridge_common.registry`."""
+(`gateway.py`), and the change capture (`capture.py`, erp_cdc's erp_source). Importing it registers them with `sagebridge_common.registry`."""
 from __future__ import annotations
 
 from sagebridge_common import registry
@@ -19,8 +19,7 @@ def erp_sink(pair) -> IntacctSink:
 
 registry.register("erp_ledger", "intacct")(IntacctLedger)
 
-# erp_source (change capture) is registered here by the lead at merge, from `.capture`:
-#   from .capture import build_capture
-#   registry.register("erp_source", "intacct")(build_capture)
+from .capture import build_capture  # noqa: E402  (erp_cdc's erp_source: change capture over readByQuery)
+registry.register("erp_source", "intacct")(build_capture)
 
 __all__ = ["IntacctConfig", "IntacctLedger", "IntacctSink"]
