@@ -1,7 +1,7 @@
 """erp_cdc settings (on top of the shared runtime settings).
 
-What is captured, from which database and how often lives in each pair file's `erp.database`
-block (the Sage 300 connector's model); the environment only tunes the service itself.
+What is captured, from where and how often lives in each pair file's `erp:` block (Sage 300's
+`database`, Intacct's `change_capture`); the environment only tunes the service itself.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The `erp.raw.v1` record (`sagebridge.v1.RawErpChange`) for one captured row change.
 
-Key: the entity key (ITEMNO, IDCUST, ORDUNIQ, SHIUNIQ), so the rows the transform combines share a
-partition. `key` is the row's primary key, `after` the captured columns as JSON text (null for a
+Key: the entity key (Sage 300 ITEMNO, IDCUST, ORDUNIQ, SHIUNIQ; Intacct ITEMID, DOCID), so the rows
+the transform combines share a partition. `key` is the row's primary key, `after` the captured columns as JSON text (null for a
 delete), `position` the sortable stamp and key (issue 7 contract, §1).
 """
 from __future__ import annotations

@@ -1,8 +1,12 @@
 """Entry point: `sagebridge-erp-cdc` (environment variables and the pair files under PAIRS_PATH).
 
-One source runner per pair whose `erp:` block has a `database:` block: its tables are the
-runner's streams, its cursors live in ERP_CDC_STATE (one owner per pair across replicas), the
-hashes of what it emitted in ERP_CDC_ROWS (read whole by every replica, so a new owner knows).
+One source runner per pair whose `erp:` block has a capture block: Sage 300's `database:` (its
+tables are the runner's streams) or Intacct's `change_capture:` (its objects are). Both blocks
+have `poll_interval_s` and `batch_size`; a capture may stretch the interval (`min_poll_interval_s`,
+Intacct's transaction budget). The cursors live in ERP_CDC_STATE (one owner per pair across
+replicas), the hashes of what a table capture emitted in ERP_CDC_ROWS (read whole by every
+replica, so a new owner knows; a capture that needs none ignores it). The erp.raw.v1 records'
+`source_instance` is the ERP company (Sage 300 `company`, Intacct `company_id`).
 """
 from __future__ import annotations
 
@@ -15,6 +19,22 @@ from sagebridge_common.topics import ERP_CDC_ROWS, ERP_CDC_STATE
 from .config import ErpCdcSettings
 from .events import capture_outputs
 
+CAPTURE_BLOCKS = ("database", "change_capture")      # sage300, intacct
+READINESS = {"sage300": "db"}                          # readiness name per kind; others "api"
+
+
+def capture_block(erp):
+    """The `erp:` block's change capture settings (poll_interval_s, batch_size), None: no capture."""
+    for name in CAPTURE_BLOCKS:
+        block = getattr(erp, name, None)
+        if block is not None:
+            return block
+    return None
+
+
+def instance_of(erp) -> str:
+    return getattr(erp, "company", None) or getattr(erp, "company_id", None) or erp.kind
+
 
 def build(settings: ErpCdcSettings) -> Application:
     pairs = load_pairs(settings.pairs_path, settings.pair_id)
@@ -24,16 +44,17 @@ def build(settings: ErpCdcSettings) -> Application:
     app.health.readiness["cdc-row-memory"] = memory.ready
     app.captures, app.cdc_runners = {}, {}     # by pair id (tests and tools look at them)
     for pid, pair in pairs.items():
-        db = getattr(pair.erp, "database", None)
-        if db is None:
+        block = capture_block(pair.erp)
+        if block is None:
             continue
         capture = registry.build("erp_source", pair)
         capture.memory = memory
         app.captures[pid] = capture
-        app.health.readiness[f"{capture.kind}-db:{pid}"] = capture.ping
-        app.cdc_runners[pid] = app.source(capture, pair_id=pid, name=f"{capture.kind}-cdc", interval_s=db.poll_interval_s,
-                   page_size=db.batch_size, state_topic=ERP_CDC_STATE,
-                   outputs=capture_outputs(erp=capture.kind, instance=pair.erp.company, pair_id=pid))
+        app.health.readiness[f"{capture.kind}-{READINESS.get(capture.kind, 'api')}:{pid}"] = capture.ping
+        interval = max(block.poll_interval_s, getattr(capture, "min_poll_interval_s", 0.0))
+        app.cdc_runners[pid] = app.source(capture, pair_id=pid, name=f"{capture.kind}-cdc", interval_s=interval,
+                   page_size=block.batch_size, state_topic=ERP_CDC_STATE,
+                   outputs=capture_outputs(erp=capture.kind, instance=instance_of(pair.erp), pair_id=pid))
     return app
 
 

@@ -1,6 +1,8 @@
 """Transform's handler: raw storefront event → canonical events, with the mapping of the event's pair.
 
-Routes by topic: `erp.raw.v1` records (Sage 300 rows) go to `sage300.handler`; storefront records
+Routes by topic: `erp.raw.v1` records go by their `erp` to that ERP's mapping (`sage300.handler`
+for Sage 300 rows, `intacct.handler` for Intacct records; both keep their rows in the one ERP keyed
+state, keyed by pair and entity); storefront records
 by the raw record's storefront kind (xcart, shift4shop, threedcart: each kind's mapping modules) and
 entity_type: an `order` gives the order (commerce.orders.v1), the customer it implies
 (commerce.customers.v1, when new or changed), and its payments and refunds not emitted before
@@ -25,6 +27,7 @@ from sagebridge_common.pairs import PairConfig
 from sagebridge_common.topics import CUSTOMERS, ERP_RAW, ORDERS, PAYMENTS, REFUNDS
 
 from .emitted import EmittedMemory
+from .intacct.handler import IntacctTransform
 from .sage300.handler import Sage300Transform
 from .versions import VersionGate
 from .shift4shop import customer as shift4shop_customer
@@ -45,6 +48,8 @@ REFUND_SCHEMA = "sagebridge.v2.Refund"
 # storefront kind → its order mapping (parse_payload, to_canonical) and payment mapping (payments_and_refunds)
 ORDER_MAPPERS: dict[str, ModuleType] = {"xcart": xcart_order, "shift4shop": shift4shop_order,
                                         "threedcart": threedcart_order}
+# erp.raw.v1 `erp` -> its transform (constructed with the pairs and the ERP keyed state)
+ERP_TRANSFORMS = {"sage300": Sage300Transform, "intacct": IntacctTransform}
 PAYMENT_MAPPERS: dict[str, ModuleType] = {"xcart": xcart_payments, "shift4shop": shift4shop_payments,
                                           "threedcart": threedcart_payments}
 
@@ -87,14 +92,15 @@ class Transform:
         self.pairs = pairs
         self.gate = VersionGate(state)
         self.emitted = EmittedMemory(state)
-        self.erp = Sage300Transform(pairs, erp_state) if erp_state is not None else None
+        self.erp = ({erp: cls(pairs, erp_state) for erp, cls in ERP_TRANSFORMS.items()}
+                    if erp_state is not None else None)
 
     def __call__(self, event: Event) -> list[Output]:
         if event.topic == ERP_RAW:
             if self.erp is None:
                 raise PermanentError("this transform has no ERP state (erp.raw.v1 not served)",
                                      reason="unexpected_topic")
-            return self.erp(event)
+            return self._erp_route(event)(event)
         raw = event.value
         if not event.schema.endswith(".RawStorefrontEvent"):
             raise PermanentError(f"transform cannot handle {event.schema}", reason="unexpected_schema")
@@ -112,6 +118,16 @@ class Transform:
         route = self._order if raw["entity_type"] == "order" else self._customer_record
         outputs = route(event, pair)
         return outputs + [self.gate.remember(event)]     # state writes last: nothing after them can raise
+
+    def _erp_route(self, event: Event):
+        if not event.schema.endswith(".RawErpChange"):
+            raise PermanentError(f"transform cannot handle {event.schema} on {event.topic}", reason="unexpected_schema")
+        erp = event.value.get("erp")
+        route = self.erp.get(erp) if isinstance(erp, str) else None
+        if route is None:
+            raise PermanentError(f"no mapping for ERP {erp!r} (transform maps: {', '.join(sorted(self.erp))})",
+                                 reason="unsupported_erp")
+        return route
 
     def _metadata_for(self, raw: dict):
         return lambda event_type: derived_metadata(raw["metadata"], event_type)
@@ -152,5 +168,5 @@ class Transform:
 
 
 def make_handler(pairs: dict[str, PairConfig], state: KeyedState, erp_state: KeyedState | None = None) -> Transform:
-    """`state` keys storefront records (STOREFRONT_RAW), `erp_state` Sage rows (ERP_RAW)."""
+    """`state` keys storefront records (STOREFRONT_RAW), `erp_state` ERP rows (ERP_RAW, every ERP)."""
     return Transform(pairs, state, erp_state)

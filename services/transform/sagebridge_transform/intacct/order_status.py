@@ -1,0 +1,60 @@
+"""A SODOCUMENT of the order definition -> `erp.order_status.v1` (v3 OrderStatus, key = store order number).
+
+- status: STATE through `change_capture.order_states` (Draft/Pending/In Progress -> open, Partially
+  Converted -> partially_shipped, Converted -> shipped, Closed -> complete by default); a state not
+  listed is ignored (nothing emitted, nothing remembered).
+- order: REFERENCENO minus the pair's `reference_prefix` is the store order number (the writer
+  sets `referenceno` = prefix + number); another prefix, or none, is not this pair's: dropped.
+- order_number: DOCID (the writer's document id, e.g. `Sales Order-SO-00001`).
+- store codes from `mapping.erp_order_status` (X-Cart shipping / payment, or a store order status id).
+
+Emitted only when the status differs from the last one emitted for the document (kept in its
+keyed state): Intacct bumps WHENMODIFIED on every save (a total recomputed, a message edited) and
+the store needs to hear only of a new status. For the record at the offset that last emitted (a
+redelivery after a crash) the comparison is against the status before it, so its event goes again.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sagebridge_common.events import Event, Output, derived_metadata
+from sagebridge_common.pairs import PairConfig
+from sagebridge_common.topics import ORDER_STATUS
+
+from ..sage300.references import store_order_number
+from ..sage300.row_state import Entity
+from ..sage300.rows import text
+from .rows import capture_config
+
+SCHEMA = "sagebridge.v3.OrderStatus"
+TABLE = "SODOCUMENT"
+FULFILMENT = {"complete": "fulfilled", "partially_shipped": "partially_fulfilled", "shipped": "fulfilled"}
+
+
+def _last_emitted(entity: Entity, event: Event) -> str | None:
+    memory = entity.extra("status") or {}
+    if memory.get("offset") == event.offset:
+        return memory.get("before")
+    return memory.get("status")
+
+
+def order_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[str, Any]) -> Output | None:
+    """The OrderStatus when the mapped status changed; remembers it in the entity (save after)."""
+    doc = entity.one(TABLE)
+    if doc is None:
+        return None
+    reference = text(doc, "REFERENCENO")
+    order_id = store_order_number(reference, pair)
+    status = capture_config(pair).order_states.get(text(doc, "STATE") or "")
+    before = _last_emitted(entity, event)
+    if order_id is None or status is None or status == before:
+        return None
+    codes = pair.mapping.store_status_codes(status)
+    value = {"metadata": derived_metadata(parent, "order_status.changed"), "order_id": order_id,
+             "order_number": text(doc, "DOCID") or entity.key.rpartition("/")[2], "status": status,
+             "fulfilment_status": FULFILMENT.get(status, "unfulfilled"), "changed_at": parent["occurred_at"],
+             "shipping_status": codes.shipping_status, "payment_status": codes.payment_status,
+             "order_status": codes.order_status, "hold_reason": None, "reference": reference,
+             "source_version": max(entity.positions(TABLE), default="")}
+    entity.set_extra("status", {"status": status, "before": before, "offset": event.offset})
+    return Output(ORDER_STATUS, order_id, SCHEMA, value)
