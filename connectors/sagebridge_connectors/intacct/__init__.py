@@ -19,8 +19,8 @@ def erp_sink(pair) -> IntacctSink:
 
 registry.register("erp_ledger", "intacct")(IntacctLedger)
 
-# erp_source (change capture) is registered here by the lead at merge, from `.capture`:
-#   from .capture import build_capture
-#   registry.register("erp_source", "intacct")(build_capture)
+from .capture import build_capture  # noqa: E402  (erp_cdc's erp_source: readByQuery on WHENMODIFIED)
+
+registry.register("erp_source", "intacct")(build_capture)
 
 __all__ = ["IntacctConfig", "IntacctLedger", "IntacctSink"]
