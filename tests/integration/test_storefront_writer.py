@@ -4,7 +4,7 @@ events to the X-Cart simulator over HTTP (issue 7's storefront tests).
 - stock (product and variant), product (price, description, disabled, category), order status and
   shipment tracking events end in the store field by field;
 - the store answers 429, then 503 (with Retry-After) for a while: nothing lost, nothing in the DLQ,
-  converged after (the issue's 10 s + 20 s, shortened to 3 s + 5 s here: the same shape);
+  converged after (the issue's shape in full: 429 for 10 s, then 503 for 20 s);
 - a stock event for a SKU the store lacks goes to the DLQ with reason `unknown_sku`, the rest land;
 - an older version after a newer one is not written, also across a restart;
 - SIGKILL mid-burst, restart: the store ends with the latest quantities, and the simulator's write
