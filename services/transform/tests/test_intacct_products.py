@@ -131,3 +131,8 @@ def test_a_record_with_a_sage_300_position_is_malformed():
     with pytest.raises(PermanentError) as e:
         intacct.send(event)
     assert e.value.reason == "malformed_row"
+
+
+def test_the_pairs_charge_items_are_not_store_products():
+    intacct = Intacct()
+    assert values(intacct.row("ITEM", item(ITEMID="FRT", NAME="Freight", ITEMTYPE="Non-Inventory")), PRODUCTS) == []
