@@ -35,7 +35,7 @@ def _watch(stack: Stack, monitor: FlowMonitor, console: Console, duration: float
     """Shows the figures every `view.every` seconds (on a schedule, so slow health checks do not
     stretch it) until `duration` has passed since `began`, or forever when it is 0."""
     end = began + duration if duration else float("inf")
-    with make_view(console, every) as view:
+    with make_view(console, every, stack.store.name, stack.erp.name) as view:
         next_at = began
         while time.monotonic() < end:
             next_at = min(next_at + view.every, end)

@@ -56,9 +56,8 @@ class ErpSim:
     def service_env(self, service: str) -> dict[str, str]:
         return {}
 
-    def pairs_path(self, service: str) -> Path | None:
-        """A pair file other than the shipped one for `service` (None: the shipped one)."""
-        return None
+    def prepare(self, service: str) -> None:
+        """Called before `service` starts (Sage 300: erp-cdc's pair file with its database block)."""
 
     def describe(self) -> list[tuple[str, str]]:
         return [(f"{self.name} simulator", self.url)]
@@ -96,8 +95,9 @@ class Sage300Erp(ErpSim):
             return {"SAGE300_COMPANY": "SAMINC", "SAGE300_DB_CONNECTION": s.sage_db_connection}
         return {}
 
-    def pairs_path(self, service: str) -> Path | None:
-        return self.stack.write_cdc_pair() if service == "erp-cdc" else None
+    def prepare(self, service: str) -> None:
+        if service == "erp-cdc":
+            self.stack.write_cdc_pair()
 
     def describe(self) -> list[tuple[str, str]]:
         s = self.stack

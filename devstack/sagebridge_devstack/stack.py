@@ -232,7 +232,7 @@ class Stack:
         return env | self.config.service_env.get(name, {})
 
     def start_service(self, name: str, wait: bool = True) -> ManagedProcess:
-        self.erp.pairs_path(name)                          # Sage 300's erp-cdc: writes its pair file
+        self.erp.prepare(name)
         proc = ManagedProcess(name, [sys.executable, "-m", SERVICE_MODULES[name]], self.service_env(name), self.logs,
                               ready_url=f"{self.ops_url(name)}/readyz").start()
         self.services[name] = proc
