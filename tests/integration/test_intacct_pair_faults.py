@@ -67,13 +67,15 @@ def test_sessions_expiring_mid_stream_cost_one_relogin_and_lose_nothing(pair):
 
 
 def test_a_524_after_intacct_committed_leaves_one_sales_order(pair):
-    """A known customer's order: its one write is the sales order, so the 524 falls on it."""
+    """A known customer's order, only authorised (no payment yet), once every earlier order and
+    payment is written: its one write is the sales order, so the 524 falls on it."""
     email = new_email("Kim.Known")
     first = pair.store.order(email=email, items=ITEM)
     pair.in_intacct(first)
-    wait_until(lambda: pair.intacct.payments(first["order_number"]), message="the first order's payment")
+    wait_until(lambda: all(pair.intacct.payments(m["order_number"]) for m in pair.store.placed), timeout=90,
+               message="every earlier order's payment")
     pair.intacct.faults(commit_then_524_count=1)
-    ref = PREFIX + pair.store.order(email=email, items=ITEM, payment_code="Q")["order_number"]
+    ref = PREFIX + pair.store.order(email=email, items=ITEM, payment_type="auth")["order_number"]
     wait_until(lambda: [v for v in pair.erp_results(ref) if v["outcome"] in ("created", "already_present")],
                timeout=60, message="the order's result")
     assert sales_orders(pair)[ref] == 1
