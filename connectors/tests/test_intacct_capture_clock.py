@@ -78,3 +78,15 @@ def test_an_edit_in_the_second_pass_gets_a_newer_position_than_one_in_the_first(
     assert second.listing["position"] > first.listing["position"]
     assert second.occurred_at == SECOND_PASS - timedelta(minutes=15)
     assert to_literal(epoch(second.occurred_at), LA) == "11/01/2026 01:15:00"
+
+
+def test_a_second_edit_within_the_same_second_is_not_a_repeat():
+    """Same RECORDNO and stamp, other fields: emitted again with n = 1 (a later position)."""
+    cur = CaptureCursor()
+    assert cur.add(7, 1_700_000_000, "aaaa") == 0
+    assert cur.emitted(7, 1_700_000_000, "aaaa") and not cur.emitted(7, 1_700_000_000, "bbbb")
+    assert cur.add(7, 1_700_000_000, "bbbb") == 1
+    again = CaptureCursor.load(cur.dump(), None)
+    assert again.emitted(7, 1_700_000_000, "bbbb") and again.add(7, 1_700_000_000, "bbbb") == 1
+    old = CaptureCursor.load('{"wm":1,"read":null,"seen":{"1700000000":[7]}}', None)   # before digests
+    assert old.emitted(7, 1_700_000_000, "cccc")

@@ -12,7 +12,7 @@ import httpx
 from rich.console import Console
 
 from .demo import demo_driver_for
-from .erp_demo import ErpDemoDriver
+from .erp_demo import erp_demo_driver_for
 from .flow_monitor import FlowMonitor
 from .stack import REPO, Stack, StackConfig
 from .store_sims import DEFAULT_PAIR, PAIRS
@@ -35,7 +35,7 @@ def _watch(stack: Stack, monitor: FlowMonitor, console: Console, duration: float
     """Shows the figures every `view.every` seconds (on a schedule, so slow health checks do not
     stretch it) until `duration` has passed since `began`, or forever when it is 0."""
     end = began + duration if duration else float("inf")
-    with make_view(console, every) as view:
+    with make_view(console, every, stack.store.name, stack.erp.name) as view:
         next_at = began
         while time.monotonic() < end:
             next_at = min(next_at + view.every, end)
@@ -50,11 +50,12 @@ def main() -> None:
 
 @main.command()
 @click.option("--pair", type=click.Choice(PAIRS), default=DEFAULT_PAIR, show_default=True,
-              help="The integration pair (pairs/<pair>.yaml) and so the store simulator: X-Cart, "
-                   "Shift4Shop REST (3dcart-sage300) or 3dcart legacy SOAP (3dcartsoap-sage300).")
+              help="The integration pair (pairs/<pair>.yaml) and so the simulators: X-Cart, "
+                   "Shift4Shop REST (3dcart-sage300) or 3dcart legacy SOAP (3dcartsoap-sage300) with "
+                   "Sage 300; X-Cart with Sage Intacct (xcart-intacct).")
 @click.option("--rate", default=2.0, show_default=True, help="Demo orders per second (0: none).")
 @click.option("--erp-rate", default=1.0, show_default=True,
-              help="Demo changes made in Sage 300 per second: stock receipts, price changes, now and then an item "
+              help="Demo changes made in the ERP (Sage 300 or Intacct) per second: stock receipts, price changes, now and then an item "
                    "made inactive; beside them some of the orders that reached Sage are shipped (0: none).")
 @click.option("--duration", default=0.0, help="Stop after this many seconds (0: until Ctrl-C).")
 @click.option("--work-dir", type=click.Path(path_type=Path), default=REPO / "var" / "dev", show_default=True,
@@ -79,7 +80,8 @@ def up(pair: str, rate: float, erp_rate: float, duration: float, work_dir: Path,
     KAFKA_BOOTSTRAP_SERVERS keeps whatever it keeps). Logs are appended to in --work-dir/logs.
 
     --pair picks the store (default X-Cart; 3dcart-sage300: Shift4Shop REST with webhooks;
-    3dcartsoap-sage300: 3dcart SOAP, polled); "X-Cart" below stands for whichever runs.
+    3dcartsoap-sage300: 3dcart SOAP, polled; xcart-intacct: X-Cart with Sage Intacct instead of
+    Sage 300); "X-Cart" and "Sage 300" below stand for whichever runs.
 
     Demo traffic runs both ways: X-Cart orders (--rate) flow to Sage 300, and changes made inside Sage
     300 (--erp-rate: stock receipts, price changes, items made inactive, shipments with tracking of
@@ -111,16 +113,15 @@ def up(pair: str, rate: float, erp_rate: float, duration: float, work_dir: Path,
         store = stack.store
         label, text = store.describe()[0]
         console.print(f"  {label:<17} {text}")
-        console.print(f"  Sage 300 simulator {stack.sage_url}/Sage300WebApi   (orders: GET /_sim/orders;"
-                      " ERP-side changes: POST /_sim/erp/stock|price|item|ship)")
-        console.print(f"  Sage 300 database {stack.sage_db}   (erp-cdc reads it through the SQLite3 ODBC driver)")
+        for label, text in stack.erp.describe():
+            console.print(f"  {label:<17} {text}")
         for label, text in store.describe()[1:]:
             console.print(f"  {label:<17} {text}")
         for name in stack.services:
             console.print(f"  {name:<17} {stack.ops_url(name)}/metrics  /healthz  /readyz")
         console.print(f"  logs              {stack.logs}")
         driver = demo_driver_for(store.kind, store.url, rate).start()
-        erp_driver = ErpDemoDriver(stack.sage_url, erp_rate)
+        erp_driver = erp_demo_driver_for(stack.erp.kind, stack.erp.url, erp_rate)
         monitor = FlowMonitor(stack.bootstrap, driver, erp_driver, store_name=store.name).start()
         erp_driver.start()
         began = time.monotonic()

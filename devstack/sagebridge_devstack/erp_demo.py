@@ -1,4 +1,5 @@
-"""Demo traffic on the ERP side, for `sagebridge-dev up`: changes made inside Sage 300.
+"""Demo traffic on the ERP side, for `sagebridge-dev up`: changes made inside Sage 300
+(`ErpDemoDriver`) or Sage Intacct (`IntacctDemoDriver`); `erp_demo_driver_for` picks one by ERP kind.
 
 The Sage 300 simulator's ERP-side driver (`POST /_sim/erp/*`, simulators/sagebridge_sim/sage300/
 erp_routes.py) changes the company's tables as Sage's own screens would, stamped with AUDTDATE and
@@ -105,3 +106,53 @@ class ErpDemoDriver:
             self.made[kind] += 1
         else:
             self.errors += 1
+
+
+class IntacctDemoDriver(ErpDemoDriver):
+    """The same warehouse and merchandiser inside Sage Intacct, through the Intacct simulator's
+    ERP-side routes (`POST /_sim/stock|items|ship`): a stock count (ITEMWAREHOUSEINFO QTYONHAND set
+    absolutely, as a count adjustment leaves it), a new BASEPRICE, an item made inactive and active
+    again, and orders converted to a `Shipper` with a tracking number. `order_reached_sage` is told
+    the sales order's DOCID (`Sales Order-SO-00001`)."""
+
+    def __init__(self, intacct_url: str, rate_per_s: float, warehouse: str = "WH1", **kw) -> None:
+        super().__init__(intacct_url, rate_per_s, location=warehouse, **kw)
+
+    def next_shipment(self) -> tuple[str, str, dict] | None:
+        with self._lock:
+            docid = self._to_ship.popleft() if self._to_ship else None
+        if docid is None:
+            return None
+        return "shipment", "ship", {"docid": docid, "tracking": f"1Z{random.randrange(10**15):015d}",
+                                    "carrier": "UPS Ground"}
+
+    def next_change(self) -> tuple[str, str, dict]:
+        if self.toggle_every and random.randrange(self.toggle_every) == 0:
+            if self._inactive:
+                return "item active", "items", {"ITEMID": self._inactive.pop(0), "STATUS": "active"}
+            item = random.choice(TOGGLEABLE)
+            self._inactive.append(item)
+            return "item inactive", "items", {"ITEMID": item, "STATUS": "inactive"}
+        item = random.choice(ITEMS)
+        if random.random() < 0.6:
+            return "stock receipt", "stock", {"ITEMID": item, "WAREHOUSEID": self.location,
+                                              "QTYONHAND": str(random.randint(100, 1500)), "QTYONHOLD": "0"}
+        base = Decimal(DEMO_PRICES[item])
+        price = (base * Decimal(random.randint(90, 110)) / 100).quantize(Decimal("0.01"))
+        return "price change", "items", {"ITEMID": item, "BASEPRICE": str(price)}
+
+    def _make(self, http: httpx.Client, kind: str, route: str, body: dict) -> None:
+        try:
+            r = http.post(f"{self.url}/_sim/{route}", json=body)
+        except httpx.HTTPError:
+            self.errors += 1
+            return
+        if r.status_code < 300:
+            self.made[kind] += 1
+        else:
+            self.errors += 1
+
+
+def erp_demo_driver_for(kind: str, erp_url: str, rate_per_s: float) -> ErpDemoDriver:
+    """The ERP-side demo of the pair's ERP (`sage300` | `intacct`)."""
+    return (IntacctDemoDriver if kind == "intacct" else ErpDemoDriver)(erp_url, rate_per_s)

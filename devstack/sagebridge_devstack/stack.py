@@ -1,9 +1,11 @@
 """The whole system on one machine: broker, simulators, topics, services.
 
-`StackConfig.pair` picks the integration pair and so the store simulator (store_sims.py): X-Cart
-(`xcart-sage300`, the default), Shift4Shop REST (`3dcart-sage300`) or the legacy 3dcart SOAP service
-(`3dcartsoap-sage300`); the Sage 300 side is the same for all of them. The X-Cart pair is described
-below; the others differ only in the store (orders found by polling and, for Shift4Shop, webhooks).
+`StackConfig.pair` picks the integration pair and so both simulators: the store (store_sims.py):
+X-Cart (`xcart-sage300`, the default, and `xcart-intacct`), Shift4Shop REST (`3dcart-sage300`) or the
+legacy 3dcart SOAP service (`3dcartsoap-sage300`); and the ERP (erp_sims.py): Sage 300 for the
+`*-sage300` pairs, Sage Intacct (its XML gateway, change capture by readByQuery) for `xcart-intacct`.
+The X-Cart / Sage 300 pair is described below; the others differ in the store (orders found by
+polling and, for Shift4Shop, webhooks) or in the ERP.
 
 Both directions run: X-Cart orders (and profiles, payments, refunds) through ingest, transform and
 erp-writer into Sage 300, and Sage 300's own changes (stock, prices, items, shipments, order
@@ -23,7 +25,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import yaml
 
 from sagebridge_common import topics
@@ -32,6 +33,7 @@ from sagebridge_common.settings import Settings
 
 from .broker import EmbeddedBroker
 from .processes import ManagedProcess, free_port, stop_all
+from .erp_sims import ErpSim, erp_for
 from .store_sims import DEFAULT_PAIR, STORES, StoreSim, store_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,7 +85,8 @@ class Stack:
         self.pair_id = config.pair
         if config.pair not in STORES:
             raise ValueError(f"unknown pair {config.pair!r}; the dev stack runs {', '.join(STORES)}")
-        self.ports = {name: free_port() for name in (STORES[config.pair].port_name, "sage300", "ingest-http",
+        self.erp: ErpSim = erp_for(self)              # (reads self.ports only once started)
+        self.ports = {name: free_port() for name in (STORES[config.pair].port_name, self.erp.port_name, "ingest-http",
                                                      *[f"ops-{s}" for s in SERVICE_MODULES])}
         self.pair_file = REPO / "pairs" / f"{self.pair_id}.yaml"
         self.store_time_zone = config.store_time_zone or os.environ.get("STORE_TIME_ZONE") or self._pair_zone()
@@ -113,6 +116,14 @@ class Stack:
     @property
     def sage_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['sage300']}"
+
+    @property
+    def erp_url(self) -> str:
+        return self.erp.url
+
+    @property
+    def intacct_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['intacct']}"
 
     @property
     def webhook_url(self) -> str:
@@ -159,8 +170,7 @@ class Stack:
         """Deletes what the simulators keep between runs. The two must go together: the Sage 300
         database holds orders by X-Cart order number, so a kept database beside an X-Cart store that
         numbers from 1 again turns nearly every new order into an "already present" one."""
-        for path in (self.sage_db, self.sage_db.with_name(self.sage_db.name + "-wal"),
-                     self.sage_db.with_name(self.sage_db.name + "-shm"), *self.store.state_files()):
+        for path in (*self.erp.state_files(), *self.store.state_files()):
             path.unlink(missing_ok=True)
 
     def _continue_invoice_numbers(self) -> None:
@@ -194,19 +204,14 @@ class Stack:
     def start_simulators(self) -> None:
         if not self.config.keep_state:
             self.reset_simulator_state()
-        elif self.store.kind != "xcart":
+        elif self.store.kind != "xcart" and self.erp.kind == "sage300":
             self._continue_invoice_numbers()
         self.simulators[self.store.port_name] = self.store.process().start()
-        self.simulators["sage300"] = ManagedProcess.python_module(
-            "sage300-sim", "sagebridge_sim.sage300", {}, self.logs,
-            ["--port", str(self.ports["sage300"]), "--db", str(self.sage_db),
-             "--company", "SAMINC", "--user", "WEBAPI", "--password", self.sage_password, "--seed-demo"],
-            ready_url=f"{self.sage_url}/_sim/stats").start()
+        self.simulators[self.erp.port_name] = self.erp.process().start()
         for sim in self.simulators.values():
             sim.wait_ready()
         self.store.seed()
-        httpx.post(f"{self.sage_url}/_sim/customers/WEBCUST", timeout=10,
-                   json={"CheckForDuplicatePOs": self.config.web_customer_duplicate_po_check}).raise_for_status()
+        self.erp.seed()
 
     def service_env(self, name: str) -> dict[str, str]:
         env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "PAIR_ID": self.pair_id, "LOG_LEVEL": "INFO",
@@ -216,22 +221,18 @@ class Stack:
         if self.store.kind != "xcart":
             env["STORE_TIME_ZONE"] = self.store_time_zone
         env |= self.store.service_env(name)
+        env |= self.erp.service_env(name)
         if name == "ingest":
             env |= {"HTTP_HOST": "127.0.0.1",
                     "HTTP_PORT": str(self.ports["ingest-http"]),
                     "POLL_ENABLED": str(self.config.poll_enabled).lower(),
                     "POLL_INTERVAL_S": str(self.config.poll_interval_s)}
-        elif name == "erp-writer":
-            env |= {"SAGE300_BASE_URL": self.sage_url, "SAGE300_COMPANY": "SAMINC", "SAGE300_USER": "WEBAPI",
-                    "SAGE300_PASSWORD": self.sage_password}
-        elif name == "erp-cdc":
-            env |= {"PAIRS_PATH": str(self.cdc_pairs), "SAGE300_COMPANY": "SAMINC",
-                    "SAGE300_DB_CONNECTION": self.sage_db_connection}
+        if name == "erp-cdc" and self.erp.kind == "sage300":
+            env["PAIRS_PATH"] = str(self.cdc_pairs)         # the shipped file plus its database block
         return env | self.config.service_env.get(name, {})
 
     def start_service(self, name: str, wait: bool = True) -> ManagedProcess:
-        if name == "erp-cdc":
-            self.write_cdc_pair()
+        self.erp.prepare(name)
         proc = ManagedProcess(name, [sys.executable, "-m", SERVICE_MODULES[name]], self.service_env(name), self.logs,
                               ready_url=f"{self.ops_url(name)}/readyz").start()
         self.services[name] = proc

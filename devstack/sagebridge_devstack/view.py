@@ -49,15 +49,18 @@ def status_line(snapshot: dict, health: dict[str, str], elapsed: float, tag: str
     return " ".join(parts)
 
 
-def _table(snapshot: dict, health: dict[str, str], elapsed: float, store: str = "X-Cart") -> Table:
-    t = Table(title=f"Sagebridge — {store} ⇄ Sage 300 ({elapsed:.0f}s)", show_lines=False)
+def _table(snapshot: dict, health: dict[str, str], elapsed: float, store: str = "X-Cart",
+           erp: str = "Sage 300") -> Table:
+    """The figures' labels name Sage 300 (they are the status line's keys); the headings name the
+    pair's store and ERP."""
+    t = Table(title=f"Sagebridge — {store} ⇄ {erp} ({elapsed:.0f}s)", show_lines=False)
     t.add_column("what")
     t.add_column("value", justify="right")
-    t.add_row(f"[bold]orders: {store} → Sage 300[/]", "")
+    t.add_row(f"[bold]orders: {store} → {erp}[/]", "")
     for k, v in snapshot.items():
         if k == ERP_TO_STORE_FROM:
             t.add_section()
-            t.add_row(f"[bold]stock, prices, shipments: Sage 300 → {store}[/]", "")
+            t.add_row(f"[bold]stock, prices, shipments: {erp} → {store}[/]", "")
         t.add_row(k, "—" if v is None else str(v))
     t.add_section()
     for name, state in health.items():
@@ -70,9 +73,9 @@ class TableView:
 
     every = 1.0
 
-    def __init__(self, console: Console, store: str = "X-Cart") -> None:
-        self.store = store
-        self._live = Live(_table({}, {}, 0, store), console=console, refresh_per_second=2)
+    def __init__(self, console: Console, store: str = "X-Cart", erp: str = "Sage 300") -> None:
+        self.store, self.erp = store, erp
+        self._live = Live(_table({}, {}, 0, store, erp), console=console, refresh_per_second=2)
 
     def __enter__(self) -> "TableView":
         self._live.__enter__()
@@ -82,7 +85,7 @@ class TableView:
         self._live.__exit__(*exc)
 
     def show(self, snapshot: dict, health: dict[str, str], elapsed: float) -> None:
-        self._live.update(_table(snapshot, health, elapsed, self.store))
+        self._live.update(_table(snapshot, health, elapsed, self.store, self.erp))
 
 
 class LineView:
@@ -103,5 +106,5 @@ class LineView:
         self.console.file.flush()
 
 
-def make_view(console: Console, every: float, store: str = "X-Cart") -> TableView | LineView:
-    return TableView(console, store) if console.is_terminal else LineView(console, every)
+def make_view(console: Console, every: float, store: str = "X-Cart", erp: str = "Sage 300") -> TableView | LineView:
+    return TableView(console, store, erp) if console.is_terminal else LineView(console, every)

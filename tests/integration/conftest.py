@@ -47,7 +47,9 @@ def pytest_xdist_make_scheduler(config, log):
 
 # The longest modules (measured, each over a minute on a quiet 2-core machine), longest first.
 LONG_MODULES = ("<stack>", "test_erp_writer_kill_customers.py", "test_devstack.py", "test_storefront_writer.py",
-                "test_erp_writer_exactly_once.py", "test_processor.py", "test_erp_cdc.py")
+                "test_erp_writer_exactly_once.py", "test_processor.py", "test_erp_cdc.py",
+                # about a minute each, a stack of their own: after the others, away from test_devstack's timed runs
+                "test_intacct_pair_faults.py", "test_intacct_pair_flows.py")
 
 
 def pytest_collection_modifyitems(config, items):

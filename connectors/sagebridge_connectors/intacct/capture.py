@@ -23,6 +23,7 @@ them too, to stretch its polls within `change_capture.budget` (capture_budget.py
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -53,11 +54,13 @@ UNREADABLE = Counter("sagebridge_intacct_capture_rows_unreadable_total",
                      ["pair", "table"])
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Read:
     stamp: int                 # UTC epoch seconds
     recordno: int
     row: dict[str, str]
+    digest: str = ""           # of the row's fields: a second edit within the stamp's second differs
+    n: int = 0                 # emissions of this (RECORDNO, stamp) before this one (capture_cursor.py)
 
 
 @dataclass
@@ -127,7 +130,7 @@ class IntacctCapture:
         page, left = rows[:max(1, limit)], rows[max(1, limit):]
         after = state.copy()
         for r in page:
-            after.add(r.recordno, r.stamp)
+            r.n = after.add(r.recordno, r.stamp, r.digest)
         if not left:                       # the read is emitted whole: the next may start near its beginning
             after.read = int(began)
         after.prune(self.overlap_s, self.zone)
@@ -185,15 +188,16 @@ class IntacctCapture:
                     "pair_id": self.pair_id, "object": spec.obj, "recordno": row.get(RECORDNO),
                     "whenmodified": row.get(STAMP)})
                 continue
-            if (self.start_at is not None and stamp < self.start_at) or state.emitted(recordno, stamp):
+            digest = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()[:16]
+            if (self.start_at is not None and stamp < self.start_at) or state.emitted(recordno, stamp, digest):
                 continue
-            out[(stamp, recordno)] = _Read(stamp, recordno, row)
+            out[(stamp, recordno)] = _Read(stamp, recordno, row, digest)
         return [out[k] for k in sorted(out)]
 
     def _change(self, spec: CaptureStream, r: _Read) -> Change:
         key = "|".join((r.row.get(k) or "").strip() for k in spec.key)
         after = json.dumps({**r.row, "WHENMODIFIED_UTC": iso_utc(r.stamp)}, sort_keys=True, separators=(",", ":"))
-        position = f"{r.stamp:012d}|{r.recordno:012d}"
+        position = f"{r.stamp:012d}|{r.recordno:012d}" + (f"|{r.n:04d}" if r.n else "")
         listing = {"entity_key": (r.row.get(spec.entity) or "").strip(), "op": "upsert", "table": spec.table,
                    "key": key, "after": after, "position": position}
         return Change(spec.table, key, position, datetime.fromtimestamp(r.stamp, timezone.utc), listing)

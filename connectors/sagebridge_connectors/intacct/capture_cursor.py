@@ -23,7 +23,7 @@ The spring-forward gap has no such problem: a UTC instant never converts to a wa
 not exist, and a stamp in the gap (not produced by a correct clock) reads as the zone's `fold=0`.
 
 The cursor (JSON, saved by the source runner after the page's events are acknowledged):
-`{"wm": <epoch s | null>, "read": <epoch s | null>, "seen": {"<epoch s>": [RECORDNO, ...]}}`.
+`{"wm": <epoch s | null>, "read": <epoch s | null>, "seen": {"<epoch s>": {"<RECORDNO>": [digest, n]}}}`.
 `wm` is the newest stamp emitted; `read` is when the last complete read began (on our clock).
 Each poll reads `WHENMODIFIED >= max(wm, read) - overlap_s`: a record can commit after a
 later-stamped one (and one second holds many records), but a record invisible to a read that began
@@ -33,6 +33,11 @@ the same bound as Sage 300's capture). Without `read`, a burst of 50,000 changes
 (50 transactions) on every poll for as long as nothing newer is changed. `seen` holds the
 (RECORDNO, stamp) pairs emitted at or after that floor, so a re-read record is dropped unless its
 stamp moved; entries below the next poll's floor can never be read again and are pruned.
+
+Two edits of one record within one second share a stamp: the second is not a repeat. Each seen
+entry keeps a digest of the fields emitted; a re-read with the same stamp but other fields is the
+newer state (it was read later) and is emitted again with `n` + 1, which capture.py appends to the
+position (`<stamp>|<RECORDNO>|<n:04d>`) so it sorts after the first and transform keeps it.
 """
 from __future__ import annotations
 
@@ -97,7 +102,7 @@ class CaptureCursor:
     """One stream's cursor (see the module doc)."""
 
     wm: int | None = None
-    seen: dict[int, set[int]] = field(default_factory=dict)
+    seen: dict[int, dict[int, tuple[str, int]]] = field(default_factory=dict)   # stamp -> RECORDNO -> (digest, n)
     read: int | None = None
 
     @classmethod
@@ -105,14 +110,21 @@ class CaptureCursor:
         if not text:
             return cls(int(start_at.timestamp()) if start_at is not None else None, {})
         doc = json.loads(text)
-        return cls(doc.get("wm"), {int(k): set(v) for k, v in (doc.get("seen") or {}).items()}, doc.get("read"))
+        seen: dict[int, dict[int, tuple[str, int]]] = {}
+        for k, v in (doc.get("seen") or {}).items():
+            if isinstance(v, list):             # a cursor written before digests were kept
+                seen[int(k)] = {int(r): ("", 0) for r in v}
+            else:
+                seen[int(k)] = {int(r): (str(d[0]), int(d[1])) for r, d in v.items()}
+        return cls(doc.get("wm"), seen, doc.get("read"))
 
     def dump(self) -> str:
         return json.dumps({"wm": self.wm, "read": self.read,
-                           "seen": {str(k): sorted(v) for k, v in sorted(self.seen.items())}}, separators=(",", ":"))
+                           "seen": {str(k): {str(r): list(v[r]) for r in sorted(v)} for k, v in sorted(self.seen.items())}},
+                          separators=(",", ":"))
 
     def copy(self) -> "CaptureCursor":
-        return CaptureCursor(self.wm, {k: set(v) for k, v in self.seen.items()}, self.read)
+        return CaptureCursor(self.wm, {k: dict(v) for k, v in self.seen.items()}, self.read)
 
     def _target(self, overlap_s: int) -> int | None:
         known = [t for t in (self.wm, self.read) if t is not None]
@@ -123,12 +135,18 @@ class CaptureCursor:
         target = self._target(overlap_s)
         return EPOCH_LITERAL if target is None else since_literal(target, zone)
 
-    def emitted(self, recordno: int, stamp: int) -> bool:
-        return recordno in self.seen.get(stamp, ())
+    def emitted(self, recordno: int, stamp: int, digest: str = "") -> bool:
+        """Already emitted with this stamp (and these fields, when a digest is given)."""
+        held = self.seen.get(stamp, {}).get(recordno)
+        return held is not None and (not digest or not held[0] or held[0] == digest)
 
-    def add(self, recordno: int, stamp: int) -> None:
-        self.seen.setdefault(stamp, set()).add(recordno)
+    def add(self, recordno: int, stamp: int, digest: str = "") -> int:
+        """Records the emission; its `n`: 0, or one more than the last emission of that stamp."""
+        held = self.seen.setdefault(stamp, {}).get(recordno)
+        n = 0 if held is None else held[1] + (held[0] != digest)
+        self.seen[stamp][recordno] = (digest, n)
         self.wm = stamp if self.wm is None else max(self.wm, stamp)
+        return n
 
     def prune(self, overlap_s: int, zone: ZoneInfo) -> None:
         """Forget what the next poll cannot read again."""

@@ -28,15 +28,6 @@ ERP = "intacct"
 KINDS = {"ITEM": "item", "ITEMWAREHOUSEINFO": "item", "SODOCUMENT": "order", "SHIPPER": "shipment"}
 
 
-def charge_items(pair: PairConfig) -> frozenset[str]:
-    """The Intacct items the pair's orders use as charge lines (shipping, handling, ...): the hub's
-    own bookkeeping items, never store products, so their changes are not sent to the store (they
-    would only come back as `unknown_sku` dead letters)."""
-    charges = pair.mapping.order_charges
-    rules = (charges.shipping, charges.handling, charges.discount, charges.surcharge)
-    return frozenset(r.code for r in rules if r is not None and r.placement == "line" and r.code)
-
-
 class IntacctTransform:
     def __init__(self, pairs: dict[str, PairConfig], state: KeyedState) -> None:
         self.pairs = pairs
@@ -74,7 +65,7 @@ class IntacctTransform:
         return pair
 
     def _item(self, entity: Entity, row: Row, pair: PairConfig, event: Event) -> list[Output]:
-        if row.entity in charge_items(pair):
+        if row.entity in products.charge_items(pair):     # the hub's own order lines, not store products
             log.debug("charge item (mapping.order_charges): not a store product", extra={"item": row.entity})
             return []
         sku = pair.mapping.items.number_rule.to_store(row.entity)

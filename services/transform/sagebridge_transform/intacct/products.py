@@ -7,6 +7,8 @@
 - active: STATUS == active (Intacct's values are active / inactive).
 - categories: [the store name of PRODUCTLINEID] when `catalogue.categories` maps it, else [].
 Intacct has no item delete in capture (an item is made inactive instead), so `deleted` is false.
+The pair's charge items (`mapping.order_charges` line codes: FRT, HAND, MISC) are Intacct items the
+hub writes on orders, not store products: none is emitted for them.
 """
 from __future__ import annotations
 
@@ -23,6 +25,13 @@ from ..sage300.rows import dec, text
 SCHEMA = "sagebridge.v2.Product"
 TABLE = "ITEM"
 FOUR = Decimal("0.0001")
+
+
+def charge_items(pair: PairConfig) -> set[str]:
+    """Checked by the handler before an item's product or stock is computed."""
+    charges = pair.mapping.order_charges
+    return {r.code for r in (charges.rule(k) for k in ("shipping", "handling", "discount", "surcharge"))
+            if r.placement == "line" and r.code}
 
 
 def product(entity: Entity, pair: PairConfig, sku: str, parent: dict[str, Any]) -> Output | None:

@@ -2,7 +2,8 @@
 
 erp_cdc writes `after` as JSON object text of the record's flattened fields as the XML API
 returned them (every value text: decimals like "12.50" stay strings, a float never touches them),
-plus WHENMODIFIED_UTC (ISO UTC). `position` is "<12-digit epoch s>|<12-digit RECORDNO>", so two
+plus WHENMODIFIED_UTC (ISO UTC). `position` is "<12-digit epoch s>|<12-digit RECORDNO>" (then "|<n:04d>"
+for a second edit within one second, capture_cursor.py), so two
 positions of one record compare as strings; tables are ITEM, ITEMWAREHOUSEINFO, SODOCUMENT (the
 orders' definition) and SHIPPER (the shipment definition's SODOCUMENTs). Intacct capture emits
 upserts only. The kept-row model and value readers are Sage 300's (`sage300.rows`,
@@ -18,7 +19,7 @@ from sagebridge_common.errors import PermanentError
 
 from ..sage300.rows import MALFORMED, Row
 
-POSITION = re.compile(r"^\d{12}\|\d{12}$")
+POSITION = re.compile(r"^\d{12}\|\d{12}(\|\d{4})?$")   # |n: a second edit within one second
 
 
 def parse(raw: dict[str, Any], entity: str) -> Row:
