@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import logging
 
-from sagebridge_common.errors import PermanentError
 from sagebridge_common.events import Event, Output
-from sagebridge_common.keyed_state import KeyedState
 from sagebridge_common.pairs import PairConfig
 
+from ..erp_rows import ErpRowTransform
 from . import customers, inventory, order_status, products, shipments
-from .row_state import Entity, EntityStore
+from .row_state import Entity
 from .rows import Row, parse, text
 from .skus import sku_of_item
 
@@ -28,42 +27,10 @@ KINDS = {"ICITEM": "item", "ICILOC": "item", "ICPRICP": "item", "ARCUS": "custom
          "OEORDH": "order", "OEORDH1": "order", "OESHIH": "shipment", "OESHID": "shipment"}
 
 
-class Sage300Transform:
-    def __init__(self, pairs: dict[str, PairConfig], state: KeyedState) -> None:
-        self.pairs = pairs
-        self.store = EntityStore(state)
-
-    def __call__(self, event: Event) -> list[Output]:
-        raw = event.value
-        if not event.schema.endswith(".RawErpChange"):
-            raise PermanentError(f"transform cannot handle {event.schema} on {event.topic}", reason="unexpected_schema")
-        if raw.get("erp") != ERP:
-            raise PermanentError(f"no mapping for ERP {raw.get('erp')!r} (transform maps: {ERP})",
-                                 reason="unsupported_erp")
-        pair = self._pair_of(raw)
-        kind = KINDS.get(str(raw.get("table") or "").upper())
-        if kind is None:
-            log.info("erp table not mapped; skipped", extra={"table": raw.get("table")})
-            return []
-        entity_id = (event.key or b"").decode() or raw["metadata"]["source_entity_id"]
-        row = parse(raw, entity_id)
-        entity = self.store.load(event, f"{pair.pair}/{kind}/{entity_id}")
-        if not self.store.gate(entity, row, event):
-            return []
-        entity.put(row, event.offset)
-        outputs = getattr(self, "_" + kind)(entity, row, pair, event)
-        return outputs + [self.store.save(event, entity)]      # state write last: nothing after it can raise
-
-    def _pair_of(self, raw: dict) -> PairConfig:
-        pair_id = raw["metadata"]["pair_id"]
-        pair = self.pairs.get(pair_id)
-        if pair is None:
-            raise PermanentError(f"no pair file defines pair {pair_id!r} (served: {', '.join(sorted(self.pairs))})",
-                                 reason="unknown_pair")
-        if pair.erp.kind != ERP:
-            raise PermanentError(f"event from ERP {ERP}, but pair {pair_id!r} is a {pair.erp.kind} pair",
-                                 reason="erp_mismatch")
-        return pair
+class Sage300Transform(ErpRowTransform):
+    erp = ERP
+    kinds = KINDS
+    parse_row = staticmethod(parse)
 
     def _item(self, entity: Entity, row: Row, pair: PairConfig, event: Event) -> list[Output]:
         itemno = row.entity
