@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from .processes import ManagedProcess
+from .sim_base import SimulatorSide
 
 if TYPE_CHECKING:
     from .stack import Stack
@@ -29,38 +30,14 @@ INTACCT_USER = "xml_gateway"
 INTACCT_TIME_ZONE = "America/Los_Angeles"      # the pair file's default company zone
 
 
-class ErpSim:
+class ErpSim(SimulatorSide):
     """What the stack needs from an ERP simulator; `Stack` calls `process()` beside the store's,
     `seed()` once both answer, then `service_env()` for every service it starts."""
 
-    kind = ""
-    name = ""
     port_name = "erp"
-
-    def __init__(self, stack: "Stack") -> None:
-        self.stack = stack
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.stack.ports[self.port_name]}"
-
-    def state_files(self) -> list[Path]:
-        return []
-
-    def process(self) -> ManagedProcess:
-        raise NotImplementedError
-
-    def seed(self) -> None:
-        """What the demo and the tests rely on beyond the simulator's own demo seed."""
-
-    def service_env(self, service: str) -> dict[str, str]:
-        return {}
 
     def prepare(self, service: str) -> None:
         """Called before `service` starts (Sage 300: erp-cdc's pair file with its database block)."""
-
-    def describe(self) -> list[tuple[str, str]]:
-        return [(f"{self.name} simulator", self.url)]
 
 
 class Sage300Erp(ErpSim):

@@ -24,6 +24,7 @@ import httpx
 from sagebridge_sim.sage300.demo_company import DEMO_ITEMS, DEMO_PRICES
 
 from .processes import ManagedProcess
+from .sim_base import SimulatorSide
 from .store_catalogue import DEMO_ON_HAND, seed_store
 
 if TYPE_CHECKING:
@@ -44,38 +45,16 @@ def demo_catalogue() -> list[tuple[str, str, Decimal]]:
     return [(i["FMTITEMNO"], i["DESC"], Decimal(DEMO_PRICES.get(i["FMTITEMNO"], "0"))) for i in DEMO_ITEMS]
 
 
-class StoreSim:
+class StoreSim(SimulatorSide):
     """What the stack needs from a store simulator; `Stack` calls these in this order:
     `process()` (started beside the Sage simulator), `seed()` once both answer, then
     `service_env()` for every service it starts."""
 
-    kind = ""
-    name = ""              # the store's name in the CLI output and the live view
     port_name = "store"
-
-    def __init__(self, stack: "Stack") -> None:
-        self.stack = stack
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.stack.ports[self.port_name]}"
-
-    def state_files(self) -> list[Path]:
-        """Files the simulator keeps between runs in the work dir (deleted unless --keep)."""
-        return []
-
-    def process(self) -> ManagedProcess:
-        raise NotImplementedError
 
     def seed(self) -> None:
         """The catalogue (and webhooks) the demo and the tests rely on."""
 
-    def service_env(self, service: str) -> dict[str, str]:
-        return {}
-
-    def describe(self) -> list[tuple[str, str]]:
-        """(label, text) lines `sagebridge-dev up` prints."""
-        return [(f"{self.name} simulator", self.url)]
 
 
 class XCartStore(StoreSim):
