@@ -96,9 +96,11 @@ class ErpDemoDriver:
                 if change:
                     self._make(http, *change)
 
+    route_prefix = "/_sim/erp/"      # the Sage 300 simulator's ERP-side routes
+
     def _make(self, http: httpx.Client, kind: str, route: str, body: dict) -> None:
         try:
-            r = http.post(f"{self.url}/_sim/erp/{route}", json=body)
+            r = http.post(f"{self.url}{self.route_prefix}{route}", json=body)
         except httpx.HTTPError:
             self.errors += 1
             return
@@ -114,6 +116,8 @@ class IntacctDemoDriver(ErpDemoDriver):
     absolutely, as a count adjustment leaves it), a new BASEPRICE, an item made inactive and active
     again, and orders converted to a `Shipper` with a tracking number. `order_reached_sage` is told
     the sales order's DOCID (`Sales Order-SO-00001`)."""
+
+    route_prefix = "/_sim/"
 
     def __init__(self, intacct_url: str, rate_per_s: float, warehouse: str = "WH1", **kw) -> None:
         super().__init__(intacct_url, rate_per_s, location=warehouse, **kw)
@@ -140,17 +144,6 @@ class IntacctDemoDriver(ErpDemoDriver):
         base = Decimal(DEMO_PRICES[item])
         price = (base * Decimal(random.randint(90, 110)) / 100).quantize(Decimal("0.01"))
         return "price change", "items", {"ITEMID": item, "BASEPRICE": str(price)}
-
-    def _make(self, http: httpx.Client, kind: str, route: str, body: dict) -> None:
-        try:
-            r = http.post(f"{self.url}/_sim/{route}", json=body)
-        except httpx.HTTPError:
-            self.errors += 1
-            return
-        if r.status_code < 300:
-            self.made[kind] += 1
-        else:
-            self.errors += 1
 
 
 def erp_demo_driver_for(kind: str, erp_url: str, rate_per_s: float) -> ErpDemoDriver:
