@@ -13,7 +13,6 @@ ITEMWAREHOUSEINFO, and the field that carries a shipper document's tracking numb
 """
 from __future__ import annotations
 
-import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,7 +20,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
-from sagebridge_common.pairs import ConnectorConfig
+from sagebridge_common.pairs import ConnectorConfig, RegexText
 from sagebridge_common.times import OptionalUtcDatetime
 
 DEFAULT_GATEWAY = "https://api.intacct.com/ia/xml/xmlgw.phtml"       # intacct.md §1 (SDK default)
@@ -156,21 +155,13 @@ class IntacctConfig(ConnectorConfig):
     duplicate_control_errors: tuple[str, ...] = Field((), description=(
         "errorno values that mean 'this function control id already ran' (uniqueid=true); empty = any "
         "errorno whose text matches duplicate_control_message."))
-    duplicate_control_message: str = Field(DEFAULT_DUPLICATE_CONTROL_MESSAGE, description=(
+    duplicate_control_message: RegexText = Field(DEFAULT_DUPLICATE_CONTROL_MESSAGE, description=(
         "Regex on description/description2 marking that refusal (not documented by Sage)."))
     change_capture: ChangeCaptureConfig | None = Field(None, description=(
         "erp_cdc's queries; absent = no change capture for this pair."))
 
     _zones = field_validator("company_time_zone")(classmethod(lambda cls, v: _zone(v)))
 
-    @field_validator("duplicate_control_message")
-    @classmethod
-    def _regex_compiles(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as e:
-            raise ValueError(f"not a valid regular expression: {e}") from None
-        return v
 
     @field_validator("endpoint_url")
     @classmethod

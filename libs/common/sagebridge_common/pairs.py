@@ -11,16 +11,31 @@ selects one pair and must match a file's `pair:`; unset, the service serves ever
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import registry
 from .pair_file import PairFileError, format_errors, read_pair_file
 from .pair_mapping import MappingTables
 
 PAIR_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
+def _compiles(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as e:
+        raise ValueError(f"not a valid regular expression: {e}") from None
+    return value
+
+
+# A pair-file value that is a regular expression (an ERP's wording of a refusal, ...): refused at load
+# when it does not compile, instead of failing on the first write that needs it.
+RegexText = Annotated[str, AfterValidator(_compiles)]
 
 
 class ConnectorConfig(BaseModel):
