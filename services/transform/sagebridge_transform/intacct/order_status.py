@@ -17,25 +17,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagebridge_common.events import Event, Output, derived_metadata
+from sagebridge_common.events import Event, Output
 from sagebridge_common.pairs import PairConfig
-from sagebridge_common.topics import ORDER_STATUS
 
+from ..erp_status import last_emitted, status_event
 from ..sage300.references import store_order_number
 from ..sage300.row_state import Entity
 from ..sage300.rows import text
 from .rows import capture_config
 
-SCHEMA = "sagebridge.v3.OrderStatus"
 TABLE = "SODOCUMENT"
-FULFILMENT = {"complete": "fulfilled", "partially_shipped": "partially_fulfilled", "shipped": "fulfilled"}
-
-
-def _last_emitted(entity: Entity, event: Event) -> str | None:
-    memory = entity.extra("status") or {}
-    if memory.get("offset") == event.offset:
-        return memory.get("before")
-    return memory.get("status")
 
 
 def order_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[str, Any]) -> Output | None:
@@ -46,15 +37,9 @@ def order_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[st
     reference = text(doc, "REFERENCENO")
     order_id = store_order_number(reference, pair)
     status = capture_config(pair).order_states.get(text(doc, "STATE") or "")
-    before = _last_emitted(entity, event)
+    before = last_emitted(entity, event)
     if order_id is None or status is None or status == before:
         return None
-    codes = pair.mapping.store_status_codes(status)
-    value = {"metadata": derived_metadata(parent, "order_status.changed"), "order_id": order_id,
-             "order_number": text(doc, "DOCID") or entity.key.rpartition("/")[2], "status": status,
-             "fulfilment_status": FULFILMENT.get(status, "unfulfilled"), "changed_at": parent["occurred_at"],
-             "shipping_status": codes.shipping_status, "payment_status": codes.payment_status,
-             "order_status": codes.order_status, "hold_reason": None, "reference": reference,
-             "source_version": max(entity.positions(TABLE), default="")}
-    entity.set_extra("status", {"status": status, "before": before, "offset": event.offset})
-    return Output(ORDER_STATUS, order_id, SCHEMA, value)
+    return status_event(entity, pair, event, parent, order_id=order_id,
+                        order_number=text(doc, "DOCID") or entity.key.rpartition("/")[2], status=status,
+                        before=before, reference=reference, source_version=max(entity.positions(TABLE), default=""))

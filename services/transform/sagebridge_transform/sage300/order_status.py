@@ -16,17 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagebridge_common.events import Event, Output, derived_metadata
+from sagebridge_common.events import Event, Output
 from sagebridge_common.pairs import PairConfig
-from sagebridge_common.topics import ORDER_STATUS
 
+from ..erp_status import last_emitted, status_event
 from .references import store_order_number
 from .row_state import Entity
 from .rows import integer, text
 
-SCHEMA = "sagebridge.v3.OrderStatus"
 QUOTE = 4
-FULFILMENT = {"complete": "fulfilled", "partially_shipped": "partially_fulfilled", "shipped": "fulfilled"}
 
 
 def derive(header: dict[str, Any], extra: dict[str, Any] | None) -> str:
@@ -42,13 +40,6 @@ def derive(header: dict[str, Any], extra: dict[str, Any] | None) -> str:
     return "open"
 
 
-def _last_emitted(entity: Entity, event: Event) -> str | None:
-    memory = entity.extra("status") or {}
-    if memory.get("offset") == event.offset:
-        return memory.get("before")
-    return memory.get("status")
-
-
 def order_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[str, Any]) -> Output | None:
     """The OrderStatus when the derived status changed; remembers it in the entity (save after)."""
     header = entity.one("OEORDH")
@@ -56,18 +47,11 @@ def order_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[st
         return None                             # OEORDH1 before its header, or a deleted order
     order_id = store_order_number(text(header, "REFERENCE"), pair)
     status = derive(header, entity.one("OEORDH1"))
-    before = _last_emitted(entity, event)
+    before = last_emitted(entity, event)
     if order_id is None or status == "quote" or status == before:
         return None
     extra = entity.one("OEORDH1") or {}
-    codes = pair.mapping.store_status_codes(status)
-    value = {"metadata": derived_metadata(parent, "order_status.changed"), "order_id": order_id,
-             "order_number": text(header, "ORDNUMBER") or "", "status": status,
-             "fulfilment_status": FULFILMENT.get(status, "unfulfilled"), "changed_at": parent["occurred_at"],
-             "shipping_status": codes.shipping_status, "payment_status": codes.payment_status,
-             "order_status": codes.order_status,
-             "hold_reason": text(extra, "HOLDREASON") if status == "on_hold" else None,
-             "reference": text(header, "REFERENCE"),
-             "source_version": max(entity.positions("OEORDH") + entity.positions("OEORDH1"), default="")}
-    entity.set_extra("status", {"status": status, "before": before, "offset": event.offset})
-    return Output(ORDER_STATUS, order_id, SCHEMA, value)
+    return status_event(entity, pair, event, parent, order_id=order_id, order_number=text(header, "ORDNUMBER") or "",
+                        status=status, before=before, reference=text(header, "REFERENCE"),
+                        hold_reason=text(extra, "HOLDREASON") if status == "on_hold" else None,
+                        source_version=max(entity.positions("OEORDH") + entity.positions("OEORDH1"), default=""))
