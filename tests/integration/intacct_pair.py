@@ -14,8 +14,9 @@ import hashlib
 import json
 import uuid
 from decimal import Decimal
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
 
@@ -213,3 +214,16 @@ class Pair:
 
 def D(text: str | int | float) -> Decimal:
     return Decimal(str(text))
+
+
+@contextmanager
+def running_pair(bootstrap: str, serde, work: Path, *, first_order: int) -> Iterator[Pair]:
+    """A test module's whole xcart-intacct stack (store orders numbered from `first_order`, so
+    modules never share references), stopped whatever the tests did."""
+    stack = start_stack(bootstrap, work, first_order=first_order)
+    pair = Pair(stack, bootstrap, serde)
+    try:
+        yield pair
+    finally:
+        pair.close()
+        stack.stop()

@@ -24,20 +24,15 @@ from sagebridge_connectors.intacct.envelope import element, fields
 from sagebridge_connectors.intacct.gateway import IntacctGateway
 
 from .conftest import wait_until
-from .intacct_pair import PREFIX, Pair, new_email, start_stack
+from .intacct_pair import PREFIX, new_email, running_pair
 
 ITEM = [{"sku": "GADGET-2", "name": "Gadget", "price": "3.25", "amount": 1}]
 
 
 @pytest.fixture(scope="module")
 def pair(bootstrap, serde, tmp_path_factory):
-    stack = start_stack(bootstrap, tmp_path_factory.mktemp("intacct-faults"), first_order=72000)
-    p = Pair(stack, bootstrap, serde)
-    try:
+    with running_pair(bootstrap, serde, tmp_path_factory.mktemp("intacct-faults"), first_order=72000) as p:
         yield p
-    finally:
-        p.close()
-        stack.stop()
 
 
 def sales_orders(pair) -> Counter:

@@ -25,7 +25,7 @@ from sagebridge_common.dead_letter import ERROR_PREFIX, header_dict
 from sagebridge_common.topics import ORDERS
 
 from .conftest import read_all, wait_until
-from .intacct_pair import PREFIX, D, Pair, customer_number, new_email, start_stack
+from .intacct_pair import PREFIX, D, customer_number, new_email, running_pair
 
 SAGEBRIDGE = str(Path(sys.executable).parent / "sagebridge")
 ADDRESS = {"street": "9 Elm St", "city": "Albany", "state_name": "New York", "zipcode": "12207",
@@ -34,13 +34,8 @@ ADDRESS = {"street": "9 Elm St", "city": "Albany", "state_name": "New York", "zi
 
 @pytest.fixture(scope="module")
 def pair(bootstrap, serde, tmp_path_factory):
-    stack = start_stack(bootstrap, tmp_path_factory.mktemp("intacct-flows"), first_order=71000)
-    p = Pair(stack, bootstrap, serde)
-    try:
+    with running_pair(bootstrap, serde, tmp_path_factory.mktemp("intacct-flows"), first_order=71000) as p:
         yield p
-    finally:
-        p.close()
-        stack.stop()
 
 
 # -- X-Cart -> Intacct ---------------------------------------------------------------------------
