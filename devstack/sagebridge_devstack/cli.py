@@ -30,15 +30,28 @@ def _health(stack: Stack) -> dict[str, str]:
     return out
 
 
+def _seen_all(line: str, until: tuple[str, ...]) -> bool:
+    """Every flow named in `until` has a count above 0 in this status line."""
+    figures = dict(kv.split("=", 1) for kv in line.split()[2:] if "=" in kv)
+    return all(figures.get(k, "0").isdigit() and int(figures[k]) > 0 for k in until)
+
+
 def _watch(stack: Stack, monitor: FlowMonitor, console: Console, duration: float, every: float,
-           began: float) -> None:
+           began: float, until: tuple[str, ...] = (), until_timeout: float = 120.0) -> None:
     """Shows the figures every `view.every` seconds (on a schedule, so slow health checks do not
-    stretch it) until `duration` has passed since `began`, or forever when it is 0."""
+    stretch it) until `duration` has passed since `began`, or forever when it is 0. With `until`,
+    the run goes on after `duration` (at most `until_timeout` more) until each named flow was seen:
+    a slow start on a loaded machine delays the flows, it does not make a smoke run empty."""
     end = began + duration if duration else float("inf")
+    give_up = end + until_timeout
     with make_view(console, every, stack.store.name, stack.erp.name) as view:
         next_at = began
-        while time.monotonic() < end:
-            next_at = min(next_at + view.every, end)
+        while True:
+            now = time.monotonic()
+            if now >= end and (not until or now >= give_up or _seen_all(
+                    status_line(monitor.snapshot(), {}, now - began), until)):
+                return
+            next_at = min(next_at + view.every, give_up if until else end)
             time.sleep(max(0.0, next_at - time.monotonic()))
             view.show(monitor.snapshot(), _health(stack), time.monotonic() - began)
 
@@ -58,6 +71,11 @@ def main() -> None:
               help="Demo changes made in the ERP (Sage 300 or Intacct) per second: stock receipts, price changes, now and then an item "
                    "made inactive; beside them some of the orders that reached Sage are shipped (0: none).")
 @click.option("--duration", default=0.0, help="Stop after this many seconds (0: until Ctrl-C).")
+@click.option("--until", "until", default="", metavar="FLOWS",
+              help="With --duration: go on after it until each of these status counts is above 0, e.g. "
+                   "created,stock (at most --until-timeout seconds more): a smoke run that waits for the flows.")
+@click.option("--until-timeout", type=click.FloatRange(min=0), default=120.0, show_default=True,
+              help="The longest --until waits after --duration.")
 @click.option("--work-dir", type=click.Path(path_type=Path), default=REPO / "var" / "dev", show_default=True,
               help="Where the simulators keep their state and every process writes its log.")
 @click.option("--keep", is_flag=True,
@@ -71,7 +89,8 @@ def main() -> None:
 @click.option("--status-every", type=click.FloatRange(min=0.5), default=5.0, show_default=True,
               help="When stdout is not a terminal (a pipe or a file), print a plain status line this often "
                    "instead of the live table.")
-def up(pair: str, rate: float, erp_rate: float, duration: float, work_dir: Path, keep: bool, status_every: float) -> None:
+def up(pair: str, rate: float, erp_rate: float, duration: float, until: str, until_timeout: float, work_dir: Path,
+       keep: bool, status_every: float) -> None:
     """Start broker (unless KAFKA_BOOTSTRAP_SERVERS is set), simulators, topics and services.
 
     Every run starts clean unless --keep is given: the Sage 300 simulator's database and the X-Cart
@@ -125,7 +144,8 @@ def up(pair: str, rate: float, erp_rate: float, duration: float, work_dir: Path,
         monitor = FlowMonitor(stack.bootstrap, driver, erp_driver, store_name=store.name).start()
         erp_driver.start()
         began = time.monotonic()
-        _watch(stack, monitor, console, duration, status_every, began)
+        _watch(stack, monitor, console, duration, status_every, began,
+               tuple(k.strip() for k in until.split(",") if k.strip()), until_timeout)
     except KeyboardInterrupt:
         pass
     finally:

@@ -18,8 +18,9 @@ SERVICES = ("ingest", "transform", "erp-writer", "erp-cdc", "storefront-writer")
 
 def test_up_runs_the_xcart_intacct_pair_both_ways(tmp_path):
     proc = subprocess.run([str(BIN), "up", "--pair", "xcart-intacct", "--rate", "5", "--erp-rate", "4",
-                           "--duration", "15", "--status-every", "1", "--work-dir", str(tmp_path)],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=ENV, text=True, timeout=180)
+                           "--duration", "15", "--until", "created,receipts,stock,shipments", "--status-every", "1",
+                           "--work-dir", str(tmp_path)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=ENV, text=True, timeout=300)
     out = proc.stdout
     assert proc.returncode == 0, out
     assert "  Intacct simulator" in out and "/ia/xml/xmlgw.phtml" in out and "Sage 300 simulator" not in out, out[:2000]
