@@ -110,7 +110,9 @@ def test_150_concurrent_stock_writes_meet_in_two_batch_puts(sim):
 def test_a_cold_burst_of_stock_writes_costs_one_count_one_scan_and_two_batch_puts(sim):
     """No SKU resolved beforehand: the first misses scan the (small) catalogue once, so all 150
     writes reach the batcher together instead of twenty single lookups trickling in ahead of it."""
-    sink = Shift4ShopSink(cfg(sim, page_size=100), ZONE)
+    # a wide batch window: 150 threads started on a loaded machine can take longer than 300 ms to all
+    # reach the batcher, and the count of PUTs is what this test is about
+    sink = Shift4ShopSink(cfg(sim, page_size=100, batch_wait_ms=2000), ZONE)
     calls: list[tuple[str, str]] = []
     real_call = sink.client.call
 
