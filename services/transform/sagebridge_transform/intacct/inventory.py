@@ -12,21 +12,18 @@ listed that has a record for the item.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sagebridge_common.events import Output, derived_metadata
+from sagebridge_common.events import Output
 from sagebridge_common.pairs import PairConfig
-from sagebridge_common.topics import INVENTORY
 
+from ..sage300.inventory import level_event
 from ..sage300.row_state import Entity
 from ..sage300.rows import Row, dec
 from .rows import capture_config
 
-SCHEMA = "sagebridge.v2.InventoryLevel"
 TABLE = "ITEMWAREHOUSEINFO"
-FOUR = Decimal("0.0001")
 
 
 def warehouse_of(row_key: str) -> str:
@@ -50,13 +47,4 @@ def level(entity: Entity, pair: PairConfig, store_location: str, sku: str, itemi
     where = f"{TABLE} {itemid}"
     on_hand = sum((dec(v, cc.on_hand_field, where) for _w, v in rows), Decimal(0))
     on_hold = sum((dec(v, cc.on_hold_field, where) for _w, v in rows), Decimal(0)) if cc.on_hold_field else Decimal(0)
-    available = on_hand - on_hold
-    quantity = available if mapping.quantity == "available" else on_hand
-    as_of = max((v["at"] for v in kept.values()), default=None)
-    value = {"metadata": derived_metadata(parent, "inventory.changed"), "sku": sku, "location": store_location,
-             "on_hand": on_hand.quantize(FOUR), "committed": on_hold.quantize(FOUR),
-             "available": available.quantize(FOUR), "quantity": quantity.quantize(FOUR),
-             "as_of": datetime.fromisoformat(as_of) if as_of else parent["occurred_at"], "erp_item": itemid,
-             "erp_locations": [w for w, _v in rows],
-             "source_version": max((v["position"] for v in kept.values()), default="")}
-    return Output(INVENTORY, f"{sku}|{store_location}", SCHEMA, value)
+    return level_event(parent, mapping, sku, store_location, itemid, on_hand, on_hold, kept, [w for w, _v in rows])

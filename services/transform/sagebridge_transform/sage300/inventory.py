@@ -61,14 +61,23 @@ def level(entity: Entity, mapping: InventoryMapping, store_location: str, sku: s
     rows = _contributing(mapping, store_location, entity.live(TABLE))
     on_hand = sum((live_on_hand(v, f"ICILOC {itemno}|{s}") for s, v in rows), Decimal(0))
     committed = sum((dec(v, "QTYCOMMIT") for _s, v in rows), Decimal(0))
+    return level_event(parent, mapping, sku, store_location, itemno, on_hand, committed, kept,
+                       [loc for loc, _v in rows])
+
+
+def level_event(parent: dict, mapping: InventoryMapping, sku: str, store_location: str, erp_item: str,
+                on_hand: Decimal, committed: Decimal, kept: dict, erp_locations: list[str]) -> Output:
+    """The InventoryLevel output from the summed quantities (shared by every ERP's transform):
+    available = on hand - committed; `mapping.quantity` picks what the store shows; as_of and
+    source_version are the newest of the kept rows."""
     available = on_hand - committed
     quantity = available if mapping.quantity == "available" else on_hand
     as_of = max((v["at"] for v in kept.values()), default=None)
     value = {"metadata": derived_metadata(parent, "inventory.changed"), "sku": sku, "location": store_location,
              "on_hand": on_hand.quantize(FOUR), "committed": committed.quantize(FOUR),
              "available": available.quantize(FOUR), "quantity": quantity.quantize(FOUR),
-             "as_of": datetime.fromisoformat(as_of) if as_of else parent["occurred_at"], "erp_item": itemno,
-             "erp_locations": [s for s, _v in rows],
+             "as_of": datetime.fromisoformat(as_of) if as_of else parent["occurred_at"], "erp_item": erp_item,
+             "erp_locations": erp_locations,
              "source_version": max((v["position"] for v in kept.values()), default="")}
     return Output(INVENTORY, f"{sku}|{store_location}", SCHEMA, value)
 
