@@ -80,6 +80,8 @@ def test_get_before_the_catch_up_raises_a_transient_error_not_a_miss(bootstrap):
     topic = unique("links-missing")        # the topic does not exist yet: the table waits for it
     t = LinkTable(settings(bootstrap), "customer_links", topic, get_wait_s=0.2).start()
     try:
+        # the tail has looked for the topic and not found it (before that it says "not started")
+        wait_until(lambda: "does not exist yet" in t.ready()[1], 30, message="the tail found no topic")
         try:
             t.get("p|x@example.com")
         except Exception as e:

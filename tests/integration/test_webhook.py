@@ -139,7 +139,9 @@ def test_each_pair_has_its_own_route_and_secret(webhook):
     assert post(webhook, GOOD, headers=signed(GOOD), path=webhook["push_url"]).status_code == 401
 
 
-@pytest.mark.parametrize("skew, status", [(-301, 401), (301, 401), (-200, 202), (200, 202)])
+# 300 s tolerance. The refused skews stand a minute outside it: a request that takes a second or two to
+# reach the hub on a loaded machine must still be outside, and the accepted ones well inside.
+@pytest.mark.parametrize("skew, status", [(-360, 401), (360, 401), (-200, 202), (200, 202)])
 def test_timestamp_outside_the_tolerance_is_refused(webhook, skew, status):
     assert post(webhook, GOOD, headers=signed(GOOD, at=time.time() + skew)).status_code == status
 
