@@ -15,6 +15,7 @@ from sagebridge_common.pairs import PairConfig
 from sagebridge_common.settings import Settings
 from sagebridge_connectors.sage300.config import Sage300Config
 from sagebridge_connectors.intacct.config import IntacctConfig
+from sagebridge_connectors.sagepro.config import SageProConfig
 from sagebridge_connectors.shift4shop.config import Shift4ShopStorefrontConfig
 from sagebridge_connectors.threedcart.config import ThreeDCartStorefrontConfig
 from sagebridge_connectors.xcart.config import XCartStorefrontConfig
@@ -45,7 +46,7 @@ def rows() -> list[tuple[str, str, str, str]]:
 PAIR_BLOCKS: list[tuple[str, str, type[BaseModel]]] = [
     ("", "all pairs", PairConfig), ("storefront.", "xcart", XCartStorefrontConfig),
     ("storefront.", "shift4shop", Shift4ShopStorefrontConfig), ("storefront.", "threedcart", ThreeDCartStorefrontConfig),
-    ("erp.", "sage300", Sage300Config), ("erp.", "intacct", IntacctConfig),
+    ("erp.", "sage300", Sage300Config), ("erp.", "intacct", IntacctConfig), ("erp.", "sagepro", SageProConfig),
     ("mapping.", "all pairs", MappingTables)]
 _NESTED = {"storefront", "erp", "mapping"}
 

@@ -35,4 +35,5 @@ def test_every_pair_file_key_is_documented_with_its_default():
 def test_the_shipped_pair_files_load():
     """With none of their variables set (secrets are refused by the connectors' factories, not here)."""
     from sagebridge_common.pairs import load_pairs
-    assert set(load_pairs(ROOT / "pairs")) == {"xcart-sage300", "3dcart-sage300", "3dcartsoap-sage300", "xcart-intacct"}
+    assert set(load_pairs(ROOT / "pairs")) == {"xcart-sage300", "3dcart-sage300", "3dcartsoap-sage300", "xcart-intacct",
+                                                "xcart-sagepro"}

@@ -1,0 +1,14 @@
+"""Sage Pro ERP connector (Visual FoxPro tables through ODBC; no web API): the `erp:` block model
+(`kind: sagepro`), the table layout a site can correct (`layout.py`, `default_layout.yaml`), the
+ErpSink writing one database transaction per document, the ErpLedger for reconcile, and the
+snapshot-diff change capture (erp_cdc's erp_source). Importing it registers them with
+`sagebridge_common.registry`."""
+from __future__ import annotations
+
+from sagebridge_common import registry
+
+from .config import SageProConfig
+
+registry.register_config("erp", "sagepro", SageProConfig)
+
+__all__ = ["SageProConfig"]
