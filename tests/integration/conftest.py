@@ -108,6 +108,17 @@ def bootstrap(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def sagepro_pg():
+    """One throwaway PostgreSQL 15 cluster for the session's Sage Pro modules (psqlODBC reaches
+    it); each module makes its own database with `sagepro_pg.create_database(name)`. Started on
+    first use only, and stopped (its data directory removed) at the end: nothing left running."""
+    from sagebridge_sim.sagepro.pg_cluster import PostgresCluster
+
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
 def serde():
     return SingleObjectSerde(SchemaCatalog.load())
 
