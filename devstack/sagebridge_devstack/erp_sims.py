@@ -161,23 +161,17 @@ class SageProErp(ErpSim):
         return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
 
     def create_database(self) -> None:
-        """The tables and the demo company in a new SQLite file (kept as is with --keep)."""
+        """The tables (WAL journal) and the demo company in a new SQLite file; a kept one (--keep)
+        and a given database are left as they are."""
         if self.stack.config.erp_connection or self.db_file.exists():
             return
-        import pyodbc
-
-        from sagebridge_sim.sagepro.demo import seed_demo
-        from sagebridge_sim.sagepro.schema import create_schema
+        from sagebridge_sim.sagepro.db import SageProDb
+        from sagebridge_sim.sagepro.demo import ensure_schema, seed_demo
 
         self.db_file.parent.mkdir(parents=True, exist_ok=True)
-        conn = pyodbc.connect(self.connection, autocommit=True)
-        try:
-            conn.cursor().execute("PRAGMA journal_mode=WAL").fetchall()
-            conn.autocommit = False
-            create_schema(conn, company=self.company, engine="sqlite")
-            seed_demo(conn, company=self.company, engine="sqlite")
-        finally:
-            conn.close()
+        db = SageProDb(self.connection, company=self.company)
+        ensure_schema(db)
+        seed_demo(db)
 
     def process(self) -> ManagedProcess:
         self.create_database()
