@@ -5,8 +5,8 @@ demo company), the X-Cart simulator, the Sage Pro simulator's control app and al
 processes on the session broker.
 
 The tests read the company tables with their own ODBC connection (`SageProTables`), independently
-of the code under test, and make ERP-side changes through the simulator's control app, as the dev
-stack's demo does. As for the Intacct pair (intacct_pair.py), every stack gets its own store
+of the code under test, and make ERP-side changes with the simulator's driver (the same code the
+control app, and so the dev stack's demo, runs). As for the Intacct pair (intacct_pair.py), every stack gets its own store
 `instance` and X-Cart order numbers from its own range, so stacks of this pair in one session never
 share a reference.
 """
@@ -21,7 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-import httpx
 import pyodbc
 
 from sagebridge_common.topics import ERP_RESULTS, STOREFRONT_RESULTS
@@ -121,22 +120,20 @@ class SageProTables:
 
 
 class SageProSim:
-    """The Sage Pro simulator's control app: ERP-side changes as Sage Pro's screens make them."""
+    """The simulator's ERP-side driver on the module's database: what a clerk changes in Sage Pro's
+    own screens (stock counts, shipping an order), one transaction per change on its own connection."""
 
-    def __init__(self, stack: Stack) -> None:
-        self.url = stack.erp_url
-        self.http = httpx.Client(timeout=30)
+    def __init__(self, odbc: str) -> None:
+        from sagebridge_sim.sagepro.db import SageProDb
+        from sagebridge_sim.sagepro.driver import SageProDriver
 
-    def _post(self, path: str, body: dict) -> Any:
-        r = self.http.post(f"{self.url}/_sim/{path}", json=body)
-        assert r.status_code < 300, f"{path}: {r.status_code} {r.text}"
-        return r.json() if r.content else None
+        self.driver = SageProDriver(SageProDb(odbc, company=COMPANY))
 
     def stock(self, item: str, loctid: str, on_hand: str) -> Any:
-        return self._post("stock", {"item": item, "loctid": loctid, "on_hand": on_hand})
+        return self.driver.set_stock(item, on_hand, loctid)
 
     def ship(self, sono: str, tracking: str) -> Any:
-        return self._post("ship", {"sono": sono, "tracking": tracking})
+        return self.driver.ship_order(sono=sono, tracking=tracking)
 
 
 class Pair:
@@ -145,7 +142,7 @@ class Pair:
     def __init__(self, stack: Stack, bootstrap: str, serde, odbc: str) -> None:
         self.stack, self.id, self.odbc = stack, stack.pair_id, odbc
         self.tables = SageProTables(odbc)
-        self.sim = SageProSim(stack)
+        self.sim = SageProSim(odbc)
         self.store = XCart(stack)
         self.topics = TopicReader(bootstrap, serde, [ERP_RESULTS, STOREFRONT_RESULTS, *dlq_topics()])
 
