@@ -168,16 +168,16 @@ def test_an_unreachable_database_and_a_missing_table(company, tmp_path):
     assert down.ping()[0] is False
 
 
-def test_the_capture_connection_cannot_write_on_postgres(company):
-    engine, conn, pair = company
-    if engine != "postgres":
-        pytest.skip("SQLite has no read-only session; sqlite3odbc takes the read-only intent as it is")
+def test_the_capture_connection_cannot_write_on_postgres(cluster):
     from sagebridge_connectors.sagepro.odbc_reader import connector
-    cfg = pair(tables=["item_location"]).erp
-    reading = connector(cfg.capture_connection_string(), login_timeout_s=5, query_timeout_s=5,
-                        dialect_name="postgres")()
+    odbc = cluster.create_database(f"c{uuid.uuid4().hex[:12]}")
+    setup = pyodbc.connect(odbc, autocommit=False)
+    create_schema(setup, engine="postgres")
+    setup.close()
+    reading = connector(odbc, login_timeout_s=5, query_timeout_s=5, dialect_name="postgres")()
     try:
         with pytest.raises(pyodbc.Error, match="read-only"):
             reading.execute("INSERT INTO iciloc01 (item, loctid, lonhand) VALUES ('X', 'MAIN', 1)")
+        assert reading.execute("SELECT count(*) FROM iciloc01").fetchone()[0] == 0
     finally:
         reading.close()
