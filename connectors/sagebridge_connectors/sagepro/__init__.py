@@ -12,3 +12,9 @@ from .config import SageProConfig
 registry.register_config("erp", "sagepro", SageProConfig)
 
 __all__ = ["SageProConfig"]
+
+from .sink import SageProSink  # noqa: E402  (erp_writer's erp_sink: one transaction per document)
+registry.register("erp_sink", "sagepro")(SageProSink)
+
+from .ledger import SageProLedger  # noqa: E402  (reconcile's erp_ledger)
+registry.register("erp_ledger", "sagepro")(SageProLedger)
