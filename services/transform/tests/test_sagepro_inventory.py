@@ -71,6 +71,14 @@ def test_a_deleted_location_holds_nothing():
     assert sage.row("ICILOC", iciloc(on_hand="99.00"), second=1) == []      # an older read cannot revive it
 
 
+def test_a_location_deleted_and_set_up_again_holds_its_new_stock():
+    sage = SagePro()
+    sage.row("ICILOC", iciloc(on_hand="10.00"), second=1)
+    sage.row("ICILOC", iciloc(), delete=True, second=2)
+    [level] = values(sage.row("ICILOC", iciloc(on_hand="3.00", committed="0.00"), second=3), INVENTORY)
+    assert (level["quantity"], level["erp_locations"]) == (Decimal("3.0000"), ["MAIN"])
+
+
 def test_a_deleted_location_drops_out_of_the_sum():
     sage = SagePro(pairs_with(inventory=TWO_LOCATIONS))
     sage.row("ICILOC", iciloc(on_hand="10.00", committed="0.00"), second=1)
@@ -82,7 +90,8 @@ def test_a_deleted_location_drops_out_of_the_sum():
 def test_sku_is_the_item_number_through_the_pairs_rule_backwards():
     sage = SagePro(pairs_with(items={"rule": "table", "table": {"WIDGET-BLUE": "A100"}}))
     out = sage.row("ICILOC", iciloc())
-    assert [(o.key, o.value["sku"], o.value["erp_item"]) for o in out] == [("WIDGET-BLUE|default", "WIDGET-BLUE", "A100")]
+    assert [(o.key, o.value["sku"], o.value["erp_item"]) for o in out] == [
+        ("WIDGET-BLUE|default", "WIDGET-BLUE", "A100")]
 
 
 def test_the_hubs_charge_items_are_no_store_stock():
