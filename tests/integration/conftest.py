@@ -21,7 +21,7 @@ from sagebridge_devstack.broker import EmbeddedBroker
 from sagebridge_devstack.processes import wait_until  # noqa: F401  (re-exported for the tests)
 
 
-# -- running the suite on several pytest-xdist workers (scripts/test.sh: `-n 2 --dist loadfile`) ---------
+# -- running the suite on several pytest-xdist workers (scripts/test.sh: `-n 3 --dist loadfile`) ---------
 # Each worker is a process with its own session fixtures: its own embedded broker, and its own stack
 # if it runs a test that needs one. `--dist loadfile` keeps every module on one worker (its module
 # fixtures are built once, its tests run in file order); the scheduler below also keeps the modules
