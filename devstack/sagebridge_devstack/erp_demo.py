@@ -169,13 +169,13 @@ class SageProDemoDriver(ErpDemoDriver):
     def next_change(self) -> tuple[str, str, dict]:
         if self.toggle_every and random.randrange(self.toggle_every) == 0:
             if self._inactive:
-                return "item active", "item", {"item": self._inactive.pop(0), "status": "A"}
+                return "item active", "item", {"item": self._inactive.pop(0), "changes": {"status": "A"}}
             item = random.choice(TOGGLEABLE)
             self._inactive.append(item)
-            return "item inactive", "item", {"item": item, "status": "I"}
+            return "item inactive", "item", {"item": item, "changes": {"status": "I"}}
         item = random.choice(ITEMS)
         if random.random() < 0.6:
-            return "stock receipt", "stock", {"item": item, "loctid": self.location,
+            return "stock receipt", "stock", {"item": item, "location": self.location,
                                               "on_hand": str(random.randint(100, 1500))}
         base = Decimal(DEMO_PRICES[item])
         price = (base * Decimal(random.randint(90, 110)) / 100).quantize(Decimal("0.01"))

@@ -178,9 +178,8 @@ class SageProErp(ErpSim):
         s = self.stack
         return ManagedProcess.python_module(
             "sagepro-sim", "sagebridge_sim.sagepro",
-            {"SAGEPRO_CONNECTION": self.connection}, s.logs,
-            ["--host", "127.0.0.1", "--port", str(s.ports["sagepro"]), "--dialect", self.dialect,
-             "--company", self.company],
+            {"SAGEPRO_SIM_DB": self.connection}, s.logs,
+            ["--host", "127.0.0.1", "--port", str(s.ports["sagepro"]), "--company", self.company],
             ready_url=f"{self.url}/_sim/stats")
 
     def service_env(self, service: str) -> dict[str, str]:

@@ -55,6 +55,6 @@ def test_the_sagepro_demo_driver_speaks_the_simulators_routes():
         kind, route, body = driver.next_change()
         assert route in ("stock", "price") and body["item"]
         if route == "stock":
-            assert body["loctid"] == "MAIN" and int(body["on_hand"]) > 0
+            assert body["location"] == "MAIN" and int(body["on_hand"]) > 0
         else:
             assert body["pcode"] == "WEB" and body["price"]
