@@ -91,6 +91,10 @@ def test_sigkill_between_the_statements_of_one_order_leaves_no_header_without_it
         [waiting] = wait_until(lambda: [b for b in writer_backends(pair) if b["wait_event_type"] == "Lock"
                                         and "sotran01" in (b["query"] or "").lower()], timeout=60,
                                message="the writer waiting on the sotran01 lock")
+        # its transaction has inserted the header already (it holds somast01's row-exclusive lock)
+        held = pair.tables.rows("SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                "WHERE l.pid = ? AND l.granted AND l.mode = 'RowExclusiveLock'", waiting["pid"])
+        assert "somast01" in {h["relname"] for h in held}, held
         pair.stack.services["erp-writer"].kill()
     finally:
         blocker.rollback()                          # the dead writer's backend goes on, finds its client gone
