@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sagebridge_common.errors import PermanentError
+from sagebridge_common.errors import StartRefused
 
 from .layout import ColumnSpec, Layout
 
@@ -32,7 +32,7 @@ FAMILIES = {"char": {"char", "bpchar", "character", "nchar"},
 SIZE = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
 
 
-class LayoutMismatch(PermanentError):
+class LayoutMismatch(StartRefused):
     """The live tables differ from erp.layout: the writer refuses to start."""
 
     reason = "sagepro_layout_mismatch"
