@@ -258,3 +258,20 @@ def test_delivered_ignores_a_page_it_did_not_answer_last(rig):
     cap.changes("ICILOC", None, 10)
     cap.delivered("ICILOC", old)
     assert memory.data == {}
+
+
+def test_a_long_pacing_debt_answers_empty_pages_instead_of_one_long_sleep(rig):
+    clock, reader, _memory, capture = rig
+    for i in range(100):
+        reader.put("ICILOC", item=f"L{i:03d}", loctid="MAIN", qty="1.00")
+    cap = capture(rows_per_s=10, max_pause_s=2)
+    first = cap.changes("ICILOC", None, 100)          # 100 rows read: 9 s owed beyond the burst of 10
+    cap.delivered("ICILOC", first)
+    start, empty = clock.t, 0
+    while True:
+        page = cap.changes("ICILOC", first.cursor, 100)
+        if len(reader.calls) > 1:                      # the next read happened
+            break
+        assert page.changes == [] and page.has_more and page.cursor == first.cursor
+        empty += 1
+    assert empty == 4 and clock.t - start == pytest.approx(9.0)     # pauses of 2 s, then the read
