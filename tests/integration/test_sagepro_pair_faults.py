@@ -15,6 +15,7 @@ own PostgreSQL database through psqlODBC, all five services as processes on the 
 from __future__ import annotations
 
 import threading
+import time
 
 import pyodbc
 import pytest
@@ -67,6 +68,8 @@ def test_sigkill_after_the_db_commit_before_the_offset_commit_is_answered_alread
                 if cur.fetchone():
                     pair.stack.services["erp-writer"].kill()
                     seen.set()
+                else:
+                    time.sleep(0.01)        # no offset is committed for 10 minutes: no hurry
         finally:
             conn.close()
 
