@@ -73,7 +73,8 @@ def test_a_new_customers_order_is_one_arcust_row_and_one_somast_header_with_its_
 
     [ship_to] = pair.tables.addresses(sono)
     assert (ship_to["address1"], ship_to["city"], ship_to["zip"]) == ("9 Elm St", "Albany", "12207")
-    created = [v for v in pair.erp_results(ref) if v["outcome"] == "created"]
+    created = wait_until(lambda: [v for v in pair.erp_results(ref) if v["outcome"] == "created"], timeout=30,
+                         message="the order's result")
     assert [v["target_document_id"] for v in created] == [sono]
 
 
