@@ -5,17 +5,14 @@ the company database (pyodbc; SQL Server in production, reference §2.1), regist
 ICPRICP is filtered to this pair's price list and currency: the store sells one price list in one
 currency (`mapping.prices.price_list` and the pair's `currency`).
 
-Driver errors are sorted by SQLSTATE (ODBC's, which SQL Server's driver reports): a lost or refused
-connection (08xxx), a timeout (HYT00/HYT01), a deadlock victim (40001) or Azure's throttling (40xxx)
-is transient, retried with backoff; a failed login (28000), a missing table or column and bad SQL
-(42xxx) or a permission refused (42000 with "permission") is permanent: it needs an operator, and
-readiness says so while the runner keeps retrying slowly.
+Driver errors are sorted by SQLSTATE (`odbc_errors.classify_odbc`, shared with Sage Pro): a lost
+connection, a timeout or a deadlock victim is transient; a failed login or bad SQL is permanent.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from sagebridge_common.errors import PermanentError, TransientError
+from sagebridge_common.odbc_errors import classify_odbc
 from sagebridge_common.row_memory import RowMemory
 from sagebridge_common.sql_dialect import dialect
 from sagebridge_common.table_capture import CapturedTable, TableCapture
@@ -23,7 +20,7 @@ from sagebridge_common.table_capture import CapturedTable, TableCapture
 from .cdc_tables import TABLES, converter
 from .config import DatabaseConfig
 
-_TRANSIENT_STATES = ("08", "HYT", "40", "HY008")
+__all__ = ["build_capture", "captured_tables", "classify_odbc", "connector", "price_list"]
 
 
 def price_list(pair) -> str:
@@ -41,25 +38,6 @@ def captured_tables(pair, db: DatabaseConfig) -> list[CapturedTable]:
         numeric = tuple(c.name for c in spec.columns if c.name in spec.key and c.kind != "C")
         out.append(CapturedTable(spec.name, spec.key, spec.names, spec.entity, filters, numeric_key=numeric))
     return out
-
-
-def classify_odbc(exc: BaseException) -> BaseException:
-    """A pyodbc error -> TransientError or PermanentError (the runtime's vocabulary)."""
-    if isinstance(exc, (TransientError, PermanentError)):
-        return exc
-    state = str(exc.args[0]) if getattr(exc, "args", None) else ""
-    text = str(exc)
-    short = f"{type(exc).__name__} [{state}]"
-    if state == "28000" or "login failed" in text.lower():
-        return PermanentError(f"{short}: the database refused the login", reason="db_login_failed")
-    lowered = text.lower()
-    if state.startswith("42") or (state == "HY000" and ("syntax" in lowered or "no such" in lowered)):
-        return PermanentError(f"{short}: {text[:200]}", reason="db_bad_query")
-    if state.startswith(_TRANSIENT_STATES) or type(exc).__name__ in ("OperationalError", "InterfaceError"):
-        return TransientError(f"{short}: {text[:200]}", reason="db_unavailable")
-    if type(exc).__name__ == "ProgrammingError":
-        return PermanentError(f"{short}: {text[:200]}", reason="db_bad_query")
-    return TransientError(f"{short}: {text[:200]}", reason="db_error")
 
 
 def connector(db: DatabaseConfig):

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from sagebridge_common import registry
 
+from .capture import build_capture
 from .config import SageProConfig
 
 registry.register_config("erp", "sagepro", SageProConfig)
+registry.register("erp_source", "sagepro")(build_capture)
 
 __all__ = ["SageProConfig"]

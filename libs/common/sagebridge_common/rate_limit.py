@@ -44,9 +44,9 @@ class TokenBucket:
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
-    def _reserve(self) -> float:
-        """Takes a token (possibly going into debt) and returns how long the caller must wait
-        for it. Debt keeps callers in arrival order without a queue: each waits its share."""
+    def _reserve(self, tokens: float = 1.0) -> float:
+        """Takes `tokens` (possibly going into debt) and returns how long the caller must wait
+        for them. Debt keeps callers in arrival order without a queue: each waits its share."""
         with self._lock:
             now = self._clock()
             if self._held_until > self._stamp:
@@ -54,14 +54,15 @@ class TokenBucket:
                 self._tokens, self._stamp = min(self._tokens, 0.0), self._held_until
             if now > self._stamp:
                 self._refill(now)
-            self._tokens -= 1.0
+            self._tokens -= tokens
             ready_at = max(now, self._stamp) + max(0.0, -self._tokens) / self.rate
             return ready_at - now
 
-    def acquire(self, stop: threading.Event | None = None) -> float:
+    def acquire(self, stop: threading.Event | None = None, tokens: float = 1.0) -> float:
         """Blocks until a token is ours; returns the seconds waited. `stop` cuts the wait short
-        (shutdown): the call then proceeds and the store's own limit answers it."""
-        wait = self._reserve()
+        (shutdown): the call then proceeds and the store's own limit answers it. `tokens`: take
+        that many at once (change capture: the rows a read returned); 0 only waits out a debt."""
+        wait = self._reserve(tokens)
         if wait > 0:
             RATE_LIMIT_WAITS.labels(self.name).inc()
             RATE_LIMIT_WAIT_SECONDS.labels(self.name).inc(wait)
@@ -70,6 +71,15 @@ class TokenBucket:
             else:
                 self._sleep(wait)
         return wait
+
+    def charge(self, tokens: float) -> None:
+        """Takes `tokens` now without waiting (into debt): for work whose size is known only once
+        done (the rows a query returned); the next `acquire` waits the debt out."""
+        self._reserve(tokens)
+
+    def wait_time(self) -> float:
+        """Seconds until the bucket is out of debt (0: a caller may go now); takes nothing."""
+        return max(0.0, self._reserve(0.0))
 
     def hold(self, seconds: float) -> None:
         """The store asked for a pause (Retry-After): no token is handed out before then."""

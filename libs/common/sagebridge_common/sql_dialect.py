@@ -5,6 +5,9 @@ schema-qualified table names (`[dbo].[ICILOC]`), and CHAR comparisons that ignor
 The test engine is SQLite through the sqlite3odbc driver: `LIMIT n`, `"quotes"`, no schema, and
 CHAR values compared byte for byte, padding included. PostgreSQL (psqlodbc, for Sage Pro later)
 quotes like SQLite, takes `LIMIT n` and a schema, and ignores CHAR padding like SQL Server.
+Visual FoxPro (Sage Pro's tables through the VFP ODBC driver) takes `SELECT TOP n` (which needs an
+ORDER BY, and which it always has here), plain unquoted names and no schema (a table is a file of
+the database container).
 
 Two queries are generated, both with `?` parameters (never a value formatted into the text):
 
@@ -90,7 +93,35 @@ class Postgres(Dialect):
         super().__init__(schema)
 
 
-DIALECTS: dict[str, type[Dialect]] = {"sqlserver": SqlServer, "sqlite": Sqlite, "postgres": Postgres}
+class Vfp(Dialect):
+    """Visual FoxPro SQL: unquoted names (checked to be plain identifiers), `SELECT TOP n ... ORDER BY`.
+
+    Its `=` on strings with SET ANSI OFF (the driver's default) matches a prefix ("A" = "AB"), so an
+    equality filter compares trimmed values of equal length; range comparisons bind the padded
+    values as read, which compare exactly."""
+
+    name = "vfp"
+    pads_compare = True
+
+    def __init__(self, schema: str | None = None) -> None:
+        super().__init__(None)        # one container per company: no schema
+
+    def quote(self, ident: str) -> str:
+        super().quote(ident)
+        return ident
+
+    def select(self, columns: str, limit: int | None) -> str:
+        return f"SELECT {columns}" if limit is None else f"SELECT TOP {int(limit)} {columns}"
+
+    def limit_suffix(self, limit: int | None) -> str:
+        return ""
+
+    def equals(self, column: str) -> str:
+        col = self.quote(column)
+        return f"RTRIM({col}) == ?"
+
+
+DIALECTS: dict[str, type[Dialect]] = {"sqlserver": SqlServer, "sqlite": Sqlite, "postgres": Postgres, "vfp": Vfp}
 
 
 def dialect(name: str, schema: str | None = None) -> Dialect:
@@ -120,12 +151,17 @@ def _after(d: Dialect, order: Sequence[str], position: Sequence[Any], inclusive:
 
 def range_query(d: Dialect, table: str, columns: Sequence[str], order: Sequence[str], limit: int, *,
                 after: Sequence[Any] | None = None, at_least: Sequence[Any] | None = None,
-                filters: Sequence[tuple[str, Any]] = ()) -> Query:
+                filters: Sequence[tuple[str, Any]] = (), not_before: Sequence[tuple[str, Any]] = ()) -> Query:
     """The next `limit` rows in `order` (the stamp columns first, then the key).
 
     `after`: strictly after this position (all of `order`: continuing a scan). `at_least`: from this
-    prefix on, inclusive (the stamp minus the overlap: starting a poll). Neither: from the start."""
+    prefix on, inclusive (the stamp minus the overlap: starting a poll). Neither: from the start.
+    `not_before`: (column, value) conditions `column >= value` (a snapshot scan narrowed to rows
+    changed since a date)."""
     where, params = _where(d, filters)
+    for col, value in not_before:
+        where.append(f"{d.quote(col)} >= ?")
+        params.append(value)
     if after is not None:
         clause, p = _after(d, order, after)
         where.append(clause)

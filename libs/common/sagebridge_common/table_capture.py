@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -39,6 +38,7 @@ from prometheus_client import Counter, Gauge
 
 from .contracts import Change, ChangePage, SourceRecord
 from .row_memory import RowMemory, row_hash
+from .sql_connection import SqlConnection
 from .sql_dialect import Dialect, key_query, ping_query, range_query
 
 log = logging.getLogger(__name__)
@@ -112,14 +112,13 @@ class TableCapture:
                  now: Callable[[], float] = time.time) -> None:
         self.kind, self.pair_id, self.name = kind, pair_id, name
         self.tables = {t.name: t for t in tables}
-        self._connect, self.dialect, self.memory = connect, dialect, memory
+        self.dialect, self.memory = dialect, memory
         self.convert, self.classify = convert, classify
+        self.db = SqlConnection(connect, classify)
         self.zone = zone or ZoneInfo("UTC")
         self.overlap = timedelta(seconds=overlap_s)
         self.reconcile_interval_s = reconcile_interval_s
         self.now = now
-        self._conn = None
-        self._lock = threading.Lock()
         self._pending: dict[str, tuple[ChangePage, dict[str, str], list[str]]] = {}
 
     # -- ChangeSource ------------------------------------------------------------------------------
@@ -196,21 +195,14 @@ class TableCapture:
                 CDC_CHANGES.labels(self.pair_id, stream, op).inc(n)
 
     def ping(self) -> tuple[bool, str]:
-        try:
-            with self._lock:
-                cur = self._connection().cursor()
-                try:
-                    cur.execute(ping_query(self.dialect)).fetchall()
-                finally:
-                    cur.close()
-        except Exception as e:          # noqa: BLE001 - readiness reports, never raises
-            self._reset()
-            return False, f"database unreachable: {type(e).__name__}"
+        up, detail = self.db.ping(ping_query(self.dialect))
+        if not up:
+            return up, detail
         ready, detail = self.memory.ready()
         return (True, "database reachable") if ready else (False, f"row memory: {detail}")
 
     def close(self) -> None:
-        self._reset()
+        self.db.close()
 
     # -- rows -> changes ---------------------------------------------------------------------------
     def _row_changes(self, table: CapturedTable, rows: list[dict[str, Any]]) -> tuple[list[Change], dict[str, str]]:
@@ -258,36 +250,8 @@ class TableCapture:
         return page
 
     # -- the database --------------------------------------------------------------------------------
-    def _connection(self):
-        if self._conn is None:
-            self._conn = self._connect()
-        return self._conn
-
-    def _reset(self) -> None:
-        with_conn, self._conn = self._conn, None
-        if with_conn is not None:
-            try:
-                with_conn.close()
-            except Exception:           # noqa: BLE001 - already broken
-                pass
-
     def _run(self, query, table: CapturedTable, kind: str) -> list[dict[str, Any]]:
-        try:
-            with self._lock:
-                cur = self._connection().cursor()
-                try:
-                    cur.execute(query.sql, list(query.params))
-                    names = [d[0].upper() for d in cur.description]
-                    rows = [dict(zip(names, r)) for r in cur.fetchall()]
-                finally:
-                    cur.close()
-                try:
-                    self._conn.rollback()     # end the read transaction: the next query sees new commits
-                except Exception:             # noqa: BLE001 - autocommit connections have none
-                    pass
-        except Exception as e:
-            self._reset()
-            raise self.classify(e) from e
+        rows = self.db.rows(query)
         CDC_QUERIES.labels(self.pair_id, table.name, kind).inc()
         CDC_ROWS_READ.labels(self.pair_id, table.name, kind).inc(len(rows))
         return rows

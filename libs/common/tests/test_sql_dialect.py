@@ -63,3 +63,39 @@ def test_postgres_quotes_and_limits():
 def test_identifiers_are_never_formatted_from_arbitrary_text(bad):
     with pytest.raises(ValueError):
         range_query(dialect("sqlserver"), bad, ("A",), ("A",), 1)
+
+
+# -- Visual FoxPro (Sage Pro's tables through the VFP ODBC driver) --------------------------------
+def test_vfp_pages_with_top_and_order_by_unquoted_without_schema():
+    q = range_query(dialect("vfp"), "iciloc01", ("item", "loctid", "lonhand"), ("item", "loctid"), 1000,
+                    after=["A100                ", "MAIN  "])
+    assert q.sql == ("SELECT TOP 1000 item, loctid, lonhand FROM iciloc01 "
+                     "WHERE ((item > ?) OR (item = ? AND loctid > ?)) ORDER BY item, loctid")
+    assert q.params == ("A100                ", "A100                ", "MAIN  ")
+
+
+def test_vfp_ignores_a_schema_and_narrows_by_a_date():
+    from datetime import date
+    q = range_query(dialect("vfp", "dbo"), "arcust01", ("custno",), ("custno",), 50,
+                    not_before=(("adddate", date(2026, 1, 2)),))
+    assert q.sql == "SELECT TOP 50 custno FROM arcust01 WHERE adddate >= ? ORDER BY custno"
+    assert q.params == (date(2026, 1, 2),)
+
+
+def test_vfp_filters_compare_trimmed_exactly_and_key_listing_is_plain():
+    d = dialect("vfp")
+    q = key_query(d, "icpric01", ("item", "pcode"), filters=(("pcode", "WEB"),))
+    assert q.sql == "SELECT item, pcode FROM icpric01 WHERE RTRIM(pcode) == ? ORDER BY item, pcode"
+
+
+def test_vfp_refuses_a_name_that_is_not_a_plain_identifier():
+    with pytest.raises(ValueError):
+        range_query(dialect("vfp"), "iciloc01; DELETE", ("item",), ("item",), 1)
+
+
+def test_narrowing_on_postgres_binds_the_date_after_the_filters():
+    q = range_query(dialect("postgres"), "t", ("a",), ("a",), 5, after=["x"], filters=(("f", 1),),
+                    not_before=(("d", "2026-01-02"),))
+    assert q.sql == ('SELECT "a" FROM "public"."t" WHERE "f" = ? AND "d" >= ? AND (("a" > ?)) '
+                     'ORDER BY "a" LIMIT 5')
+    assert q.params == (1, "2026-01-02", "x")

@@ -20,7 +20,7 @@ from .config import ErpCdcSettings
 from .events import capture_outputs
 
 CAPTURE_BLOCKS = ("database", "change_capture")      # sage300, intacct
-READINESS = {"sage300": "db"}                          # readiness name per kind; others "api"
+READINESS = {"sage300": "db", "sagepro": "db"}                        # readiness name per kind; others "api"
 
 
 def capture_block(erp):

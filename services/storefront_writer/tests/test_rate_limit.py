@@ -64,3 +64,11 @@ def test_a_stop_event_cuts_the_wait():
     stop = threading.Event()
     stop.set()
     assert bucket.acquire(stop) > 100          # the wait it was owed, not waited
+
+
+def test_a_charge_of_many_tokens_is_waited_out_by_the_next_acquire():
+    clock = Clock()
+    bucket = TokenBucket(100, 10, clock=clock, sleep=clock.sleep)
+    bucket.charge(210)                      # 10 in the bucket, 200 owed: 2 s at 100/s
+    assert bucket.acquire(tokens=0) == pytest.approx(2.0)
+    assert bucket.acquire(tokens=0) == 0
