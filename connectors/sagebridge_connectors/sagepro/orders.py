@@ -58,6 +58,9 @@ class OrderWriter:
         if order["currency"] != self.pair.currency:
             raise PermanentError(f"order {order['order_number']} is in {order['currency']}; this Sage Pro company "
                                  f"keeps {self.pair.currency} (the pair's currency)", reason="sagepro_currency_not_held")
+        if not (order["customer"].get("erp_customer_id") or "").strip():
+            raise PermanentError(f"order {order['order_number']} has no ERP customer (erp_writer resolves it before "
+                                 "the order)", reason="sagepro_order_without_customer")
         reference = self.pair.reference(order["order_number"])
         ponum = self.header.value(self.guard, reference)
         header, address, lines, expected = self._rows(order, reference)
