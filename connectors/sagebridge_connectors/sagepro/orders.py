@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from sagebridge_common.contracts import WriteOutcome
-from sagebridge_common.errors import PermanentError
+from sagebridge_common.errors import PermanentError, StartRefused
 
 from ..sage300.documents import local_date
 from . import order_rows
@@ -52,6 +52,10 @@ class OrderWriter:
         self.lines = RowBuilder(layout.table("order_line"), company, "order_line")
         self.guard = layout.guard
         order_rows.check_charge_rules(pair.mapping.order_charges, layout)
+        sono_width = self.header.table.columns["sono"].width or 0
+        if layout.numbering.width > sono_width:
+            raise StartRefused(f"erp.layout.numbering.width {layout.numbering.width} is wider than somast sono "
+                               f"({sono_width} characters): order numbers would not fit", reason="sagepro_numbering_width")
 
     # -- the contract ------------------------------------------------------------------------
     def ensure(self, order: dict[str, Any]) -> WriteOutcome:
