@@ -14,3 +14,9 @@ registry.register_config("erp", "sagepro", SageProConfig)
 registry.register("erp_source", "sagepro")(build_capture)
 
 __all__ = ["SageProConfig"]
+
+from .sink import SageProSink  # noqa: E402  (erp_writer's erp_sink: one transaction per document)
+registry.register("erp_sink", "sagepro")(SageProSink)
+
+from .ledger import SageProLedger  # noqa: E402  (reconcile's erp_ledger)
+registry.register("erp_ledger", "sagepro")(SageProLedger)

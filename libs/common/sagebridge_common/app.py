@@ -238,6 +238,7 @@ def serve(build: Callable[[Settings], "Application"], settings_class: type[Setti
     (file, line, key), not a stack trace."""
     from pydantic import ValidationError
 
+    from .errors import StartRefused
     from .pair_file import PairFileError
 
     name = settings_class.model_fields["service_name"].default
@@ -245,5 +246,8 @@ def serve(build: Callable[[Settings], "Application"], settings_class: type[Setti
         app = build(settings_class.from_env())
     except (PairFileError, ValidationError) as e:
         print(f"sagebridge-{name}: cannot start, the configuration is invalid:\n{e}", file=sys.stderr)
+        sys.exit(2)
+    except StartRefused as e:
+        print(f"sagebridge-{name}: cannot start: {e}", file=sys.stderr)
         sys.exit(2)
     sys.exit(app.run())

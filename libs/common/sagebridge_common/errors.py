@@ -61,6 +61,14 @@ class PermanentError(SagebridgeError):
     reason = "permanent"
 
 
+class StartRefused(PermanentError):
+    """A connector found at start that the target contradicts the pair's configuration (Sage Pro:
+    the live tables differ from the layout). The service stops with this message (exit code 2,
+    as for an invalid pair file) instead of failing on every record."""
+
+    reason = "start_refused"
+
+
 def classify(exc: BaseException) -> str:
     """'outcome_unknown', 'transient', 'budgeted', 'permanent' or 'unknown' (a bounded label)."""
     if isinstance(exc, OutcomeUnknownError):
