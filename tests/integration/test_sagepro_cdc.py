@@ -124,8 +124,11 @@ def test_1000_stock_changes_between_two_scans_and_a_deleted_item(rig):
     company, pair_file, service, _process, raw = rig
     items = [f"S{i:04d}" for i in range(1001)]
     company.stock({i: "1" for i in items})
-    with service(pair_file()):
+    with service(pair_file()) as cdc:
+        (pid,) = cdc.app.captures
+        assert cdc.app.captures[pid].kind == "sagepro" and f"sagepro-db:{pid}" in cdc.app.health.readiness
         wait_until(lambda: len(on_hand(raw)) == len(items), timeout=60)
+        assert cdc.app.health.readiness[f"sagepro-db:{pid}"]() == (True, "database reachable")
         company.stock({i: str(n + 2) for n, i in enumerate(items[:1000])})     # 1,000 changes, one commit
         company.delete_item(items[1000])
 
