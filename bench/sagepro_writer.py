@@ -144,6 +144,7 @@ def check(odbc: str, numbers: list[str]) -> dict[str, Any]:
 def run(args) -> dict[str, Any]:
     runs: list[dict] = []
     with PostgresCluster() as pg, temp_work_dir("sagepro-writer") as work:
+        marker = str(pg.dir)
         odbc = pg.odbc()
         db = SageProDb(odbc)
         ensure_schema(db)
@@ -173,8 +174,7 @@ def run(args) -> dict[str, Any]:
         verdict = check(odbc, [num for r in runs for num in r["numbers"]])
     for r in runs:
         del r["numbers"]
-    return {"delay_ms": args.delay_ms, "runs": runs, "check": verdict, "leftover_processes": leftover_processes(
-        "sagebridge-pg-")}
+    return {"delay_ms": args.delay_ms, "runs": runs, "check": verdict, "leftover_processes": leftover_processes(marker)}
 
 
 def main() -> int:
