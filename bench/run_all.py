@@ -4,9 +4,10 @@ tables), then prints a summary from their JSON results and writes `bench/results
     .venv/bin/python bench/run_all.py [--only webhook_ingest,e2e_latency,erp_writer_throughput,new_customer_flow,
                                               reconcile,coalescing,cdc_latency,erp_to_store_loop,
                                               shift4shop_batch_writes,shift4shop_webhook_latency,
-                                              intacct_throughput,intacct_cdc_latency]
+                                              intacct_throughput,intacct_cdc_latency,
+                                              sagepro_writer,sagepro_scan]
 
-About 30 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
+About 40 minutes on 2 cores. Run it on an otherwise idle machine: the load generator already
 competes with the servers, and a concurrent test run skews every figure.
 """
 from __future__ import annotations
@@ -21,11 +22,13 @@ from common import BENCH_DIR, RESULTS_DIR, foreign_load, leftover_processes, tab
 
 BENCHMARKS = ["webhook_ingest", "e2e_latency", "erp_writer_throughput", "new_customer_flow", "reconcile",
               "coalescing", "cdc_latency", "erp_to_store_loop", "shift4shop_batch_writes",
-              "shift4shop_webhook_latency", "intacct_throughput", "intacct_cdc_latency"]
+              "shift4shop_webhook_latency", "intacct_throughput", "intacct_cdc_latency",
+              "sagepro_writer", "sagepro_scan"]
 TIMEOUT_S = {"webhook_ingest": 240, "e2e_latency": 240, "erp_writer_throughput": 300, "new_customer_flow": 900,
              "reconcile": 600, "coalescing": 420, "cdc_latency": 240, "erp_to_store_loop": 300,
              "shift4shop_batch_writes": 900, "shift4shop_webhook_latency": 600,
-             "intacct_throughput": 300, "intacct_cdc_latency": 300}
+             "intacct_throughput": 300, "intacct_cdc_latency": 300,
+             "sagepro_writer": 600, "sagepro_scan": 900}
 
 
 def summary_rows(name: str, doc: dict) -> list[list]:
@@ -81,7 +84,7 @@ def summary_rows(name: str, doc: dict) -> list[list]:
                          else "-", "", not p["missing"]])
         rows.append([name, "one Sage customer per new e-mail", f"{doc['customers_created']}/{doc['emails']}",
                      "1 each", doc["customers_created"] == doc["emails"] and doc["customers_per_email_max"] == 1])
-    rows += erp_side_rows(name, doc) + shift4shop_rows(name, doc) + intacct_rows(name, doc)
+    rows += erp_side_rows(name, doc) + shift4shop_rows(name, doc) + intacct_rows(name, doc) + sagepro_rows(name, doc)
     return rows
 
 
@@ -167,6 +170,35 @@ def intacct_rows(name: str, doc: dict) -> list[list]:
         rows.append([name, "API transactions per poll (polls/min)",
                      f"{r['transactions_per_poll'] or 0:.2f} ({r['polls_per_minute'] or 0:.1f})", "",
                      not r["missing"]])
+    return rows
+
+
+def sagepro_rows(name: str, doc: dict) -> list[list]:
+    """Summary rows of the Sage Pro benchmarks (issue 10)."""
+    rows: list[list] = []
+    if name == "sagepro_writer":
+        for r in doc["runs"]:
+            rt = r["round_trips_per_order"]
+            rows.append([name, f"{r['latency']}, {r['threads']} thread(s), {'new' if r['new_customer'] else 'known'} "
+                               "customer: orders/s (round trips/order)",
+                         f"{r['orders_per_s']:.2f}" + (f" ({rt:.1f})" if rt is not None else ""), "",
+                         set(r["outcomes"]) == {"created"}])
+        rows.append([name, "one somast per reference, 2 lines each, numbering at the top", str(doc["check"]["ok"]),
+                     "yes", doc["check"]["ok"]])
+    elif name == "sagepro_scan":
+        for r in doc["scans"]:
+            per = r.get("rows_read_per_change")
+            rows.append([name, f"{doc['rows']:,} iciloc rows, scan {r['scan']}: s (rows/s)",
+                         f"{r['seconds']:.2f} ({r['rows_per_s']:,.0f})" + (f", {per:,.0f} rows read/change" if per else ""),
+                         "", r["changes"] == r.get("changes_expected", r["changes"])])
+        lat = doc.get("latency")
+        if lat:
+            s = lat["latency_s"]
+            rows.append([name, f"change -> event at the defaults (interval {lat['poll_interval_s']:g}s, "
+                               f"{lat['rows_per_s']:g} rows/s): p50 / max s",
+                         f"{s['p50']:.1f} / {s['max']:.1f}" if s["p50"] is not None else "-",
+                         f"<= {lat['bound_s']:.0f} (interval + scan)", lat["missing"] == 0 and s["max"] is not None
+                         and s["max"] <= lat["bound_s"] + 1])
     return rows
 
 
