@@ -232,6 +232,16 @@ def test_payments_and_refunds_are_skipped_and_ping_is_ready(sinks):
     assert sink.ping() == (True, "ok")
 
 
+def test_a_busy_writer_is_ready_without_waiting_for_a_connection(sinks):
+    sink = sinks(max_connections=1)
+    sink.ensure_customer(customer("busy@example.com", "WBUSY00001"))
+    with sink.pool.lend():              # the only connection is busy with a write
+        ok, detail = sink.ping()
+    assert ok and detail.startswith("a transaction ended"), detail
+    sink.transactions.last_success -= 31     # nothing ended well for longer than PING_FRESH_S: probe
+    assert sink.ping() == (True, "ok")
+
+
 def test_missing_credentials_are_named_and_writes_wait(tmp_path):
     sink = SageProSink(make_pair(tmp_path, ""))
     assert sink.ping() == (False, "missing credentials: connection_string")

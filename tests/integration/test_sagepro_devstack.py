@@ -30,7 +30,7 @@ def test_up_runs_the_xcart_sagepro_pair_both_ways(tmp_path):
     final = _lines(out, "final")[0]
     assert int(final["created"]) > 0 and int(final["stock"]) > 0 and int(final["shipments"]) > 0, out[-2000:]
     assert int(final["store_failed"]) == 0 and int(final["store_dlq"]) == 0, out[-2000:]
-    assert all(final[s] == "ready" for s in SERVICES), final
+    assert all(final[s] == "ready" for s in SERVICES), {s: final[s] for s in SERVICES}
     # the orders are in the SQLite file the stack made, one somast row per reference
     conn = pyodbc.connect(f"DRIVER={{SQLite3}};Database={tmp_path / 'sagepro.sqlite'}")
     try:

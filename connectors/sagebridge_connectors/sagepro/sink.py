@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from sagebridge_common import metrics
@@ -35,6 +36,7 @@ from .transactions import Transactions
 
 log = logging.getLogger(__name__)
 CONNECTOR = "sagepro"
+PING_FRESH_S = 30.0     # a transaction younger than this stands for readiness (see `ping`)
 NOT_WRITTEN = ("Sage Pro: {what} are not written (the layout has no A/R cash tables; nothing public is known "
                "of them); reconcile does not expect them for this pair")
 
@@ -111,10 +113,15 @@ class SageProSink:
         return WriteOutcome("skipped", message=NOT_WRITTEN.format(what="refunds"))
 
     def ping(self) -> tuple[bool, str]:
-        """Readiness: credentials set, the layout checked, one round trip."""
+        """Readiness: credentials set, the layout checked, one round trip. A transaction that ended
+        well lately stands for the round trip: a probe would wait for a connection behind the
+        writes holding them all, and a busy writer would look down to a short readiness timeout."""
         missing = self.cfg.missing_credentials()
         if missing:
             return False, f"missing credentials: {', '.join(missing)}"
+        last = self.transactions.last_success
+        if last is not None and self._checked and time.monotonic() - last < PING_FRESH_S:
+            return True, f"a transaction ended {time.monotonic() - last:.0f}s ago"
         try:
             self.check_layout()
             with self.pool.lend() as conn:

@@ -63,6 +63,7 @@ def _rollback(conn: Any) -> None:
 class Transactions:
     def __init__(self, pool: Pool, tries: int, backoff_s: float, sleep: Callable[[float], None] = time.sleep) -> None:
         self.pool, self.tries, self.backoff_s, self._sleep = pool, tries, backoff_s, sleep
+        self.last_success: float | None = None     # time.monotonic() of the last transaction that ended well
 
     def run(self, work: Callable[[Tx], T], what: str) -> T:
         for attempt in range(1, self.tries + 1):
@@ -96,4 +97,5 @@ class Transactions:
                 except Exception as e:
                     _rollback(conn)
                     raise StatementFailed(e, "commit") from e
+            self.last_success = time.monotonic()
             return result
