@@ -8,8 +8,9 @@ reading every row and comparing its hash with what was sent last. What that cost
   A. unbounded (`rows_per_s` 1e9, the bound lifted to see the raw cost), `batch_size` 1000, iciloc only:
      scan 1 (empty row memory: every row is an event), then 100 stock changes (the simulator's
      driver, one transaction) and scan 2 (only they are events: rows read per change found), scan 3
-     (nothing changed: the steady-state cost of a scan), and scan 4 through `delay_proxy` (10 ms each
-     way: a database 20 ms away). Seconds per scan (pages + the key listing that finds deletes),
+     (nothing changed: the steady-state cost of a scan), and scans 4 and 5 through `delay_proxy` (10 ms
+     each way: a database 20 ms away), with the shipped connection string and with psqlODBC's
+     `UseServerSidePrepare=0` (round trips per page: 4 against 1). Seconds per scan (pages + the key listing that finds deletes),
      rows read per second, pages and queries.
   B. the shipped defaults (`poll_interval_s` 30, `rows_per_s` 2000, `batch_size` 1000), the source runner's loop emulated here (every stream paged until `has_more` is false,
      then the interval): `--changes` stock changes committed at random moments over one estimated
@@ -49,6 +50,7 @@ from sagebridge_sim.sagepro.pg_cluster import PostgresCluster
 NAME = "sagepro_scan"
 PAIR_ID = "xcart-sagepro"
 STREAM = "ICILOC"
+NO_PREPARE = "UseServerSidePrepare=0"     # psqlODBC: no Parse/DEALLOCATE exchanges per statement
 
 
 class DictMemory:
@@ -145,14 +147,16 @@ def phase_a(pg: PostgresCluster, odbc: str, rows: int, changes: int, driver: Sag
     finally:
         capture.close()
     with DelayProxy("127.0.0.1", pg.port, 0.010) as proxy:
-        slow, cc = capture_for(odbc.replace(f"PORT={pg.port}", f"PORT={proxy.port}"), memory, rows_per_s=1e9,
-                               interval_s=30, tables=("item_location",))
-        try:
-            r = full_scan(slow, STREAM, cc.batch_size)
-            r["proxy_round_trips"] = proxy.stats()["client_bursts"]
-            runs.append({"scan": "4: nothing changed, 20 ms round trip (delay proxy)", **r})
-        finally:
-            slow.close()
+        slow_odbc = odbc.replace(f"PORT={pg.port}", f"PORT={proxy.port}")
+        for label, target in (("", slow_odbc), (f", {NO_PREPARE}", f"{slow_odbc};{NO_PREPARE}")):
+            slow, cc = capture_for(target, memory, rows_per_s=1e9, interval_s=30, tables=("item_location",))
+            try:
+                before = proxy.stats()["client_bursts"]
+                r = full_scan(slow, STREAM, cc.batch_size)
+                r["proxy_round_trips"] = proxy.stats()["client_bursts"] - before
+                runs.append({"scan": f"{len(runs) + 1}: nothing changed, 20 ms round trip{label}", **r})
+            finally:
+                slow.close()
     return runs, memory
 
 
@@ -266,10 +270,11 @@ def main() -> int:
         args.rows, args.interval, args.changes = 10_000, 5.0, 5
     load = foreign_load()
     doc = run(args)
-    rows = [[r["scan"], r["seconds"], r["rows_read"], r["rows_per_s"], r["queries"], r["changes"],
-             r.get("rows_read_per_change")] for r in doc["scans"]]
+    rows = [[r["scan"], r["seconds"], r["rows_read"], r["rows_per_s"], r["queries"], r.get("proxy_round_trips"),
+             r["changes"], r.get("rows_read_per_change")] for r in doc["scans"]]
     print(table(f"Sage Pro snapshot scan of {args.rows:,} iciloc rows (PostgreSQL via psqlODBC, unbounded)",
-                ["scan", "seconds", "rows read", "rows/s", "queries", "changes", "rows read/change"], rows, 2))
+                ["scan", "seconds", "rows read", "rows/s", "queries", "round trips", "changes",
+                 "rows read/change"], rows, 2))
     lat = doc["latency"]
     ok = not doc["leftover_processes"]
     if lat:
