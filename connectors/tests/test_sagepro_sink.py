@@ -183,6 +183,20 @@ def test_a_total_that_does_not_add_up_is_created_with_mismatch_and_counted(db, s
     assert rows(db, "SELECT ordamt FROM somast01") == [{"ordamt": Decimal("41.86")}]
 
 
+def test_a_v2_order_without_charges_puts_shipping_in_freight_and_the_discount_in_disc(db, sinks):
+    o = order("6101", charges=[], shipping_total=Decimal("5.00"), discount_total=Decimal("3.00"),
+              total=Decimal("38.86"))
+    assert sinks().ensure_order(o).outcome == "created"
+    assert rows(db, "SELECT freight, disc, ordamt FROM somast01") == [
+        {"freight": Decimal("5.00"), "disc": Decimal("3.00"), "ordamt": Decimal("38.86")}]
+    assert [r["item"].strip() for r in rows(db, "SELECT item FROM sotran01")] == ["A100"]
+
+
+def test_tax_mode_erp_leaves_the_tax_to_sage_pro(db, sinks):
+    assert sinks().ensure_order(order("6201", tax_mode="erp")).outcome == "created"
+    assert rows(db, "SELECT tax, ordamt FROM somast01") == [{"tax": Decimal("0.00"), "ordamt": Decimal("40.86")}]
+
+
 def test_another_currency_is_refused(sinks):
     with pytest.raises(PermanentError) as e:
         sinks().ensure_order(order("7001", currency="EUR"))

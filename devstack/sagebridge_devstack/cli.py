@@ -65,10 +65,10 @@ def main() -> None:
 @click.option("--pair", type=click.Choice(PAIRS), default=DEFAULT_PAIR, show_default=True,
               help="The integration pair (pairs/<pair>.yaml) and so the simulators: X-Cart, "
                    "Shift4Shop REST (3dcart-sage300) or 3dcart legacy SOAP (3dcartsoap-sage300) with "
-                   "Sage 300; X-Cart with Sage Intacct (xcart-intacct).")
+                   "Sage 300; X-Cart with Sage Intacct (xcart-intacct) or Sage Pro (xcart-sagepro).")
 @click.option("--rate", default=2.0, show_default=True, help="Demo orders per second (0: none).")
 @click.option("--erp-rate", default=1.0, show_default=True,
-              help="Demo changes made in the ERP (Sage 300 or Intacct) per second: stock receipts, price changes, now and then an item "
+              help="Demo changes made in the ERP (Sage 300, Intacct or Sage Pro) per second: stock receipts, price changes, now and then an item "
                    "made inactive; beside them some of the orders that reached Sage are shipped (0: none).")
 @click.option("--duration", default=0.0, help="Stop after this many seconds (0: until Ctrl-C).")
 @click.option("--until", "until", default="", metavar="FLOWS",
@@ -100,7 +100,8 @@ def up(pair: str, rate: float, erp_rate: float, duration: float, until: str, unt
 
     --pair picks the store (default X-Cart; 3dcart-sage300: Shift4Shop REST with webhooks;
     3dcartsoap-sage300: 3dcart SOAP, polled; xcart-intacct: X-Cart with Sage Intacct instead of
-    Sage 300); "X-Cart" and "Sage 300" below stand for whichever runs.
+    Sage 300; xcart-sagepro: X-Cart with Sage Pro, its tables in a SQLite file through ODBC);
+    "X-Cart" and "Sage 300" below stand for whichever runs.
 
     Demo traffic runs both ways: X-Cart orders (--rate) flow to Sage 300, and changes made inside Sage
     300 (--erp-rate: stock receipts, price changes, items made inactive, shipments with tracking of

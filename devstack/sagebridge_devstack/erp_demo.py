@@ -1,5 +1,6 @@
 """Demo traffic on the ERP side, for `sagebridge-dev up`: changes made inside Sage 300
-(`ErpDemoDriver`) or Sage Intacct (`IntacctDemoDriver`); `erp_demo_driver_for` picks one by ERP kind.
+(`ErpDemoDriver`), Sage Intacct (`IntacctDemoDriver`) or Sage Pro (`SageProDemoDriver`);
+`erp_demo_driver_for` picks one by ERP kind.
 
 The Sage 300 simulator's ERP-side driver (`POST /_sim/erp/*`, simulators/sagebridge_sim/sage300/
 erp_routes.py) changes the company's tables as Sage's own screens would, stamped with AUDTDATE and
@@ -146,6 +147,45 @@ class IntacctDemoDriver(ErpDemoDriver):
         return "price change", "items", {"ITEMID": item, "BASEPRICE": str(price)}
 
 
+class SageProDemoDriver(ErpDemoDriver):
+    """The same warehouse and merchandiser inside Sage Pro, through the Sage Pro simulator's control
+    app (`POST /_sim/stock|price|item|ship`), which changes the company tables as Sage Pro's screens
+    would (reference sage300_sagepro.md §3): iciloc lonhand set by a count, an icpric WEB price, an
+    icitem made inactive and active again, and an order shipped (somast sostat S, sotrack, shipdate).
+    `order_reached_sage` is told the order's sono (the writer's target document id)."""
+
+    route_prefix = "/_sim/"
+
+    def __init__(self, sagepro_url: str, rate_per_s: float, location: str = "MAIN", **kw) -> None:
+        super().__init__(sagepro_url, rate_per_s, location=location, **kw)
+
+    def next_shipment(self) -> tuple[str, str, dict] | None:
+        with self._lock:
+            sono = self._to_ship.popleft() if self._to_ship else None
+        if sono is None:
+            return None
+        return "shipment", "ship", {"sono": sono, "tracking": f"1Z{random.randrange(10**15):015d}"}
+
+    def next_change(self) -> tuple[str, str, dict]:
+        if self.toggle_every and random.randrange(self.toggle_every) == 0:
+            if self._inactive:
+                return "item active", "item", {"item": self._inactive.pop(0), "changes": {"status": "A"}}
+            item = random.choice(TOGGLEABLE)
+            self._inactive.append(item)
+            return "item inactive", "item", {"item": item, "changes": {"status": "I"}}
+        item = random.choice(ITEMS)
+        if random.random() < 0.6:
+            return "stock receipt", "stock", {"item": item, "location": self.location,
+                                              "on_hand": str(random.randint(100, 1500))}
+        base = Decimal(DEMO_PRICES[item])
+        price = (base * Decimal(random.randint(90, 110)) / 100).quantize(Decimal("0.01"))
+        return "price change", "price", {"item": item, "pcode": "WEB", "price": str(price)}
+
+
+DRIVERS: dict[str, type[ErpDemoDriver]] = {"sage300": ErpDemoDriver, "intacct": IntacctDemoDriver,
+                                           "sagepro": SageProDemoDriver}
+
+
 def erp_demo_driver_for(kind: str, erp_url: str, rate_per_s: float) -> ErpDemoDriver:
-    """The ERP-side demo of the pair's ERP (`sage300` | `intacct`)."""
-    return (IntacctDemoDriver if kind == "intacct" else ErpDemoDriver)(erp_url, rate_per_s)
+    """The ERP-side demo of the pair's ERP (`sage300` | `intacct` | `sagepro`)."""
+    return DRIVERS[kind](erp_url, rate_per_s)

@@ -6,7 +6,11 @@ hub's services are told about it.
   erp-cdc through the SQLite3 ODBC driver (the pair file's `erp.database` block is added by the
   stack, as production points it at SQL Server);
 - `IntacctErp` (`xcart-intacct`): the Sage Intacct XML gateway simulator; change capture reads it
-  through the same gateway (readByQuery on WHENMODIFIED), so the shipped pair file serves as is.
+  through the same gateway (readByQuery on WHENMODIFIED), so the shipped pair file serves as is;
+- `SageProErp` (`xcart-sagepro`): Sage Pro has no API, its tables are the ERP (reference
+  sage300_sagepro.md §3): the stack builds them in a SQLite file (or the tests hand it a
+  PostgreSQL database), reached by erp-writer and erp-cdc through ODBC, and runs the simulator's
+  HTTP control app beside it for the ERP-side changes (stock, prices, shipments).
 
 Credentials are made up per run with `secrets` and go to the simulator and the services in their
 environment (never on a command line). The variable names are those the shipped pair files read.
@@ -126,7 +130,71 @@ class IntacctErp(ErpSim):
                                       "POST /_sim/stock|items|ship|invoice)")]
 
 
-ERPS: dict[str, type[ErpSim]] = {"sage300": Sage300Erp, "intacct": IntacctErp}
+class SageProErp(ErpSim):
+    """Sage Pro's company tables (the default layout, company 01) with the simulator's demo seed, and
+    its control app (`python -m sagebridge_sim.sagepro`) changing them as Sage Pro's own screens
+    would. The embedded default is a SQLite file through the SQLite3 ODBC driver, created here on a
+    fresh start (WAL, so a scan never blocks the writer); `StackConfig.erp_connection` names an
+    existing database instead (the tests' PostgreSQL through psqlODBC, built by the test)."""
+
+    kind, name, port_name = "sagepro", "Sage Pro", "sagepro"
+    company = "01"
+
+    @property
+    def db_file(self) -> Path:
+        return self.stack.work / "sagepro.sqlite"
+
+    @property
+    def dialect(self) -> str:
+        return self.stack.config.erp_dialect if self.stack.config.erp_connection else "sqlite"
+
+    @property
+    def connection(self) -> str:
+        """The ODBC connection string every process uses (in their environment, never on argv)."""
+        given = self.stack.config.erp_connection
+        return given or f"DRIVER={{SQLite3}};Database={self.db_file};Timeout=10000"
+
+    def state_files(self) -> list[Path]:
+        if self.stack.config.erp_connection:
+            return []
+        db = self.db_file
+        return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+
+    def create_database(self) -> None:
+        """The tables (WAL journal) and the demo company in a new SQLite file; a kept one (--keep)
+        and a given database are left as they are."""
+        if self.stack.config.erp_connection or self.db_file.exists():
+            return
+        from sagebridge_sim.sagepro.db import SageProDb
+        from sagebridge_sim.sagepro.demo import ensure_schema, seed_demo
+
+        self.db_file.parent.mkdir(parents=True, exist_ok=True)
+        db = SageProDb(self.connection, company=self.company)
+        ensure_schema(db)
+        seed_demo(db)
+
+    def process(self) -> ManagedProcess:
+        self.create_database()
+        s = self.stack
+        return ManagedProcess.python_module(
+            "sagepro-sim", "sagebridge_sim.sagepro",
+            {"SAGEPRO_SIM_DB": self.connection}, s.logs,
+            ["--host", "127.0.0.1", "--port", str(s.ports["sagepro"]), "--company", self.company],
+            ready_url=f"{self.url}/_sim/stats")
+
+    def service_env(self, service: str) -> dict[str, str]:
+        if service not in ("erp-writer", "erp-cdc"):
+            return {}
+        return {"SAGEPRO_CONNECTION": self.connection, "SAGEPRO_DIALECT": self.dialect,
+                "SAGEPRO_COMPANY": self.company, "SAGEPRO_SCAN_INTERVAL_S": str(self.stack.config.cdc_poll_interval_s)}
+
+    def describe(self) -> list[tuple[str, str]]:
+        where = "the tests' database" if self.stack.config.erp_connection else str(self.db_file)
+        return [("Sage Pro simulator", f"{self.url}   (ERP-side changes: POST /_sim/stock|price|item|ship)"),
+                ("Sage Pro database", f"{where}   (erp-writer and erp-cdc through ODBC, dialect {self.dialect})")]
+
+
+ERPS: dict[str, type[ErpSim]] = {"sage300": Sage300Erp, "intacct": IntacctErp, "sagepro": SageProErp}
 
 
 def erp_for(stack: "Stack") -> ErpSim:

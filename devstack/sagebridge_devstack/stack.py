@@ -3,7 +3,8 @@
 `StackConfig.pair` picks the integration pair and so both simulators: the store (store_sims.py):
 X-Cart (`xcart-sage300`, the default, and `xcart-intacct`), Shift4Shop REST (`3dcart-sage300`) or the
 legacy 3dcart SOAP service (`3dcartsoap-sage300`); and the ERP (erp_sims.py): Sage 300 for the
-`*-sage300` pairs, Sage Intacct (its XML gateway, change capture by readByQuery) for `xcart-intacct`.
+`*-sage300` pairs, Sage Intacct (its XML gateway, change capture by readByQuery) for `xcart-intacct`,
+Sage Pro (its tables through ODBC, change capture by snapshot diff) for `xcart-sagepro`.
 The X-Cart / Sage 300 pair is described below; the others differ in the store (orders found by
 polling and, for Shift4Shop, webhooks) or in the ERP.
 
@@ -66,6 +67,10 @@ class StackConfig:
     # (Error: one Sage call per order); "None" makes the writer look every order up first.
     web_customer_duplicate_po_check: str = "Error"
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per-service overrides
+    # Sage Pro pairs: an existing database (ODBC connection string, the tests' PostgreSQL) and its
+    # dialect instead of the SQLite file the stack creates in work_dir.
+    erp_connection: str = ""
+    erp_dialect: str = "sqlite"
     # The services start() runs (default: all); a benchmark of one direction may leave the other out.
     services: tuple[str, ...] = tuple(SERVICE_MODULES)
 

@@ -6,7 +6,8 @@ One class per store kind; `Stack` holds one of them, chosen by its pair:
 - `xcart-sage300`: the X-Cart 5.5 simulator (REST, signed push notifications);
 - `3dcart-sage300`: the Shift4Shop REST simulator (`/3dCartWebAPI/v1`, webhooks with a URL token);
 - `3dcartsoap-sage300`: the legacy 3dcart SOAP Store Web Service simulator (`cart.asmx`, polled);
-- `xcart-intacct`: the same X-Cart simulator, its ERP Sage Intacct (erp_sims.py).
+- `xcart-intacct`, `xcart-sagepro`: the same X-Cart simulator, its ERP Sage Intacct or Sage Pro
+  (erp_sims.py).
 
 Credentials are made up per run with `secrets` and go to the simulators and services in their
 environment (never on a command line, which any local user can read). The variable names are the
@@ -217,7 +218,8 @@ class ThreeDCartStore(StoreSim):
 
 
 STORES: dict[str, type[StoreSim]] = {"xcart-sage300": XCartStore, "3dcart-sage300": Shift4ShopStore,
-                                     "3dcartsoap-sage300": ThreeDCartStore, "xcart-intacct": XCartStore}
+                                     "3dcartsoap-sage300": ThreeDCartStore, "xcart-intacct": XCartStore,
+                                     "xcart-sagepro": XCartStore}
 PAIRS = tuple(STORES)
 
 

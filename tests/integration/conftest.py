@@ -21,7 +21,7 @@ from sagebridge_devstack.broker import EmbeddedBroker
 from sagebridge_devstack.processes import wait_until  # noqa: F401  (re-exported for the tests)
 
 
-# -- running the suite on several pytest-xdist workers (scripts/test.sh: `-n 2 --dist loadfile`) ---------
+# -- running the suite on several pytest-xdist workers (scripts/test.sh: `-n 3 --dist loadfile`) ---------
 # Each worker is a process with its own session fixtures: its own embedded broker, and its own stack
 # if it runs a test that needs one. `--dist loadfile` keeps every module on one worker (its module
 # fixtures are built once, its tests run in file order); the scheduler below also keeps the modules
@@ -49,7 +49,9 @@ def pytest_xdist_make_scheduler(config, log):
 LONG_MODULES = ("<stack>", "test_erp_writer_kill_customers.py", "test_devstack.py", "test_storefront_writer.py",
                 "test_erp_writer_exactly_once.py", "test_processor.py", "test_erp_cdc.py",
                 # about a minute each, a stack of their own: after the others, away from test_devstack's timed runs
-                "test_intacct_pair_faults.py", "test_intacct_pair_flows.py")
+                "test_intacct_pair_faults.py", "test_intacct_pair_flows.py",
+                # a stack of their own on a PostgreSQL database of the session's cluster
+                "test_sagepro_pair_flows.py", "test_sagepro_pair_faults.py")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -105,6 +107,17 @@ def bootstrap(tmp_path_factory):
         yield broker.bootstrap
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def sagepro_pg():
+    """One throwaway PostgreSQL 15 cluster for the session's Sage Pro modules (psqlODBC reaches
+    it); each module makes its own database with `sagepro_pg.create_database(name)`. Started on
+    first use only, and stopped (its data directory removed) at the end: nothing left running."""
+    from sagebridge_sim.sagepro.pg_cluster import PostgresCluster
+
+    with PostgresCluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ numeric field is 0, as VFP reads it.
 """
 from __future__ import annotations
 
+import bisect
 import os
 import threading
 from datetime import date
@@ -46,7 +47,6 @@ class DbfReader:
         rows = self._sorted(t, fresh=after is None)
         start = 0
         if after is not None:
-            import bisect
             start = bisect.bisect_right([p for p, _ in rows], tuple(after))
         out = []
         day = since.isoformat() if since is not None else None

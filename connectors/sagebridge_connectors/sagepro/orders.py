@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from sagebridge_common.contracts import WriteOutcome
-from sagebridge_common.errors import PermanentError
+from sagebridge_common.errors import PermanentError, StartRefused
 
 from ..sage300.documents import local_date
 from . import order_rows
@@ -52,12 +52,19 @@ class OrderWriter:
         self.lines = RowBuilder(layout.table("order_line"), company, "order_line")
         self.guard = layout.guard
         order_rows.check_charge_rules(pair.mapping.order_charges, layout)
+        sono_width = self.header.table.columns["sono"].width or 0
+        if layout.numbering.width > sono_width:
+            raise StartRefused(f"erp.layout.numbering.width {layout.numbering.width} is wider than somast sono "
+                               f"({sono_width} characters): order numbers would not fit", reason="sagepro_numbering_width")
 
     # -- the contract ------------------------------------------------------------------------
     def ensure(self, order: dict[str, Any]) -> WriteOutcome:
         if order["currency"] != self.pair.currency:
             raise PermanentError(f"order {order['order_number']} is in {order['currency']}; this Sage Pro company "
                                  f"keeps {self.pair.currency} (the pair's currency)", reason="sagepro_currency_not_held")
+        if not (order["customer"].get("erp_customer_id") or "").strip():
+            raise PermanentError(f"order {order['order_number']} has no ERP customer (erp_writer resolves it before "
+                                 "the order)", reason="sagepro_order_without_customer")
         reference = self.pair.reference(order["order_number"])
         ponum = self.header.value(self.guard, reference)
         header, address, lines, expected = self._rows(order, reference)

@@ -10,6 +10,8 @@ edge and nowhere else.
 """
 from __future__ import annotations
 
+import time
+
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +37,7 @@ class StoreCalls:
                  bucket: TokenBucket | None = None) -> None:
         self.cfg = cfg
         self.bucket = bucket or TokenBucket(cfg.rate_limit_per_s, cfg.rate_limit_burst, name=f"xcart:{cfg.instance}")
+        self.last_answer: float | None = None       # time.monotonic() of the last call the store answered
         self._http = HttpTarget(CONNECTOR, cfg.base_url.rstrip("/"), timeout=cfg.timeout_s,
                                 max_concurrency=cfg.max_concurrency, transport=transport, error_for=_error_for,
                                 headers={"X-Auth-Token": cfg.token.get_secret_value(), "Accept": "application/json"})
@@ -45,7 +48,9 @@ class StoreCalls:
     def call(self, operation: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         self.bucket.acquire()
         try:
-            return self._http.request(operation, method, path, **kwargs)
+            resp = self._http.request(operation, method, path, **kwargs)
+            self.last_answer = time.monotonic()
+            return resp
         except TransientError as e:
             if e.retry_after:
                 self.bucket.hold(e.retry_after)

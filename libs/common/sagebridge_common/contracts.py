@@ -218,6 +218,10 @@ class StorefrontLedger(Protocol):
 
 @runtime_checkable
 class ErpLedger(Protocol):
+    """An ERP whose sink writes no receipts (Sage Pro: no A/R cash tables known) says so with a class
+    attribute `keeps_receipts = False` (absent = True); `sagebridge reconcile --payments` then
+    checks orders only instead of reporting every payment as missing."""
+
     kind: str
 
     def orders(self, reference_prefix: str) -> Iterator[ErpDocument]:

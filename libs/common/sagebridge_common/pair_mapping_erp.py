@@ -21,7 +21,7 @@ from .pair_mapping_base import Strict
 
 SYSTEM_ONLY_PAYMENT = frozenset({"A", "D"})        # xcart.md §1b/§3: set by payment processing only
 SYSTEM_ONLY_SHIPPING = frozenset({"WFA", "NBA"})   # xcart.md §3: "system only (5.4+)"
-ERP_STATUSES = ("open", "on_hold", "partially_shipped", "shipped", "complete")
+ERP_STATUSES = ("open", "on_hold", "partially_shipped", "shipped", "complete", "cancelled")
 
 
 class InventoryMapping(Strict):

@@ -77,6 +77,10 @@ class TokenBucket:
         done (the rows a query returned); the next `acquire` waits the debt out."""
         self._reserve(tokens)
 
+    def wait_time(self) -> float:
+        """Seconds until the bucket is out of debt (0: a caller may go now); takes nothing."""
+        return max(0.0, self._reserve(0.0))
+
     def hold(self, seconds: float) -> None:
         """The store asked for a pause (Retry-After): no token is handed out before then."""
         if seconds <= 0:

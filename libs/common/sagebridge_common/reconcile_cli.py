@@ -100,6 +100,10 @@ def reconcile_cmd(pair_id: str | None, since: str, until: str, payments: bool, a
                                  param_hint="--from")
     pair = _load_pair(pairs_path, pair_id)
     store, erp = _build("storefront_ledger", pair), _build("erp_ledger", pair)
+    if payments and not getattr(erp, "keeps_receipts", True):
+        click.echo(f"sagebridge reconcile: {erp.kind} keeps no receipts (the hub writes no payments there); "
+                   "payments are not checked", err=True)
+        payments = False
     store.payments = payments
     try:
         with _progress(not as_json_flag) as counted:

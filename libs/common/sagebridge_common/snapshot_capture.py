@@ -16,7 +16,8 @@ read the row and compare it with what was sent last. So each poll is a scan of t
   stream, a delete can never overtake a later re-insert of the key.
 - The ERP must not feel it: rows read per second are bounded per table (`rows_per_s`, a token
   bucket charged with the rows each read returned, the key listing included; the debt is waited
-  out before the next read).
+  out before the next read, in pauses of at most `max_pause_s`: a longer debt (the key listing
+  of a big table) answers empty pages meanwhile, so the runner's liveness beat goes on).
 - Where the site trusts a date column to move on every edit (`changed_since`, Sage Pro's
   adddate/lckdate style), the scans between full scans read only rows with that date on or after
   the previous scan's start date, minus a day: the ERP stamps its machine's local date, whose zone
@@ -107,7 +108,7 @@ class SnapshotCapture:
 
     def __init__(self, *, kind: str, pair_id: str, tables: list[SnapshotTable], reader: RowReader,
                  memory: RowMemory | None, rows_per_s: float, full_scan_interval_s: float = 3600.0,
-                 name: str = "snapshot", now: Callable[[], float] = time.time,
+                 name: str = "snapshot", max_pause_s: float = 30.0, now: Callable[[], float] = time.time,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] | None = None) -> None:
         self.kind, self.pair_id, self.name = kind, pair_id, name
         self.tables = {t.name: t for t in tables}
@@ -115,7 +116,8 @@ class SnapshotCapture:
         self.full_scan_interval_s = full_scan_interval_s
         self.now = now
         self._stop = threading.Event()
-        sleep = sleep or self._stop.wait
+        self.max_pause_s = max_pause_s
+        self._sleep = sleep = sleep or self._stop.wait
         burst = max(1, int(rows_per_s))
         self.buckets = {t.name: TokenBucket(rows_per_s, burst, name=f"{kind}-scan:{pair_id}:{t.name}",
                                             clock=clock, sleep=sleep) for t in tables}
@@ -127,13 +129,14 @@ class SnapshotCapture:
 
     def changes(self, stream: str, cursor: str | None, limit: int) -> ChangePage:
         table = self.tables[stream]
+        if not self._paced(stream):              # still paying for earlier reads: nothing read now
+            return self._answer(stream, ChangePage([], cursor or "{}", True), {}, [])
         state = json.loads(cursor) if cursor else {}
         if state.get("mode") == "keys":
             return self._deletes(table, state)
         if state.get("after") is None:           # a new scan
             state = self._new_scan(table, state)
         since = date.fromisoformat(state["since"]) if state.get("since") else None
-        self.buckets[stream].acquire(tokens=0)  # wait out what earlier reads owe
         read_at = self.now()
         rows = self.reader.page(table.name, state.get("after"), limit, since)
         self._count(table, "scan", len(rows))
@@ -196,8 +199,6 @@ class SnapshotCapture:
 
     def _deletes(self, table: SnapshotTable, state: dict) -> ChangePage:
         """Keys remembered but no longer in the table: delete events at the listing's read time."""
-        bucket = self.buckets[table.name]
-        bucket.acquire(tokens=0)
         read_at = self.now()
         listed = self.reader.keys(table.name)
         self._count(table, "keys", len(listed))
@@ -215,6 +216,13 @@ class SnapshotCapture:
                                                                 "deleted": len(gone)})
         page = ChangePage(changes, json.dumps(self._ended(table, state)), False)
         return self._answer(table.name, page, {}, gone)
+
+    def _paced(self, stream: str) -> bool:
+        """Waits out what earlier reads of the table owe, at most `max_pause_s`; True: read now."""
+        wait = self.buckets[stream].wait_time()
+        if wait > 0:
+            self._sleep(min(wait, self.max_pause_s))
+        return wait <= self.max_pause_s
 
     def _answer(self, stream: str, page: ChangePage, puts: dict[str, str], gone: list[str]) -> ChangePage:
         self._pending[stream] = (page, puts, gone)

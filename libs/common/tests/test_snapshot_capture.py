@@ -7,6 +7,7 @@ import json
 from datetime import date, datetime, timezone
 
 import pytest
+from prometheus_client import REGISTRY
 
 from sagebridge_common.row_memory import DictRowMemory
 from sagebridge_common.snapshot_capture import ReadRow, SnapshotCapture, SnapshotTable
@@ -94,6 +95,11 @@ def scan(cap: SnapshotCapture, stream: str, cursor: str | None, limit: int = 2, 
             return seen, cursor
 
 
+def rows_read(kind: str) -> float:
+    return REGISTRY.get_sample_value("sagebridge_cdc_rows_read_total",
+                                     {"pair": "p1", "table": "ICILOC", "kind": kind}) or 0.0
+
+
 def values(changes):
     return [(c.listing["op"], c.entity_id, json.loads(c.listing["after"])["qty"] if c.listing["after"] else None)
             for c in changes]
@@ -104,6 +110,7 @@ def test_first_scan_emits_every_row_then_only_rows_whose_value_changed(rig):
     for i, item in enumerate(["A1", "A2", "A3", "A4", "A5"]):
         reader.put("ICILOC", item=item, loctid="MAIN", qty=f"{i}.00")
     cap = capture()
+    read_before, keys_before = rows_read("scan"), rows_read("keys")
     first, cursor = scan(cap, "ICILOC", None)
     assert values(first) == [("upsert", f"A{i + 1}|MAIN", f"{i}.00") for i in range(5)]
     c = first[0]
@@ -111,6 +118,7 @@ def test_first_scan_emits_every_row_then_only_rows_whose_value_changed(rig):
     assert c.version == c.listing["position"] == f"{int(clock.t * 1_000_000):016d}|A1|MAIN"
     assert c.occurred_at == datetime.fromtimestamp(clock.t, timezone.utc)
     assert json.loads(c.listing["after"]) == {"item": "A1", "loctid": "MAIN", "qty": "0.00"}
+    assert rows_read("scan") - read_before == 5 and rows_read("keys") - keys_before == 5
     reader.put("ICILOC", item="A3", loctid="MAIN", qty="9.00")
     reader.put("ICILOC", item="A5", loctid="MAIN", qty="4.00")     # written again with the same value
     clock.t += 30
@@ -258,3 +266,20 @@ def test_delivered_ignores_a_page_it_did_not_answer_last(rig):
     cap.changes("ICILOC", None, 10)
     cap.delivered("ICILOC", old)
     assert memory.data == {}
+
+
+def test_a_long_pacing_debt_answers_empty_pages_instead_of_one_long_sleep(rig):
+    clock, reader, _memory, capture = rig
+    for i in range(100):
+        reader.put("ICILOC", item=f"L{i:03d}", loctid="MAIN", qty="1.00")
+    cap = capture(rows_per_s=10, max_pause_s=2)
+    first = cap.changes("ICILOC", None, 100)          # 100 rows read: 9 s owed beyond the burst of 10
+    cap.delivered("ICILOC", first)
+    start, empty = clock.t, 0
+    while True:
+        page = cap.changes("ICILOC", first.cursor, 100)
+        if len(reader.calls) > 1:                      # the next read happened
+            break
+        assert page.changes == [] and page.has_more and page.cursor == first.cursor
+        empty += 1
+    assert empty == 4 and clock.t - start == pytest.approx(9.0)     # pauses of 2 s, then the read

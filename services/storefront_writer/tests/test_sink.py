@@ -142,6 +142,18 @@ def test_ping(xcart, make_sink):
     assert make_sink(base_url="http://127.0.0.1:9").ping()[0] is False
 
 
+def test_a_busy_writer_is_ready_without_queueing_a_probe_behind_its_writes(xcart, make_sink):
+    xcart.store.add_product("BUSY-1", "Busy one", Decimal("5.00"), amount=3)
+    sink = make_sink()
+    sink.set_stock("BUSY-1", Decimal("3"))
+    sink.calls.bucket.hold(60)          # every token taken: a probe would wait a minute
+    ok, detail = sink.ping()
+    assert ok and detail.startswith("store answered"), detail
+    sink.calls.last_answer -= 31        # no answer for longer than PING_FRESH_S: probe again
+    sink.calls.bucket = type(sink.calls.bucket)(100, 10)
+    assert sink.ping() == (True, "ok")
+
+
 def test_a_variant_sku_writes_the_variant_off_the_products_stock(xcart, make_sink):
     pid, (vid,) = xcart.store.add_product_with_variants("SHIRT", "Shirt", Decimal("20.00"),
                                                         [{"sku": "SHIRT-RED-M"}], amount=9)

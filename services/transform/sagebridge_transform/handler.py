@@ -1,8 +1,8 @@
 """Transform's handler: raw storefront event → canonical events, with the mapping of the event's pair.
 
 Routes by topic: `erp.raw.v1` records go by their `erp` to that ERP's mapping (`sage300.handler`
-for Sage 300 rows, `intacct.handler` for Intacct records; both keep their rows in the one ERP keyed
-state, keyed by pair and entity); storefront records
+for Sage 300 rows, `intacct.handler` for Intacct records, `sagepro.handler` for Sage Pro rows; all
+keep their rows in the one ERP keyed state, keyed by pair and entity); storefront records
 by the raw record's storefront kind (xcart, shift4shop, threedcart: each kind's mapping modules) and
 entity_type: an `order` gives the order (commerce.orders.v1), the customer it implies
 (commerce.customers.v1, when new or changed), and its payments and refunds not emitted before
@@ -29,6 +29,7 @@ from sagebridge_common.topics import CUSTOMERS, ERP_RAW, ORDERS, PAYMENTS, REFUN
 from .emitted import EmittedMemory
 from .intacct.handler import IntacctTransform
 from .sage300.handler import Sage300Transform
+from .sagepro.handler import SageProTransform
 from .versions import VersionGate
 from .shift4shop import customer as shift4shop_customer
 from .shift4shop import order as shift4shop_order
@@ -49,7 +50,7 @@ REFUND_SCHEMA = "sagebridge.v2.Refund"
 ORDER_MAPPERS: dict[str, ModuleType] = {"xcart": xcart_order, "shift4shop": shift4shop_order,
                                         "threedcart": threedcart_order}
 # erp.raw.v1 `erp` -> its transform (constructed with the pairs and the ERP keyed state)
-ERP_TRANSFORMS = {"sage300": Sage300Transform, "intacct": IntacctTransform}
+ERP_TRANSFORMS = {"sage300": Sage300Transform, "intacct": IntacctTransform, "sagepro": SageProTransform}
 PAYMENT_MAPPERS: dict[str, ModuleType] = {"xcart": xcart_payments, "shift4shop": shift4shop_payments,
                                           "threedcart": threedcart_payments}
 

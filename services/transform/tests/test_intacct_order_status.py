@@ -114,10 +114,10 @@ def test_records_of_an_unknown_table_are_skipped_and_the_erp_routes():
     event = intacct.event("ITEM", item())
     event.value["table"] = "CUSTOMER"
     assert intacct.send(event) == []
-    event.value["erp"] = "sagepro"
+    event.value["erp"] = "acumatica"
     with pytest.raises(PermanentError) as e:
         intacct.send(event)
-    assert e.value.reason == "unsupported_erp" and "intacct, sage300" in str(e.value)
+    assert e.value.reason == "unsupported_erp" and "intacct, sage300, sagepro" in str(e.value)
 
 
 def test_a_sage_300_pair_refuses_intacct_records():

@@ -1,0 +1,44 @@
+"""A SOMAST row -> `erp.order_status.v1` (v3 OrderStatus, key = store order number).
+
+- order: ponum minus the pair's `reference_prefix` is the store order number (the writer puts
+  prefix + number in ponum, the guard); another pair's prefix, or none (an order keyed in Sage
+  Pro), is not this pair's: nothing is emitted.
+- status: sostat through the pair's `erp.order_status_codes` ("" open, H on_hold,
+  P partially_shipped, S shipped, C complete, X cancelled by default); a code not listed is
+  ignored (nothing emitted, nothing remembered).
+- order_number: sono (stripped); the store codes come from `mapping.erp_order_status` (the shared
+  `erp_status.status_event`).
+
+Emitted only when the status differs from the last one emitted for the order (a freight edit or
+a new tracking number says nothing new about the status); a redelivery of the record that last
+emitted sees the status before it, so its event goes again (`erp_status.last_emitted`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sagebridge_common.events import Event, Output
+from sagebridge_common.pairs import PairConfig
+
+from ..erp_status import last_emitted, status_event
+from ..sage300.references import store_order_number
+from ..sage300.row_state import Entity
+from ..sage300.rows import text
+
+TABLE = "SOMAST"
+
+
+def order_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[str, Any]) -> Output | None:
+    """The OrderStatus when the mapped status changed; remembers it in the entity (save after)."""
+    header = entity.one(TABLE)
+    if header is None:
+        return None
+    reference = text(header, "ponum")
+    order_id = store_order_number(reference, pair)
+    status = pair.erp.order_status_codes.get(text(header, "sostat") or "")
+    before = last_emitted(entity, event)
+    if order_id is None or status is None or status == before:
+        return None
+    return status_event(entity, pair, event, parent, order_id=order_id,
+                        order_number=text(header, "sono") or entity.key.rpartition("/")[2], status=status,
+                        before=before, reference=reference, source_version=max(entity.positions(TABLE), default=""))
