@@ -197,7 +197,7 @@ def sagepro_rows(name: str, doc: dict) -> list[list]:
             rows.append([name, f"change -> event at the defaults (interval {lat['poll_interval_s']:g}s, "
                                f"{lat['rows_per_s']:g} rows/s): p50 / max s",
                          f"{s['p50']:.1f} / {s['max']:.1f}" if s["p50"] is not None else "-",
-                         f"<= {lat['bound_s']:.0f} (interval + scan)", lat["missing"] == 0 and s["max"] is not None
+                         f"<= {lat['bound_s']:.0f} (steady cycle)", lat["missing"] == 0 and s["max"] is not None
                          and s["max"] <= lat["bound_s"] + 1])
     return rows
 

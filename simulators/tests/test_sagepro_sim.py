@@ -8,7 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pyodbc
@@ -136,3 +138,43 @@ def test_module_runs_creates_seeds_and_stops_cleanly(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+def test_an_order_the_hub_wrote_is_shipped_by_its_reference(sim, tmp_path):
+    """The writer's rows (the real Sage Pro sink, shipped pair) are what the driver finds and ships."""
+    import yaml
+
+    from sagebridge_common.pairs import load_pair_file
+    from sagebridge_connectors.sagepro.sink import SageProSink
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[2] / "pairs" / "xcart-sagepro.yaml").read_text())
+    data["storefront"] = {"kind": "xcart", "base_url": "http://127.0.0.1:9"}
+    erp = {k: v for k, v in data["erp"].items() if not (isinstance(v, str) and "${" in v)}
+    erp.pop("location", None)
+    data["erp"] = {**erp, "connection_string": sim.connection_string, "dialect": sim.db.engine, "company": "01",
+                   "change_capture": None}
+    (tmp_path / "pair.yaml").write_text(yaml.safe_dump(data))
+    sink = SageProSink(load_pair_file(tmp_path / "pair.yaml"))
+    number = f"S{time.monotonic_ns() % 10**8}"
+    addr = {"name": "Ann Lee", "company": None, "line1": "1 Main Street", "line2": None, "city": "New York",
+            "region": "New York", "postal_code": "10001", "country": "US", "phone": None, "email": None,
+            "region_code": "NY", "erp_country": "USA"}
+    order = {"order_id": number, "order_number": number, "ordered_at": datetime.now(timezone.utc), "currency": "USD",
+             "customer": {"email": "orders@example.com", "email_key": "orders@example.com", "erp_customer_id": "WEB001",
+                          "first_name": "Ann", "last_name": "Lee", "phone": None, "new_customer_number": None},
+             "billing_address": addr, "shipping_address": addr, "ship_via_code": "UPS", "notes": None,
+             "lines": [{"line_id": "1", "sku": "GADGET-2", "item_number": "GADGET-2", "name": "Gadget",
+                        "location_code": "MAIN", "quantity": Decimal("3"), "unit_price": Decimal("39.00"),
+                        "discount": Decimal("0"), "line_total": Decimal("117.00")}],
+             "charges": [], "subtotal": Decimal("117.00"), "discount_total": Decimal("0"),
+             "shipping_total": Decimal("0"), "tax_total": Decimal("0"), "total": Decimal("117.00"),
+             "tax_mode": "store", "rate_type": None}
+    try:
+        written = sink.ensure_order(order)
+    finally:
+        sink.close()
+    assert written.outcome == "created"
+    before = sim.driver.rows("item_location", item="GADGET-2")[0]["on_hand"]
+    shipped = sim.post("ship", {"ponum": f"XP1-{number}", "tracking": "1ZHUB"})
+    assert (shipped["header"]["sono"], shipped["header"]["sostat"]) == (written.document_id, "S")
+    assert sim.driver.rows("item_location", item="GADGET-2")[0]["on_hand"] == before - 3
