@@ -11,9 +11,12 @@ read the row and compare it with what was sent last. So each poll is a scan of t
 - Only rows whose value hash differs from `row_memory.RowMemory` become changes, so an unchanged
   table costs reads, never events, and a re-read page (a restart) emits nothing twice. Memory is
   updated only in `delivered`, after the page's events are acknowledged.
-- Deletes leave no row to read: at the end of a full scan, a key listing (`RowReader.keys`); keys
-  remembered but absent become delete events (op delete, after null). Being a page of the same
-  stream, a delete can never overtake a later re-insert of the key.
+- Deletes leave no row to read: at the end of a full scan, keys remembered but not read by the scan
+  become delete events (op delete, after null), as a page of the same stream, so a delete can never
+  overtake a later re-insert of the key. The keys read are known when this process read the whole
+  scan page after page (`_ScanKeys`); a scan it did not read from start to end (resumed after a
+  restart, continued by another replica, a page asked again) ends with a key listing
+  (`RowReader.keys`) instead, so no row is ever taken for deleted because its page was read elsewhere.
 - The ERP must not feel it: rows read per second are bounded per table (`rows_per_s`, a token
   bucket charged with the rows each read returned, the key listing included; the debt is waited
   out before the next read, in pauses of at most `max_pause_s`: a longer debt (the key listing
@@ -100,6 +103,16 @@ def position(read_at: float, key: str) -> str:
     return f"{int(round(read_at * 1_000_000)):016d}|{key}"
 
 
+@dataclass
+class _ScanKeys:
+    """The keys a full scan read in this process, valid while its pages came one after the other:
+    `after` is where the next page must start for the set to stay complete."""
+
+    started: float
+    after: list[Any] | None
+    keys: set[str]
+
+
 class SnapshotCapture:
     """`changes` / `fetch` / `delivered` for the source runner; see the module docstring.
 
@@ -122,6 +135,7 @@ class SnapshotCapture:
         self.buckets = {t.name: TokenBucket(rows_per_s, burst, name=f"{kind}-scan:{pair_id}:{t.name}",
                                             clock=clock, sleep=sleep) for t in tables}
         self._pending: dict[str, tuple[ChangePage, dict[str, str], list[str]]] = {}
+        self._scan_keys: dict[str, _ScanKeys] = {}
 
     # -- ChangeSource ------------------------------------------------------------------------------
     def streams(self) -> list[str]:
@@ -136,12 +150,16 @@ class SnapshotCapture:
             return self._deletes(table, state)
         if state.get("after") is None:           # a new scan
             state = self._new_scan(table, state)
+            if state["full"]:
+                self._scan_keys[stream] = _ScanKeys(state["started"], None, set())
         since = date.fromisoformat(state["since"]) if state.get("since") else None
         read_at = self.now()
         rows = self.reader.page(table.name, state.get("after"), limit, since)
         self._count(table, "scan", len(rows))
         changes, puts = self._row_changes(table, rows, read_at)
-        if len(rows) >= limit:                   # more to read in this scan
+        more = len(rows) >= limit
+        self._note_keys(table, state, rows, list(rows[-1].position) if more else None)
+        if more:                                 # more to read in this scan
             state = {**state, "after": list(rows[-1].position)}
             CDC_LAG.labels(self.pair_id, table.name).set(max(0.0, self.now() - state["started"]))
             return self._answer(stream, ChangePage(changes, json.dumps(state), True), puts, [])
@@ -197,12 +215,30 @@ class SnapshotCapture:
         last_full = state["started"] if state["full"] else state.get("last_full")
         return {"mode": "scan", "after": None, "prev_start": state["started"], "last_full": last_full}
 
-    def _deletes(self, table: SnapshotTable, state: dict) -> ChangePage:
-        """Keys remembered but no longer in the table: delete events at the listing's read time."""
-        read_at = self.now()
+    def _note_keys(self, table: SnapshotTable, state: dict, rows: list[ReadRow], next_after: list | None) -> None:
+        """Adds a page's keys to the scan's set when the page follows the last one this process read."""
+        scan = self._scan_keys.get(table.name)
+        if scan is None:
+            return
+        if scan.started != state.get("started") or scan.after != state.get("after"):
+            del self._scan_keys[table.name]      # a page read elsewhere or asked again: list the keys at the end
+            return
+        scan.keys.update(RowMemory.key(self.pair_id, table.name, key_text(table, r.values)) for r in rows)
+        scan.after = next_after
+
+    def _present_keys(self, table: SnapshotTable, state: dict) -> set[str]:
+        """The memory keys of the rows in the table: those this scan read, else a key listing."""
+        scan = self._scan_keys.pop(table.name, None)
+        if scan is not None and scan.started == state.get("started") and scan.after is None:
+            return scan.keys
         listed = self.reader.keys(table.name)
         self._count(table, "keys", len(listed))
-        present = {RowMemory.key(self.pair_id, table.name, key_text(table, k)) for k in listed}
+        return {RowMemory.key(self.pair_id, table.name, key_text(table, k)) for k in listed}
+
+    def _deletes(self, table: SnapshotTable, state: dict) -> ChangePage:
+        """Keys remembered but no longer in the table: delete events at the read time."""
+        read_at = self.now()
+        present = self._present_keys(table, state)
         prefix = RowMemory.key(self.pair_id, table.name, "")
         gone = sorted(self.memory.keys_with_prefix(prefix) - present)
         changes = []

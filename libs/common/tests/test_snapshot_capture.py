@@ -118,7 +118,7 @@ def test_first_scan_emits_every_row_then_only_rows_whose_value_changed(rig):
     assert c.version == c.listing["position"] == f"{int(clock.t * 1_000_000):016d}|A1|MAIN"
     assert c.occurred_at == datetime.fromtimestamp(clock.t, timezone.utc)
     assert json.loads(c.listing["after"]) == {"item": "A1", "loctid": "MAIN", "qty": "0.00"}
-    assert rows_read("scan") - read_before == 5 and rows_read("keys") - keys_before == 5
+    assert rows_read("scan") - read_before == 5 and rows_read("keys") - keys_before == 0   # read whole here
     reader.put("ICILOC", item="A3", loctid="MAIN", qty="9.00")
     reader.put("ICILOC", item="A5", loctid="MAIN", qty="4.00")     # written again with the same value
     clock.t += 30
@@ -156,13 +156,45 @@ def test_a_deleted_row_becomes_one_delete_event_after_the_full_scan(rig):
     assert values(scan(cap, "ICILOC", cursor)[0]) == [("upsert", "D2|MAIN", "1.00")]
 
 
-def test_the_key_listing_comes_only_at_the_end_of_a_full_scan(rig):
-    _clock, reader, _memory, capture = rig
-    for item in ["K1", "K2", "K3"]:
+def test_a_scan_read_whole_here_needs_no_key_listing_one_resumed_ends_with_one(rig):
+    clock, reader, memory, capture = rig
+    for item in ["K1", "K2", "K3", "K4", "K5"]:
         reader.put("ICILOC", item=item, loctid="MAIN", qty="1.00")
     cap = capture()
-    scan(cap, "ICILOC", None, limit=2)
+    _, cursor = scan(cap, "ICILOC", None, limit=2)
+    assert [k for k, _t, _n in reader.calls] == ["page", "page", "page"]
+    # the next scan: two pages here, then another process (a restart, another replica) goes on
+    reader.drop("ICILOC", "K1", "MAIN")                  # read by no one: deleted
+    clock.t += 30
+    _, mid = scan(cap, "ICILOC", cursor, limit=2, pages=1)
+    reader.calls.clear()
+    rest, cursor = scan(capture(), "ICILOC", mid, limit=2)
     assert [k for k, _t, _n in reader.calls] == ["page", "page", "keys"]
+    assert [(c.listing["op"], c.entity_id) for c in rest] == [("delete", "K1|MAIN")]
+    # the first process gets the stream back later in a scan it did not read whole: it lists the keys
+    # too, and takes nothing for deleted because another process read its page
+    clock.t += 30
+    _, mid = scan(capture(), "ICILOC", cursor, limit=2, pages=1)
+    reader.calls.clear()
+    assert scan(cap, "ICILOC", mid, limit=2)[0] == []
+    assert [k for k, _t, _n in reader.calls] == ["page", "page", "keys"]
+    assert "p1|ICILOC|K2|MAIN" in memory.data and "p1|ICILOC|K3|MAIN" in memory.data
+
+
+def test_a_page_asked_again_ends_the_scan_with_a_key_listing(rig):
+    _clock, reader, _memory, capture = rig
+    for item in ["G1", "G2", "G3", "G4", "G5"]:
+        reader.put("ICILOC", item=item, loctid="MAIN", qty="1.00")
+    cap = capture()
+    first = cap.changes("ICILOC", None, 2)
+    cap.delivered("ICILOC", first)
+    cap.changes("ICILOC", first.cursor, 2)               # not delivered (a failed publish) ...
+    reader.drop("ICILOC", "G3", "MAIN")                  # ... its row deleted meanwhile ...
+    again = cap.changes("ICILOC", first.cursor, 2)       # ... and the page asked again
+    cap.delivered("ICILOC", again)
+    changes, _ = scan(cap, "ICILOC", again.cursor, limit=2)
+    assert [k for k, _t, _n in reader.calls] == ["page", "page", "page", "page", "keys"]
+    assert [(c.listing["op"], c.entity_id) for c in changes] == []     # G3 was never remembered
 
 
 def test_a_restart_mid_scan_resumes_after_the_saved_key_and_misses_nothing(rig):
@@ -238,7 +270,7 @@ def test_a_table_without_changed_since_always_scans_fully(rig):
     clock.t += 5
     scan(cap, "ICILOC", cursor)
     assert [p[3] for p in reader.pages] == [None, None]
-    assert [k for k, _t, _n in reader.calls].count("keys") == 2
+    assert [k for k, _t, _n in reader.calls] == ["page", "page"]   # both full: each read whole, no listing
 
 
 def test_rows_read_per_second_stay_under_the_bound_key_listing_included(rig):
@@ -248,14 +280,19 @@ def test_rows_read_per_second_stay_under_the_bound_key_listing_included(rig):
     cap = capture(rows_per_s=20)
     start = clock.t
     cursor = None
-    for _ in range(3):                              # three full scans: 3 x (100 rows + 100 keys)
-        _, cursor = scan(cap, "ICILOC", cursor, limit=10)
+    for _ in range(3):      # three full scans whose second page is asked twice: 3 x (10 + 100 rows + 100 keys)
+        first = cap.changes("ICILOC", cursor, 10)
+        cap.delivered("ICILOC", first)
+        cap.changes("ICILOC", first.cursor, 10)
+        second = cap.changes("ICILOC", first.cursor, 10)
+        cap.delivered("ICILOC", second)
+        _, cursor = scan(cap, "ICILOC", second.cursor, limit=10)
     total = 0
     for kind, t, n in reader.calls:                 # before each read, what was read so far is paid for
         assert total <= 20 * (t - start) + 20, (kind, t - start, total)
         total += n
-    assert total == 600
-    assert clock.t - start >= (600 - 20 - 100) / 20     # the clock really moved: 24 s of pacing at least
+    assert total == 630 and [k for k, _t, _n in reader.calls].count("keys") == 3
+    assert clock.t - start >= (630 - 20 - 100) / 20     # the clock really moved: 25 s of pacing at least
 
 
 def test_delivered_ignores_a_page_it_did_not_answer_last(rig):
