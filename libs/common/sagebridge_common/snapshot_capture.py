@@ -43,10 +43,11 @@ from typing import Any, Callable, Protocol, Sequence
 
 from prometheus_client import Gauge
 
-from .contracts import Change, ChangePage, SourceRecord
+from .contracts import Change, ChangePage
 from .rate_limit import TokenBucket
 from .row_memory import RowMemory, row_hash
-from .table_capture import CDC_CHANGES, CDC_LAG, CDC_QUERIES, CDC_ROWS_READ
+from .capture_pages import CommitOnDelivery
+from .table_capture import CDC_LAG, CDC_QUERIES, CDC_ROWS_READ
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class _ScanKeys:
     keys: set[str]
 
 
-class SnapshotCapture:
+class SnapshotCapture(CommitOnDelivery):
     """`changes` / `fetch` / `delivered` for the source runner; see the module docstring.
 
     `now` gives the read time (UTC epoch seconds); `clock` and `sleep` pace the reads (tests give
@@ -168,23 +169,6 @@ class SnapshotCapture:
             state = {**state, "after": None, "mode": "keys"}
             return self._answer(stream, ChangePage(changes, json.dumps(state), True), puts, [])
         return self._answer(stream, ChangePage(changes, json.dumps(self._ended(table, state)), False), puts, [])
-
-    def fetch(self, change: Change) -> SourceRecord:
-        """The scanned row is the record (the page read every captured field)."""
-        return SourceRecord(change.entity_type, change.entity_id, change.version, change.occurred_at,
-                            dict(change.listing or {}))
-
-    def delivered(self, stream: str, page: ChangePage) -> None:
-        """The page's events are acknowledged: remember their values (before the cursor is saved)."""
-        pending = self._pending.get(stream)
-        if pending is None or pending[0] is not page:      # not the page this source answered last
-            return
-        del self._pending[stream]
-        _page, puts, deletes = pending
-        self.memory.commit(puts, deletes)
-        for op, n in (("upsert", len(puts)), ("delete", len(deletes))):
-            if n:
-                CDC_CHANGES.labels(self.pair_id, stream, op).inc(n)
 
     def ping(self) -> tuple[bool, str]:
         up, detail = self.reader.ping()

@@ -36,7 +36,8 @@ from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter, Gauge
 
-from .contracts import Change, ChangePage, SourceRecord
+from .capture_pages import CDC_CHANGES, CommitOnDelivery  # noqa: F401  (CDC_CHANGES: re-exported)
+from .contracts import Change, ChangePage
 from .row_memory import RowMemory, row_hash
 from .sql_connection import SqlConnection
 from .sql_dialect import Dialect, key_query, ping_query, range_query
@@ -46,8 +47,6 @@ log = logging.getLogger(__name__)
 CDC_QUERIES = Counter("sagebridge_cdc_queries_total", "Queries change capture ran",
                       ["pair", "table", "kind"])        # kind: range | keys
 CDC_ROWS_READ = Counter("sagebridge_cdc_rows_read_total", "Rows change capture read", ["pair", "table", "kind"])
-CDC_CHANGES = Counter("sagebridge_cdc_changes_total", "Row changes emitted (new distinct values, deletes)",
-                      ["pair", "table", "op"])
 CDC_LAG = Gauge("sagebridge_cdc_lag_seconds", "Now minus the stamp of the newest row read while a scan "
                 "still has rows to read (0 once it reached the end)", ["pair", "table"])
 
@@ -102,7 +101,7 @@ def _raw_json(value: Any, numeric: bool) -> Any:
     return int(number) if number == number.to_integral_value() else str(number)
 
 
-class TableCapture:
+class TableCapture(CommitOnDelivery):
     """`changes` / `fetch` / `delivered` for the source runner; see the module docstring."""
 
     def __init__(self, *, kind: str, pair_id: str, tables: list[CapturedTable], connect: Callable[[], Any],
@@ -176,23 +175,6 @@ class TableCapture:
                 return None
             start = max(start, floor)
         return local_to_stamp(start)
-
-    def fetch(self, change: Change) -> SourceRecord:
-        """The listing row is the record (the range query read every captured column)."""
-        return SourceRecord(change.entity_type, change.entity_id, change.version, change.occurred_at,
-                            dict(change.listing or {}))
-
-    def delivered(self, stream: str, page: ChangePage) -> None:
-        """The page's events are acknowledged: remember their values (before the cursor is saved)."""
-        pending = self._pending.get(stream)
-        if pending is None or pending[0] is not page:      # not the page this source answered last
-            return
-        del self._pending[stream]
-        _page, puts, deletes = pending
-        self.memory.commit(puts, deletes)
-        for op, n in (("upsert", len(puts)), ("delete", len(deletes))):
-            if n:
-                CDC_CHANGES.labels(self.pair_id, stream, op).inc(n)
 
     def ping(self) -> tuple[bool, str]:
         up, detail = self.db.ping(ping_query(self.dialect))
