@@ -5,6 +5,7 @@ statically: each SERVICE the Dockerfile accepts is an installed console script o
 """
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -113,6 +114,78 @@ def test_each_service_maps_to_an_installed_console_script(service):
     assert ep.value == project["scripts"][script]
     assert callable(ep.load())
     assert (Path(sys.executable).parent / script).exists()
+
+
+LOCAL_PACKAGES = {"sagebridge-common": REPO / "libs" / "common", "sagebridge-connectors": REPO / "connectors",
+                  **{f"sagebridge-{s}": REPO / "services" / s.replace("-", "_") for s in SERVICES}}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_names(reqs: list[str]) -> list[str]:
+    return [re.split(r"[ ;<>=!\[~(]", r)[0] for r in reqs if "extra ==" not in r]
+
+
+def installed_closure(dist: str) -> set[str]:
+    """Every distribution pip installs for `dist`: the local packages' pyproject dependencies (read from
+    the tree, not from possibly stale editable metadata), then each third-party package's own."""
+    seen, todo = set(), [dist]
+    while todo:
+        name = _norm(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in LOCAL_PACKAGES:
+            todo += _requirement_names(tomllib.loads((LOCAL_PACKAGES[name] / "pyproject.toml").read_text())
+                                       ["project"]["dependencies"])
+        else:
+            try:
+                todo += _requirement_names(metadata.requires(name) or [])
+            except metadata.PackageNotFoundError:
+                pass
+    return seen
+
+
+def imported_modules(pkg: Path) -> set[str]:
+    """Top-level modules a package imports anywhere (also inside functions), except imports guarded by
+    `except ImportError` (optional on purpose)."""
+    out = set()
+    for path in pkg.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        guarded = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try) and any(
+            isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError") for h in t.handlers)
+            for n in ast.walk(t)}
+        for node in ast.walk(tree):
+            if id(node) in guarded:
+                continue
+            if isinstance(node, ast.Import):
+                out |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                out.add(node.module.split(".")[0])
+    return out
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_image_installs_every_library_its_code_imports(service):
+    """An image has only what pip installs for the service's package (plus libs/common and connectors):
+    every third-party module imported by the code that lands in it must come from that set, or the
+    container dies at start with ModuleNotFoundError (the ingest image once lacked defusedxml)."""
+    # the Dockerfile's pip install: libs/common, connectors, services/<service>
+    closure = set().union(*(installed_closure(root) for root in
+                            ("sagebridge-common", "sagebridge-connectors", f"sagebridge-{service}")))
+    module_dists = metadata.packages_distributions()
+    missing = {}
+    for name in closure & set(LOCAL_PACKAGES):
+        for pkg in LOCAL_PACKAGES[name].glob("sagebridge_*"):
+            if pkg.is_dir() and not pkg.name.endswith(".egg-info"):
+                for mod in imported_modules(pkg):
+                    if mod in sys.stdlib_module_names or mod.startswith("sagebridge_"):
+                        continue
+                    if not {_norm(d) for d in module_dists.get(mod, [])} & closure:
+                        missing[mod] = name
+    assert not missing, f"imported but not a dependency of the image's packages: {missing}"
 
 
 def test_dockerfile_installs_the_chosen_service_and_links_its_entry_point():
