@@ -4,7 +4,8 @@
 - Prometheus config, alert rules and their unit tests: `promtool` (Debian package `prometheus`).
 - Grafana dashboard: every panel expr is checked as PromQL by promtool, its metric names against
   `sagebridge_common.metrics`, and run against a real Prometheus scraping a real exporter.
-- Dockerfiles: a small lint (base image, non-root user, COPY sources exist, health check, entrypoint).
+- simulators/Dockerfile: a small lint (base image, non-root user, COPY sources exist, health check, entrypoint);
+  the services' one Dockerfile and the pair profiles: tests/deploy/test_images.py.
 """
 from __future__ import annotations
 
@@ -35,17 +36,16 @@ DASHBOARD = GRAFANA_DIR / "dashboards" / "sagebridge" / "overview.json"
 PROMTOOL = "/usr/bin/promtool"
 PROMETHEUS = "/usr/bin/prometheus"
 
-SECRET_VARS = ("XCART_TOKEN_READ", "XCART_TOKEN_ALL", "SAGE300_PASSWORD", "WEBHOOK_SECRET", "GRAFANA_ADMIN_PASSWORD")
+SECRET_VARS = ("XCART_TOKEN_READ", "XCART_TOKEN_ALL", "XCART_MODULE_TOKEN", "SAGE300_PASSWORD", "WEBHOOK_SECRET",
+               "GRAFANA_ADMIN_PASSWORD")
 SENTINELS = {v: f"sentinel-{v.lower().replace('_', '-')}-7f3a" for v in SECRET_VARS}
-LONG_RUNNING = ("kafka", "xcart-sim", "sage300-sim", "ingest", "transform", "erp-writer", "prometheus", "grafana")
+LONG_RUNNING = ("kafka", "xcart-sim", "sage300-sim", "ingest", "transform", "erp-writer", "erp-cdc", "storefront-writer",
+                "prometheus", "grafana")
 ONE_SHOT = ("topics",)
-APP_SERVICES = ("ingest", "transform", "erp-writer")
+APP_SERVICES = ("ingest", "transform", "erp-writer", "erp-cdc", "storefront-writer")
 SECRET_KEY = re.compile(r"(PASSWORD|SECRET|TOKEN)", re.I)
 
-DOCKERFILES = {
-    "services/ingest/Dockerfile": ("services/ingest", "sagebridge-ingest"),
-    "services/transform/Dockerfile": ("services/transform", "sagebridge-transform"),
-    "services/erp_writer/Dockerfile": ("services/erp_writer", "sagebridge-erp-writer"),
+DOCKERFILES = {  # the services' parametrised ./Dockerfile is checked by test_images.py
     "simulators/Dockerfile": ("simulators", None),
 }
 
@@ -134,6 +134,8 @@ def test_compose_startup_order(rendered):
         assert s[name]["environment"]["SERVICE_NAME"] == name  # = Prometheus job name (dashboard filter)
     assert s["ingest"]["depends_on"]["xcart-sim"]["condition"] == "service_healthy"
     assert s["erp-writer"]["depends_on"]["sage300-sim"]["condition"] == "service_healthy"
+    assert s["erp-cdc"]["depends_on"]["sage300-sim"]["condition"] == "service_healthy"
+    assert s["storefront-writer"]["depends_on"]["xcart-sim"]["condition"] == "service_healthy"
     assert s["grafana"]["depends_on"]["prometheus"]["condition"] == "service_healthy"
 
 
@@ -143,6 +145,8 @@ def test_compose_secrets_come_only_from_the_environment(rendered):
     assert s["ingest"]["environment"]["XCART_TOKEN"] == SENTINELS["XCART_TOKEN_READ"]
     assert s["ingest"]["environment"]["WEBHOOK_SECRET"] == SENTINELS["WEBHOOK_SECRET"]
     assert s["erp-writer"]["environment"]["SAGE300_PASSWORD"] == SENTINELS["SAGE300_PASSWORD"]
+    assert s["storefront-writer"]["environment"]["XCART_TOKEN"] == SENTINELS["XCART_TOKEN_ALL"]
+    assert s["storefront-writer"]["environment"]["XCART_MODULE_TOKEN"] == SENTINELS["XCART_MODULE_TOKEN"]
     assert s["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == SENTINELS["GRAFANA_ADMIN_PASSWORD"]
     assert f"--token-all={SENTINELS['XCART_TOKEN_ALL']}" in s["xcart-sim"]["command"]
     assert f"--password={SENTINELS['SAGE300_PASSWORD']}" in s["sage300-sim"]["command"]
@@ -156,11 +160,12 @@ def test_compose_secrets_come_only_from_the_environment(rendered):
             m = re.match(r"--([a-z-]+)=(.*)", arg)
             if m and SECRET_KEY.search(m.group(1).replace("-", "_")):
                 assert m.group(2) in allowed, f"{name}: {arg!r} is a literal secret"
-    # The raw file writes every secret as a required interpolation.
+    # The raw file writes every secret as a required interpolation, or (the other pairs' profiles)
+    # passes it through from the environment by name only (no value in the file).
     raw = yaml.safe_load(COMPOSE_FILE.read_text())
     for name, svc in raw["services"].items():
         for key, value in (svc.get("environment") or {}).items():
-            if SECRET_KEY.search(key):
+            if SECRET_KEY.search(key) and value is not None:
                 assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", str(value)), f"{name}: {key}={value!r}"
 
 

@@ -30,6 +30,8 @@ def _common(settings: Settings) -> dict[str, Any]:
                        ("ssl.key.location", settings.kafka_ssl_key_location)):
         if value:
             conf[key] = value
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        conf["ssl.endpoint.identification.algorithm"] = settings.kafka_ssl_endpoint_identification_algorithm
     if settings.kafka_ssl_key_password:
         conf["ssl.key.password"] = settings.kafka_ssl_key_password.get_secret_value()
     return conf

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,10 +19,15 @@ def _secrets_dir() -> str | None:
     return d if d and os.path.isdir(d) else None
 
 
+#: SASL mechanisms librdkafka (confluent-kafka) speaks.
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI")
+
+
 class Settings(BaseSettings):
     """Settings every service shares. Field names map to upper-case environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    # hide_input_in_errors: a refused setting must not print the other inputs (passwords among them).
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", hide_input_in_errors=True)
 
     @classmethod
     def from_env(cls):
@@ -45,6 +50,8 @@ class Settings(BaseSettings):
     kafka_ssl_certificate_location: str | None = Field(None, description="Client certificate (mutual TLS).")
     kafka_ssl_key_location: str | None = Field(None, description="Client key (mutual TLS).")
     kafka_ssl_key_password: SecretStr | None = Field(None, description="Client key password (secret).")
+    kafka_ssl_endpoint_identification_algorithm: Literal["https", "none"] = Field(
+        "https", description="Check the broker certificate's host name (https) or not (none: only for a broker reached by IP in a lab).")
     kafka_client_id: str | None = Field(None, description="client.id; default sagebridge-<service>.")
     kafka_session_timeout_ms: int = Field(6000, description="Consumer session timeout (tansu answers JoinGroup after half of it).")
     kafka_heartbeat_interval_ms: int = Field(1000, description="Consumer heartbeat; must be below the session timeout.")
@@ -74,6 +81,26 @@ class Settings(BaseSettings):
     # Ops HTTP server (/metrics, /healthz, /readyz)
     ops_host: str = Field("0.0.0.0", description="Bind address of the ops server.")
     ops_port: int = Field(9400, description="Port of /metrics, /healthz, /readyz.")
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self):
+        """Refuse at start a SASL setting that would only fail at the first broker connection (the agent
+        profile's broker is across the internet: a typo there shows as an endless reconnect loop)."""
+        protocol = self.kafka_security_protocol
+        if protocol.startswith("SASL_"):
+            mechanism = (self.kafka_sasl_mechanism or "").upper()
+            if mechanism not in SASL_MECHANISMS:
+                raise ValueError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_MECHANISM, one of "
+                                 f"{', '.join(SASL_MECHANISMS)} (got {self.kafka_sasl_mechanism!r})")
+            if mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512") and not (
+                    self.kafka_sasl_username and self.kafka_sasl_password and self.kafka_sasl_password.get_secret_value()):
+                raise ValueError(f"KAFKA_SASL_MECHANISM={mechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+            if protocol == "SASL_PLAINTEXT" and mechanism == "PLAIN":
+                raise ValueError("SASL PLAIN over SASL_PLAINTEXT sends the password in clear: use SASL_SSL")
+        elif self.kafka_sasl_mechanism or self.kafka_sasl_username:
+            raise ValueError(f"KAFKA_SASL_* is set but KAFKA_SECURITY_PROTOCOL={protocol} does not use SASL "
+                             "(SASL_SSL, or SASL_PLAINTEXT)")
+        return self
 
     @property
     def group_id(self) -> str:
