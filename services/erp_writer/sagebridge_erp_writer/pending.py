@@ -8,16 +8,17 @@ is exactly the case the alert exists for. Its age counts from the record's times
 commerce.orders.v1 (when the hub had the order), not from the first attempt, so a backlog that
 sat in Kafka counts too once it is read.
 
-A record whose partition moves to another instance mid-retry is never finished here; every retry
-touches its entry, so an entry untouched for `stale_after_s` (well above the retry backoff cap) is
-dropped: its new owner reports it.
+A record whose partition moves to another instance is its new owner's to report: the processor's
+`on_revoke` (this is one of its partition listeners) drops the partition's entries. As a safety
+net, every retry touches its entry and one untouched for `stale_after_s` (well above the retry
+backoff cap) is dropped too.
 """
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 from sagebridge_common import metrics
 from sagebridge_common.events import Event
@@ -27,6 +28,7 @@ from sagebridge_common.events import Event
 class _Entry:
     since: float
     touched: float
+    partition: tuple[str, int]
 
 
 class PendingOrders:
@@ -52,13 +54,23 @@ class PendingOrders:
             entries = self._by_pair.setdefault(pair_id, {})
             entry = entries.get(key)
             if entry is None:
-                entries[key] = _Entry(min(since, now), now)
+                entries[key] = _Entry(min(since, now), now, (event.topic, event.partition))
             else:
                 entry.touched = now
 
     def finished(self, pair_id: str, key: str) -> None:
         with self._lock:
             self._by_pair.get(pair_id, {}).pop(key, None)
+
+    def on_assign(self, partitions: Iterable[tuple[str, int]]) -> None:
+        """Nothing to do: an order counts from its first attempt here."""
+
+    def on_revoke(self, partitions: Iterable[tuple[str, int]]) -> None:
+        gone = set(partitions)
+        with self._lock:
+            for entries in self._by_pair.values():
+                for key in [k for k, e in entries.items() if e.partition in gone]:
+                    del entries[key]
 
     def _live(self, pair_id: str) -> list[_Entry]:
         now = self._clock()

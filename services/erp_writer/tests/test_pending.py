@@ -103,3 +103,16 @@ def test_a_record_without_timestamp_counts_from_its_first_attempt():
     pending.started("pend-n", "a", order_event("a", "1", "pend-n", ts_s=0))
     clock.now += 7
     assert pending.oldest_age("pend-n") == 7.0
+
+
+def test_a_revoked_partition_takes_its_pending_orders_with_it():
+    clock = Clock()
+    pending = PendingOrders(clock=clock)
+    on_0 = order_event("a", "1", "pend-r", ts_s=clock.now - 60)
+    on_1 = Event(ORDERS, 1, 0, b"b", SCHEMAS[ORDERS], on_0.value, [], int((clock.now - 10) * 1000))
+    pending.started("pend-r", "a", on_0)
+    pending.started("pend-r", "b", on_1)
+    pending.on_assign([(ORDERS, 2)])
+    assert pending.count("pend-r") == 2.0
+    pending.on_revoke([(ORDERS, 0)])                                  # a's new owner reports it now
+    assert (pending.count("pend-r"), pending.oldest_age("pend-r")) == (1.0, 10.0)
