@@ -1,6 +1,6 @@
 """Prometheus metrics shared by every service (prefix `sagebridge_`, base units, bounded labels).
 
-Labels are service, topic, reason, connector, operation, outcome, storefront and status: never an
+Labels are service, topic, reason, connector, operation, outcome, storefront, status and pair: never an
 order id or SKU, so cardinality stays bounded however much traffic flows.
 """
 from __future__ import annotations
