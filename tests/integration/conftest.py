@@ -28,7 +28,7 @@ from sagebridge_devstack.processes import wait_until  # noqa: F401  (re-exported
 # that share the session `stack` on one worker, so one stack serves them all, as without xdist. (A
 # new module using `stack` that is not listed still passes: its worker builds a stack of its own.)
 STACK_MODULES = {"test_pipeline.py", "test_ops.py", "test_store_flows.py", "test_erp_to_store_flows.py",
-                 "test_scale_out.py"}
+                 "test_scale_out.py", "test_alerts_live.py"}
 
 
 @pytest.hookimpl(optionalhook=True)     # a plain run without pytest-xdist installed ignores it

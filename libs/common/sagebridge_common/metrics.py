@@ -1,6 +1,6 @@
 """Prometheus metrics shared by every service (prefix `sagebridge_`, base units, bounded labels).
 
-Labels are service, topic, reason, connector, operation, outcome, storefront and status: never an
+Labels are service, topic, reason, connector, operation, outcome, storefront, status and pair: never an
 order id or SKU, so cardinality stays bounded however much traffic flows.
 """
 from __future__ import annotations
@@ -47,3 +47,12 @@ INTACCT_API_TRANSACTIONS = Counter("sagebridge_intacct_api_transactions_total",
                                    ["pair", "function", "purpose"])
 INTACCT_RELOGINS = Counter("sagebridge_intacct_relogins_total",
                            "New getAPISession after the gateway refused a session (XL03000006)", ["pair"])
+# The merchant's question "is every order in the ERP?" as a number erp_writer can answer at any
+# scrape: the age of the oldest order it has taken in and not yet written (0 when none waits).
+# Set per pair by sagebridge_erp_writer.pending (a function evaluated at scrape time).
+ERP_OLDEST_UNWRITTEN_ORDER_AGE = Gauge("sagebridge_erp_oldest_unwritten_order_age_seconds",
+                                       "Age (since the order reached commerce.orders.v1) of the oldest order "
+                                       "erp_writer is still trying to write; 0 when none waits",
+                                       ["connector", "pair"])
+ERP_UNWRITTEN_ORDERS = Gauge("sagebridge_erp_unwritten_orders", "Orders erp_writer took in and has not written yet",
+                             ["connector", "pair"])

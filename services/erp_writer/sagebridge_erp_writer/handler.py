@@ -22,6 +22,7 @@ from .customers import CustomerResolver, CustomerWriter, Links
 from .order_changes import CHANGE_KINDS
 from .orders import OrderWriter
 from .payments import PaymentWriter
+from .pending import PendingOrders
 from .refunds import RefundWriter
 from .results import write_result
 from .targets import Targets
@@ -29,15 +30,20 @@ from .targets import Targets
 TOPICS = [ORDERS, CUSTOMERS, PAYMENTS, REFUNDS]
 
 
-def make_handler(sinks: Mapping[str, ErpSink], pairs: Mapping[str, Any], *, links: Links, order_state: KeyedState):
+def make_handler(sinks: Mapping[str, ErpSink], pairs: Mapping[str, Any], *, links: Links, order_state: KeyedState,
+                 pending: PendingOrders | None = None):
     """`sinks` and `pairs` by pair id; `links` the customer link table; `order_state` keyed state on
-    commerce.orders.v1. Returns the processor's handler and its failure-outputs builder."""
+    commerce.orders.v1; `pending` tracks orders not yet written (the order-stuck alert's gauge).
+    Returns the processor's handler and its failure-outputs builder."""
     targets = Targets(sinks, pairs)
+    pending = pending or PendingOrders()
     for pair_id, sink in sinks.items():      # at 0 from start, so the alert's increase() sees the first one
         for change in CHANGE_KINDS:
             metrics.ERP_NEEDS_ATTENTION.labels(sink.kind, pair_id, change)
+        pending.export(sink.kind, pair_id)
     resolver = CustomerResolver(links)
-    writers = {ORDERS: OrderWriter(resolver, order_state), CUSTOMERS: CustomerWriter(resolver),
+    orders = OrderWriter(resolver, order_state, pending)
+    writers = {ORDERS: orders, CUSTOMERS: CustomerWriter(resolver),
                PAYMENTS: PaymentWriter(resolver), REFUNDS: RefundWriter(resolver)}
 
     def writer_for(event: Event):
@@ -54,6 +60,8 @@ def make_handler(sinks: Mapping[str, ErpSink], pairs: Mapping[str, Any], *, link
             return []
         writer, value = writers[event.topic], event.value
         target = targets.find(value)
+        if writer is orders and target is not None and "order_id" in value:
+            pending.finished(target.pair_id, orders.key(value, target))     # dead-lettered: the DLQ alert's
         try:
             reference = writer.reference(value, target.pair) if target else writer.source_id(value)
         except (KeyError, TypeError):

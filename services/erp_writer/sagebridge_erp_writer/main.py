@@ -11,6 +11,7 @@ from sagebridge_common.topics import ERP_WRITER_CUSTOMER_LINKS, ERP_WRITER_ORDER
 
 from .config import ErpWriterSettings
 from .handler import TOPICS, make_handler
+from .pending import PendingOrders
 
 
 def build(settings: ErpWriterSettings) -> Application:
@@ -24,9 +25,10 @@ def build(settings: ErpWriterSettings) -> Application:
     app.background("customer-links", links.run, stop=links.stop)
     app.health.readiness["customer_links"] = links.ready
     order_state = KeyedState(settings, "orders", ORDERS, ERP_WRITER_ORDERS_CHANGELOG)
-    handle, on_failure = make_handler(sinks, pairs, links=links, order_state=order_state)
+    pending = PendingOrders(stale_after_s=max(300.0, 10 * settings.retry_max_s))
+    handle, on_failure = make_handler(sinks, pairs, links=links, order_state=order_state, pending=pending)
     proc = app.processor(TOPICS, handle, stage="erp-write", failure_outputs=on_failure)
-    proc.partition_listeners.append(order_state)
+    proc.partition_listeners.extend([order_state, pending])
     app.links, app.order_state = links, order_state        # for tests and tools
     return app
 

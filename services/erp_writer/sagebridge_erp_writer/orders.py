@@ -15,6 +15,7 @@ from sagebridge_common.keyed_state import KeyedState
 
 from . import order_changes
 from .customers import CustomerResolver, with_customer
+from .pending import PendingOrders
 from .results import write_result
 from .targets import Target
 
@@ -24,9 +25,13 @@ WRITTEN = frozenset({"created", "already_present", "created_with_mismatch"})   #
 class OrderWriter:
     entity_type = "order"
 
-    def __init__(self, resolver: CustomerResolver, state: KeyedState) -> None:
+    def __init__(self, resolver: CustomerResolver, state: KeyedState, pending: PendingOrders | None = None) -> None:
         self.resolver = resolver
         self.state = state
+        self.pending = pending or PendingOrders()
+
+    def key(self, order: dict, target: Target) -> str:
+        return f"{target.pair_id}|{order['order_id']}"
 
     def source_id(self, order: dict) -> str:
         return order["order_id"]
@@ -43,12 +48,20 @@ class OrderWriter:
     def write(self, event: Event, target: Target) -> list[Output]:
         order = event.value
         view = self.state.for_event(event)
-        key = f"{target.pair_id}|{order['order_id']}"
+        key = self.key(order, target)
         written = view.get(key)
         if written is not None:
+            self.pending.finished(target.pair_id, key)
             return self._after_written(order, target, view, key, written)
         if not order.get("ready_for_erp"):
+            self.pending.finished(target.pair_id, key)
             return [self._result(order, target, "skipped", message=f"status {order['status']} is not exported")]
+        self.pending.started(target.pair_id, key, event)     # until a result: retries keep it pending
+        outputs = self._write_new(order, target, view, key)
+        self.pending.finished(target.pair_id, key)
+        return outputs
+
+    def _write_new(self, order: dict, target: Target, view, key: str) -> list[Output]:
         number, outputs = self.resolver.resolve(target, order, order["customer"], order.get("billing_address"),
                                                 order.get("shipping_address"))
         done = target.sink.ensure_order(with_customer(order, number))
