@@ -303,6 +303,7 @@ class Processor:
             consumer.assign(partitions)
             consumer.pause(partitions)
             metrics.PAUSED.labels(self.app.service).set(len(partitions))
+        metrics.REBALANCES.labels(self.app.service, "assigned").inc()
         log.info("partitions assigned", extra={"partitions": [f"{p.topic}[{p.partition}]" for p in partitions]})
         self._notify_listeners("on_assign", [(p.topic, p.partition) for p in partitions])
 
@@ -319,6 +320,7 @@ class Processor:
             self._committed.pop(tp, None)
         if self._paused:
             metrics.PAUSED.labels(self.app.service).set(len(self.tracker.assigned()))
+        metrics.REBALANCES.labels(self.app.service, "revoked").inc()
         log.info("partitions revoked", extra={"partitions": sorted(f"{t}[{p}]" for t, p in tps)})
         self._notify_listeners("on_revoke", sorted(tps))
 
