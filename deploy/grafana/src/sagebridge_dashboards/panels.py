@@ -10,8 +10,10 @@ from __future__ import annotations
 import itertools
 from typing import Iterable
 
+from grafana_foundation_sdk.builders import common
 from grafana_foundation_sdk.builders import dashboard as gdb
 from grafana_foundation_sdk.builders import prometheus, stat, timeseries
+from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as gdm
 
 DATASOURCE = gdm.DataSourceRef(type_val="prometheus", uid="prometheus")
@@ -59,23 +61,21 @@ def graph(ids: Ids, title: str, queries: list[tuple[str, str]], *, unit: str = "
           description: str = "", width: int = WIDTH, stack: bool = False) -> timeseries.Panel:
     """A time series panel; `queries` are (expr, legend) pairs."""
     panel = (timeseries.Panel().id(ids()).title(title).description(description).datasource(DATASOURCE)
-             .unit(unit).min(0).span(width).height(HEIGHT).line_width(1).fill_opacity(10))
+             .unit(unit).min(0).span(width).height(HEIGHT).line_width(1).fill_opacity(10)
+             .legend(common.VizLegendOptions().display_mode(cm.LegendDisplayMode.LIST)
+                     .placement(cm.LegendPlacement.BOTTOM).show_legend(True))
+             .tooltip(common.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI).sort(cm.SortOrder.DESCENDING)))
     if stack:
-        panel = panel.stacking(_stacking())
+        panel = panel.stacking(common.StackingConfig().mode(cm.StackingMode.NORMAL))
     return _with_targets(panel, queries)
-
-
-def _stacking():
-    from grafana_foundation_sdk.builders import common
-    from grafana_foundation_sdk.models import common as cm
-    return common.StackingConfig().mode(cm.StackingMode.NORMAL)
 
 
 def single(ids: Ids, title: str, expr: str, legend: str, *, unit: str = "short",
            description: str = "", width: int = 4) -> stat.Panel:
     """A stat panel with one query (current value)."""
     panel = (stat.Panel().id(ids()).title(title).description(description).datasource(DATASOURCE)
-             .unit(unit).span(width).height(4))
+             .unit(unit).span(width).height(4).graph_mode(cm.BigValueGraphMode.AREA)
+             .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
     return _with_targets(panel, [(expr, legend)])
 
 
