@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     bad = stale()
     for name in bad:
-        print(f"{OUT.relative_to(REPO) / name}: out of date, run scripts/dashboards.py --write", file=sys.stderr)
+        print(f"{OUT / name}: out of date, run scripts/dashboards.py --write", file=sys.stderr)
     return 1 if bad else 0
 
 
