@@ -14,8 +14,14 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -198,3 +204,207 @@ def test_every_metric_a_panel_reads_exists():
         unknown = metric_names(expr) - known
         assert not unknown, f"{where}: {sorted(unknown)} is defined by no Counter/Gauge/Histogram"
     assert "sagebridge_no_such_metric_total" not in known
+
+
+# --- a real Prometheus --------------------------------------------------------------------------
+# Debian's Prometheus scrapes this test process's metrics (the default registry of prometheus_client,
+# where every Sagebridge metric object lives), with the repo's alert rules loaded. The scrape adds
+# the target label `pair`, as a deployment per pair does; `honor_labels` keeps the `pair` label of
+# metrics that carry their own (change capture, ERP totals) instead of renaming it `exported_pair`.
+
+PROMETHEUS = "/usr/bin/prometheus"
+PROM_DIR = REPO / "deploy" / "prometheus"
+LIVE_JOB, LIVE_PAIR = "transform", "xcart-sage300"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LivePrometheus:
+    base: str
+    proc: subprocess.Popen
+    job: str = LIVE_JOB
+    pair: str = LIVE_PAIR
+
+    def get(self, path: str, **params) -> dict:
+        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}" if params else f"{self.base}{path}"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return json.loads(resp.read())
+
+    def query(self, expr: str) -> dict:
+        return self.get("/api/v1/query", query=expr)
+
+    def wait_for(self, predicate, timeout: float, what: str):
+        """Polls `predicate` until it returns something truthy (a positive signal, never a sleep)."""
+        deadline = time.monotonic() + timeout
+        last_error = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"prometheus exited rc={self.proc.returncode} while waiting for {what}")
+            try:
+                value = predicate()
+                if value:
+                    return value
+            except OSError as exc:
+                last_error = exc
+            time.sleep(0.2)
+        pytest.fail(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+    def wait_scraped(self, timeout: float = 10) -> None:
+        def up():
+            r = self.query(f'up{{job="{self.job}"}}')["data"]["result"]
+            return r and r[0]["value"][1] == "1"
+        self.wait_for(up, timeout, "first scrape")
+
+    def wait_next_scrape(self, timeout: float = 10) -> None:
+        """Returns once a scrape newer than the last one seen has landed."""
+        def last():
+            r = self.query(f'timestamp(up{{job="{self.job}"}})')["data"]["result"]
+            return float(r[0]["value"][1]) if r else None
+        first = self.wait_for(last, timeout, "a scrape")
+        self.wait_for(lambda: (last() or 0) > first, timeout, "the next scrape")
+
+
+@pytest.fixture
+def live_prometheus(tmp_path):
+    from prometheus_client import start_http_server
+
+    if not shutil.which(PROMETHEUS):
+        pytest.fail(f"{PROMETHEUS} missing: install the Debian package `prometheus` (scripts/setup.sh does)")
+    exporter, _thread = start_http_server(0, addr="127.0.0.1")
+    port = free_port()
+    shutil.copy(PROM_DIR / "alerts.yml", tmp_path / "alerts.yml")
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": ["alerts.yml"],
+        "scrape_configs": [{"job_name": LIVE_JOB, "honor_labels": True, "static_configs": [
+            {"targets": [f"127.0.0.1:{exporter.server_port}"], "labels": {"pair": LIVE_PAIR}}]}],
+    }))
+    log = open(tmp_path / "prometheus.log", "w")
+    proc = subprocess.Popen([PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}",
+                             f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    live = LivePrometheus(f"http://127.0.0.1:{port}", proc)
+    try:
+        live.wait_for(lambda: urllib.request.urlopen(f"{live.base}/-/ready", timeout=2).status == 200, 10, "ready")
+        yield live
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+        exporter.shutdown()
+        exporter.server_close()
+
+
+def feed_metrics() -> None:
+    """Give every series a panel reads a value, through the real metric objects (and a real token
+    bucket for the rate limit), with the label values the panels' matchers select."""
+    from sagebridge_common import metrics as m
+    from sagebridge_common.capture_pages import CDC_CHANGES
+    from sagebridge_common.coalescer import COALESCED
+    from sagebridge_common.rate_limit import TokenBucket
+    from sagebridge_common.snapshot_capture import CDC_SCAN_SECONDS, CDC_SCAN_STARTED
+    from sagebridge_common.table_capture import CDC_LAG, CDC_QUERIES, CDC_ROWS_READ
+    from sagebridge_connectors.intacct.capture import DEFERRED, UNREADABLE
+    from sagebridge_storefront_writer.handler import WRITES
+    from sagebridge_transform.sage300.row_state import STALE_ROWS
+    from sagebridge_transform.versions import VERSIONS_DROPPED
+
+    pair, orders, erp_orders, stock = LIVE_PAIR, "sagebridge.orders.raw", "sagebridge.erp.orders", "sagebridge.store.stock"
+    for service, topic in (("transform", orders), ("erp-writer", erp_orders), ("storefront-writer", stock)):
+        m.EVENTS_CONSUMED.labels(service, topic).inc(5)
+        m.EVENTS_PRODUCED.labels(service, topic + ".out").inc(5)
+        m.PROCESSING_SECONDS.labels(service, topic).observe(0.02)
+        m.END_TO_END_SECONDS.labels(service, topic).observe(0.7)
+        m.DLQ_RECORDS.labels(service, topic, "mapping_error").inc()
+        m.RETRIES.labels(service, topic, "transient").inc()
+        m.CONSUMER_LAG.labels(service, topic, "0").set(3)
+        m.IN_FLIGHT.labels(service).set(2)
+        m.PAUSED.labels(service).set(1)
+        m.COMMITS.labels(service, "ok").inc()
+        m.REBALANCES.labels(service, "assigned").inc()
+        m.RECORDS_DROPPED.labels(service, topic).inc()
+    COALESCED.labels("storefront-writer", stock).inc(2)
+    for connector, operation in (("sage300", "create_order"), ("xcart", "update_stock")):
+        for outcome in ("200", "500"):
+            m.CONNECTOR_REQUESTS.labels(connector, operation, outcome).inc()
+        m.CONNECTOR_SECONDS.labels(connector, operation).observe(0.3)
+    m.WEBHOOK_REQUESTS.labels("xcart", "202").inc()
+    m.SOURCE_RECORDS.labels("ingest", "xcart", "delivered").inc(2)
+    m.SOURCE_CYCLE_FAILURES.labels("ingest", "xcart").inc()
+    m.ERP_TOTAL_MISMATCH.labels("sage300", pair).inc()
+    m.ERP_NEEDS_ATTENTION.labels("sage300", pair, "total").inc()
+    m.INTACCT_API_TRANSACTIONS.labels(pair, "create_sotransaction", "write").inc()
+    m.INTACCT_RELOGINS.labels(pair).inc()
+    VERSIONS_DROPPED.labels(pair, "xcart", "order", "repeat").inc()
+    STALE_ROWS.labels(pair, "ICILOC").inc()
+    CDC_LAG.labels(pair, "ICILOC").set(4)
+    CDC_QUERIES.labels(pair, "ICILOC", "range").inc()
+    CDC_ROWS_READ.labels(pair, "ICILOC", "range").inc(10)
+    CDC_CHANGES.labels(pair, "ICILOC", "upsert").inc(3)
+    CDC_SCAN_SECONDS.labels(pair, "SOSHIP").set(12)
+    CDC_SCAN_STARTED.labels(pair, "SOSHIP").set(time.time() - 30)
+    DEFERRED.labels(pair, "ICITEM").inc()
+    UNREADABLE.labels(pair, "ICITEM").inc()
+    WRITES.labels("stock", "inventory", "written").inc(3)
+    bucket = TokenBucket(5.0, 1, name=f"xcart:{pair}", sleep=lambda _s: None)    # the store's limit
+    bucket.acquire()
+    bucket.acquire()      # the burst is spent: this one waits (counted, not slept)
+
+
+@pytest.mark.timeout(60)
+def test_every_panel_returns_series_from_a_real_prometheus(live_prometheus):
+    live = live_prometheus
+    feed_metrics()
+    live.wait_scraped()
+    feed_metrics()        # counters move between two scrapes, so rates are > 0
+    live.wait_next_scrape()
+    assert live.get("/api/v1/label/pair/values")["data"] == [live.pair]   # the pair variable's values
+
+    (dlq_where, dlq_expr), = [(w, e) for w, e in panel_exprs(exported()["overview.json"])
+                              if "sagebridge_dlq_records_total" in e and "by (pair, service, topic, reason)" in e]
+    res = live.query(concrete(dlq_expr))["data"]["result"]
+    assert {"pair": live.pair, "service": "transform", "topic": "sagebridge.orders.raw",
+            "reason": "mapping_error"} in [r["metric"] for r in res], dlq_where
+    assert all(float(r["value"][1]) > 0 for r in res)
+
+    empty, failed = [], []
+    for where, expr in every_expr():
+        answer = live.query(concrete(expr))
+        if answer["status"] != "success":
+            failed.append((where, answer))
+        elif not answer["data"]["result"]:
+            empty.append(where)
+    assert not failed, failed
+    assert not empty, f"panels with no data although every metric they read has a value: {empty}"
+
+    # Filtering by another pair empties a panel: the pair variable really selects.
+    other = concrete(dlq_expr.replace("$pair", "some-other-pair"))
+    assert live.query(other)["data"]["result"] == []
+
+
+@pytest.mark.timeout(60)
+def test_alert_rules_load_and_evaluate_on_a_real_prometheus(live_prometheus):
+    """Kept from the former test_deploy_files live test: the rules evaluate without errors."""
+    live = live_prometheus
+    feed_metrics()
+    live.wait_scraped()
+    expected = [r for g in yaml.safe_load((PROM_DIR / "alerts.yml").read_text())["groups"]
+                for r in g["rules"] if "alert" in r]
+
+    def evaluated():
+        rules = [r for g in live.get("/api/v1/rules")["data"]["groups"] for r in g["rules"]]
+        return rules if rules and all(r["health"] != "unknown" for r in rules) else None
+
+    rules = live.wait_for(evaluated, 15, "rule evaluation")
+    assert len(rules) == len(expected)
+    bad = [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"]
+    assert not bad, bad

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.models import dashboard as gdm
 
-from .panels import Ids, graph, new_dashboard, quantile, rate, row, sel
+from .panels import Ids, graph, new_dashboard, quantile, rate, row
 
 UID = "sagebridge-store-to-erp"
 ERP = 'connector=~"sage300|intacct|sagepro"'
