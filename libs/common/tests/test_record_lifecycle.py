@@ -360,6 +360,15 @@ def test_records_of_an_unowned_or_revoked_partition_are_not_processed(world):
     assert set(committable(proc)) == {(TOPIC, 0)}
 
 
+
+def test_each_assignment_and_revocation_is_counted_for_the_runtime_dashboard(world):
+    proc = world.processor(lambda e: [])
+    world.assign(proc, 0, 1)
+    world.revoke(proc, 1)
+    world.assign(proc, 1)
+    assert world.metric("sagebridge_rebalances_total", event="assigned") == 2
+    assert world.metric("sagebridge_rebalances_total", event="revoked") == 1
+
 # -- 6/7. budgeted failures ------------------------------------------------------------------------
 
 def test_an_unknown_schema_fingerprint_is_retried_for_its_budget_then_dead_lettered(world):
