@@ -14,14 +14,9 @@ from __future__ import annotations
 import importlib
 import json
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -34,6 +29,7 @@ from grafana_foundation_sdk.cog import plugins  # noqa: E402
 from grafana_foundation_sdk.cog.encoder import JSONEncoder  # noqa: E402
 from grafana_foundation_sdk.models import dashboard as gdm  # noqa: E402
 from prometheus_client import REGISTRY  # noqa: E402
+from sagebridge_devstack.live_prometheus import run_prometheus, scrape_job  # noqa: E402
 
 from sagebridge_dashboards import DASHBOARDS, render  # noqa: E402
 from sagebridge_dashboards.queries import all_panels, concrete, metric_names, panel_exprs  # noqa: E402
@@ -209,97 +205,23 @@ def test_every_metric_a_panel_reads_exists():
 # --- a real Prometheus --------------------------------------------------------------------------
 # Debian's Prometheus scrapes this test process's metrics (the default registry of prometheus_client,
 # where every Sagebridge metric object lives), with the repo's alert rules loaded. The scrape adds
-# the target label `pair`, as a deployment per pair does; `honor_labels` keeps the `pair` label of
-# metrics that carry their own (change capture, ERP totals) instead of renaming it `exported_pair`.
+# the target label `pair`, as a deployment per pair does. The dev stack's own services are scraped
+# by tests/integration/test_dashboards_devstack.py.
 
-PROMETHEUS = "/usr/bin/prometheus"
 PROM_DIR = REPO / "deploy" / "prometheus"
 LIVE_JOB, LIVE_PAIR = "transform", "xcart-sage300"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class LivePrometheus:
-    base: str
-    proc: subprocess.Popen
-    job: str = LIVE_JOB
-    pair: str = LIVE_PAIR
-
-    def get(self, path: str, **params) -> dict:
-        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}" if params else f"{self.base}{path}"
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return json.loads(resp.read())
-
-    def query(self, expr: str) -> dict:
-        return self.get("/api/v1/query", query=expr)
-
-    def wait_for(self, predicate, timeout: float, what: str):
-        """Polls `predicate` until it returns something truthy (a positive signal, never a sleep)."""
-        deadline = time.monotonic() + timeout
-        last_error = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"prometheus exited rc={self.proc.returncode} while waiting for {what}")
-            try:
-                value = predicate()
-                if value:
-                    return value
-            except OSError as exc:
-                last_error = exc
-            time.sleep(0.2)
-        pytest.fail(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
-
-    def wait_scraped(self, timeout: float = 10) -> None:
-        def up():
-            r = self.query(f'up{{job="{self.job}"}}')["data"]["result"]
-            return r and r[0]["value"][1] == "1"
-        self.wait_for(up, timeout, "first scrape")
-
-    def wait_next_scrape(self, timeout: float = 10) -> None:
-        """Returns once a scrape newer than the last one seen has landed."""
-        def last():
-            r = self.query(f'timestamp(up{{job="{self.job}"}})')["data"]["result"]
-            return float(r[0]["value"][1]) if r else None
-        first = self.wait_for(last, timeout, "a scrape")
-        self.wait_for(lambda: (last() or 0) > first, timeout, "the next scrape")
 
 
 @pytest.fixture
 def live_prometheus(tmp_path):
     from prometheus_client import start_http_server
 
-    if not shutil.which(PROMETHEUS):
-        pytest.fail(f"{PROMETHEUS} missing: install the Debian package `prometheus` (scripts/setup.sh does)")
     exporter, _thread = start_http_server(0, addr="127.0.0.1")
-    port = free_port()
-    shutil.copy(PROM_DIR / "alerts.yml", tmp_path / "alerts.yml")
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": ["alerts.yml"],
-        "scrape_configs": [{"job_name": LIVE_JOB, "honor_labels": True, "static_configs": [
-            {"targets": [f"127.0.0.1:{exporter.server_port}"], "labels": {"pair": LIVE_PAIR}}]}],
-    }))
-    log = open(tmp_path / "prometheus.log", "w")
-    proc = subprocess.Popen([PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}",
-                             f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    live = LivePrometheus(f"http://127.0.0.1:{port}", proc)
+    job = scrape_job(LIVE_JOB, [f"127.0.0.1:{exporter.server_port}"], {"pair": LIVE_PAIR})
     try:
-        live.wait_for(lambda: urllib.request.urlopen(f"{live.base}/-/ready", timeout=2).status == 200, 10, "ready")
-        yield live
+        with run_prometheus(tmp_path / "prometheus", [job], [PROM_DIR / "alerts.yml"]) as live:
+            yield live
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
         exporter.shutdown()
         exporter.server_close()
 
@@ -364,15 +286,15 @@ def feed_metrics() -> None:
 def test_every_panel_returns_series_from_a_real_prometheus(live_prometheus):
     live = live_prometheus
     feed_metrics()
-    live.wait_scraped()
+    live.wait_scraped(LIVE_JOB)
     feed_metrics()        # counters move between two scrapes, so rates are > 0
-    live.wait_next_scrape()
-    assert live.get("/api/v1/label/pair/values")["data"] == [live.pair]   # the pair variable's values
+    live.wait_next_scrape(LIVE_JOB)
+    assert live.get("/api/v1/label/pair/values")["data"] == [LIVE_PAIR]   # the pair variable's values
 
     (dlq_where, dlq_expr), = [(w, e) for w, e in panel_exprs(exported()["overview.json"])
                               if "sagebridge_dlq_records_total" in e and "by (pair, service, topic, reason)" in e]
     res = live.query(concrete(dlq_expr))["data"]["result"]
-    assert {"pair": live.pair, "service": "transform", "topic": "sagebridge.orders.raw",
+    assert {"pair": LIVE_PAIR, "service": "transform", "topic": "sagebridge.orders.raw",
             "reason": "mapping_error"} in [r["metric"] for r in res], dlq_where
     assert all(float(r["value"][1]) > 0 for r in res)
 
@@ -396,7 +318,7 @@ def test_alert_rules_load_and_evaluate_on_a_real_prometheus(live_prometheus):
     """Kept from the former test_deploy_files live test: the rules evaluate without errors."""
     live = live_prometheus
     feed_metrics()
-    live.wait_scraped()
+    live.wait_scraped(LIVE_JOB)
     expected = [r for g in yaml.safe_load((PROM_DIR / "alerts.yml").read_text())["groups"]
                 for r in g["rules"] if "alert" in r]
 
