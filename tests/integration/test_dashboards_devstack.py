@@ -28,8 +28,7 @@ OPTIONAL = {
     "sagebridge_intacct_capture_polls_deferred_total", "sagebridge_intacct_capture_rows_unreadable_total",
     "sagebridge_cdc_scan_seconds", "sagebridge_cdc_scan_started_timestamp_seconds",
     # faults and races a short healthy run need not cause
-    "sagebridge_retries_total", "sagebridge_partitions_paused", "sagebridge_records_dropped_total",
-    "sagebridge_source_cycle_failures_total", "sagebridge_erp_total_mismatch_total",
+    "sagebridge_retries_total", "sagebridge_records_dropped_total", "sagebridge_erp_total_mismatch_total",
     "sagebridge_erp_needs_attention_total", "sagebridge_stale_versions_dropped_total",
     "sagebridge_erp_stale_rows_dropped_total", "sagebridge_rate_limit_waits_total",
     "sagebridge_rate_limit_wait_seconds_total", "sagebridge_coalesced_records_total",
@@ -85,5 +84,5 @@ def test_every_panel_answers_from_the_dev_stack(stack, sims, tmp_path):
                 empty.append(where)
         assert not failed, failed
         assert not empty, f"panels with no series from the dev stack: {empty}"
-        assert answered >= 45, answered      # 51 of 63 on a run here
+        assert answered >= 45, answered      # 53 of 63 on a run here
         print(f"{answered} panel queries answered; empty as allowed: {allowed}")

@@ -70,6 +70,10 @@ class Processor:
         self._last_retry = float("-inf")
         self._last_loop = time.monotonic()
         self._paused = False
+        # Exported at 0 from the start (creating a child never changes an existing one), so a dashboard
+        # shows "none paused / no failed commit" and an increase() sees the first failure.
+        metrics.PAUSED.labels(self.app.service)
+        metrics.COMMITS.labels(self.app.service, "failed")
         # Partition listeners (keyed state): `on_assign([(topic, partition), ...])` runs before a newly
         # assigned partition is fetched; `on_revoke([...])` after its work is drained and committed.
         self.partition_listeners: list = []
