@@ -111,6 +111,10 @@ def test_dashboard_matches_grafanas_schema(name):
     model = gdm.Dashboard.from_json(data)
     kinds = {type(t).__module__ for p in model.panels if isinstance(p, gdm.Panel) for t in p.targets or []}
     assert kinds == {"grafana_foundation_sdk.models.prometheus"}, kinds
+    for p in model.panels:       # a panel type Grafana's schema knows: its options decode to that plugin's model
+        if isinstance(p, gdm.Panel):
+            assert type(p.options).__module__ == f"grafana_foundation_sdk.models.{p.type_val}", (p.title, p.type_val)
+            assert type(p.options).__name__ == "Options", p.title
 
 
 @pytest.mark.parametrize("broken", [
