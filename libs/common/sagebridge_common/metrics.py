@@ -25,6 +25,8 @@ RECORDS_DROPPED = Counter("sagebridge_records_dropped_total",
                           ["service", "topic"])
 PAUSED = Gauge("sagebridge_partitions_paused", "Partitions paused for backpressure", ["service"])
 COMMITS = Counter("sagebridge_offset_commits_total", "Offset commits", ["service", "outcome"])
+REBALANCES = Counter("sagebridge_rebalances_total", "Consumer group rebalance callbacks (event: assigned|revoked)",
+                   ["service", "event"])
 CONNECTOR_REQUESTS = Counter("sagebridge_connector_requests_total", "Calls to external systems",
                              ["connector", "operation", "outcome"])
 CONNECTOR_SECONDS = Histogram("sagebridge_connector_request_duration_seconds", "External call duration",

@@ -70,6 +70,10 @@ class Processor:
         self._last_retry = float("-inf")
         self._last_loop = time.monotonic()
         self._paused = False
+        # Exported at 0 from the start (creating a child never changes an existing one), so a dashboard
+        # shows "none paused / no failed commit" and an increase() sees the first failure.
+        metrics.PAUSED.labels(self.app.service)
+        metrics.COMMITS.labels(self.app.service, "failed")
         # Partition listeners (keyed state): `on_assign([(topic, partition), ...])` runs before a newly
         # assigned partition is fetched; `on_revoke([...])` after its work is drained and committed.
         self.partition_listeners: list = []
@@ -303,6 +307,7 @@ class Processor:
             consumer.assign(partitions)
             consumer.pause(partitions)
             metrics.PAUSED.labels(self.app.service).set(len(partitions))
+        metrics.REBALANCES.labels(self.app.service, "assigned").inc()
         log.info("partitions assigned", extra={"partitions": [f"{p.topic}[{p.partition}]" for p in partitions]})
         self._notify_listeners("on_assign", [(p.topic, p.partition) for p in partitions])
 
@@ -319,6 +324,7 @@ class Processor:
             self._committed.pop(tp, None)
         if self._paused:
             metrics.PAUSED.labels(self.app.service).set(len(self.tracker.assigned()))
+        metrics.REBALANCES.labels(self.app.service, "revoked").inc()
         log.info("partitions revoked", extra={"partitions": sorted(f"{t}[{p}]" for t, p in tps)})
         self._notify_listeners("on_revoke", sorted(tps))
 

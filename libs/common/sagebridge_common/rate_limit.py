@@ -16,12 +16,17 @@ import threading
 import time
 from typing import Callable
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 RATE_LIMIT_WAITS = Counter("sagebridge_rate_limit_waits_total", "Calls that waited for a rate-limit token",
                            ["target"])
 RATE_LIMIT_WAIT_SECONDS = Counter("sagebridge_rate_limit_wait_seconds_total",
                                   "Seconds spent waiting for rate-limit tokens", ["target"])
+# The limit itself and what is taken from it: a dashboard draws the use against the limit.
+RATE_LIMIT_TOKENS = Counter("sagebridge_rate_limit_tokens_total", "Tokens taken from a rate limit (calls, or rows read)",
+                            ["target"])
+RATE_LIMIT_RATE = Gauge("sagebridge_rate_limit_tokens_per_second", "The rate a limit refills at (its configured limit)",
+                        ["target"])
 
 
 class TokenBucket:
@@ -39,6 +44,7 @@ class TokenBucket:
         self._tokens = float(burst)
         self._stamp = clock()
         self._held_until = 0.0
+        RATE_LIMIT_RATE.labels(name).set(self.rate)
 
     def _refill(self, now: float) -> None:
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
@@ -55,6 +61,8 @@ class TokenBucket:
             if now > self._stamp:
                 self._refill(now)
             self._tokens -= tokens
+            if tokens > 0:
+                RATE_LIMIT_TOKENS.labels(self.name).inc(tokens)
             ready_at = max(now, self._stamp) + max(0.0, -self._tokens) / self.rate
             return ready_at - now
 

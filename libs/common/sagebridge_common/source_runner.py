@@ -67,6 +67,7 @@ class SourceRunner:
         self.ownership = SourceOwnership(app, topic=state_topic, group_id=f"sagebridge.source.{self.name.replace('/', '.')}",
                                          keys=list(self.keys.values()))
         self.pages = 0                     # pages delivered by this instance (tests, logs)
+        metrics.SOURCE_CYCLE_FAILURES.labels(app.service, source.kind)   # exported at 0 from the start
         self._failing_since: float | None = None
         self._failure = ""
         self._beat = time.monotonic()

@@ -360,6 +360,22 @@ def test_records_of_an_unowned_or_revoked_partition_are_not_processed(world):
     assert set(committable(proc)) == {(TOPIC, 0)}
 
 
+
+def test_each_assignment_and_revocation_is_counted_for_the_runtime_dashboard(world):
+    proc = world.processor(lambda e: [])
+    world.assign(proc, 0, 1)
+    world.revoke(proc, 1)
+    world.assign(proc, 1)
+    assert world.metric("sagebridge_rebalances_total", event="assigned") == 2
+    assert world.metric("sagebridge_rebalances_total", event="revoked") == 1
+
+
+def test_paused_partitions_and_failed_commits_are_exported_at_zero_from_the_start(world):
+    world.processor(lambda e: [])
+    assert REGISTRY.get_sample_value("sagebridge_partitions_paused", {"service": world.service}) == 0.0
+    assert REGISTRY.get_sample_value("sagebridge_offset_commits_total",
+                                     {"service": world.service, "outcome": "failed"}) == 0.0
+
 # -- 6/7. budgeted failures ------------------------------------------------------------------------
 
 def test_an_unknown_schema_fingerprint_is_retried_for_its_budget_then_dead_lettered(world):
