@@ -51,7 +51,7 @@ seccompProfile:
 {{/* Every variable of one workload: common, Kafka, group, service, then the fixed paths. */}}
 {{- define "sagebridge.env" -}}
 {{- $cfg := index .root.Values.services .svc -}}
-{{- $vars := merge (dict) $cfg.env .g.env .root.Values.env -}}
+{{- $vars := merge (dict) (default (dict) $cfg.env) (default (dict) .g.env) (default (dict) .root.Values.env) -}}
 {{- include "sagebridge.kafkaEnv" .root }}
 {{- range $name := keys $vars | sortAlpha }}
 - {name: {{ $name }}, value: {{ index $vars $name | toString | quote }}}
