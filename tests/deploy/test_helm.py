@@ -69,11 +69,14 @@ def _env(container: dict) -> dict[str, str]:
     return {e["name"]: e.get("value") for e in container["env"]}
 
 
-def test_chart_lints_clean():
+@pytest.mark.parametrize("profile", PROFILES)
+def test_chart_lints_clean_strict(profile):
+    """`helm lint --strict` with each example values file, at both ends of kubeVersion."""
     import helm_python as helm
 
-    result = helm.lint(str(CHART))
-    assert result["errors"] == [] and result["messages"] == [], result
+    for version in _kube_versions():
+        result = helm.lint(str(CHART), values_file(profile), strict=True, kube_version=f"v{version}")
+        assert result["errors"] == [] and result["messages"] == [], (version, result)
 
 
 @pytest.mark.parametrize("src, copy", [(p, CHART / "pairs" / p.name) for p in sorted((REPO / "pairs").glob("*.yaml"))]
