@@ -251,3 +251,34 @@ def test_checkov_scan_has_no_unjustified_failure(renders, tmp_path):
     assert report["summary"]["resource_count"] >= len(docs) - 1, report["summary"]
     failed = {f["check_id"] for f in report["results"]["failed_checks"]}
     assert failed <= _justified_checks(), f"unjustified checkov findings: {sorted(failed - _justified_checks())}"
+
+
+def _matches(selector: dict, labels: dict) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+@pytest.mark.parametrize("profile", ["one-pair", "four-pairs"])
+def test_references_between_objects_resolve(renders, profile):
+    """Scalers target a real Deployment on its own consumer group; PDBs, Services and the
+    ServiceMonitor select real pods; the Ingress routes to a webhook Service."""
+    docs = renders[profile]
+    deps = _deployments(docs)
+    for scaler in of_kind(docs, "ScaledObject") + of_kind(docs, "HorizontalPodAutoscaler"):
+        dep = deps[scaler["spec"]["scaleTargetRef"]["name"]]
+        assert "replicas" not in dep["spec"]  # the scaler owns the count
+        if scaler["kind"] == "ScaledObject":
+            (trigger,) = scaler["spec"]["triggers"]
+            env = _env(dep["spec"]["template"]["spec"]["containers"][0])
+            assert trigger["type"] == "kafka" and trigger["metadata"]["consumerGroup"] == env["KAFKA_GROUP_ID"]
+    pod_labels = [d["spec"]["template"]["metadata"]["labels"] for d in deps.values()]
+    for pdb in of_kind(docs, "PodDisruptionBudget"):
+        assert sum(_matches(pdb["spec"]["selector"]["matchLabels"], lb) for lb in pod_labels) == 1
+    services = {s["metadata"]["name"]: s for s in of_kind(docs, "Service")}
+    for svc in services.values():
+        assert sum(_matches(svc["spec"]["selector"], lb) for lb in pod_labels) == 1
+    (monitor,) = of_kind(docs, "ServiceMonitor")
+    ops = [s for s in services.values() if _matches(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])]
+    assert len(ops) == len(deps)
+    for rule in of_kind(docs, "Ingress")[0]["spec"]["rules"]:
+        backend = services[rule["http"]["paths"][0]["backend"]["service"]["name"]]
+        assert backend["spec"]["ports"][0]["targetPort"] == "http"
