@@ -282,3 +282,12 @@ def test_references_between_objects_resolve(renders, profile):
     for rule in of_kind(docs, "Ingress")[0]["spec"]["rules"]:
         backend = services[rule["http"]["paths"][0]["backend"]["service"]["name"]]
         assert backend["spec"]["ports"][0]["targetPort"] == "http"
+
+
+def test_images_are_per_service_and_pinnable_by_digest():
+    digest = "sha256:" + "ab" * 32
+    docs = render({"image": {"registry": "registry.example.com", "digest": digest}})
+    images = {c["name"]: c["image"] for _, c in containers(docs)}
+    assert images["erp-cdc"] == f"registry.example.com/sagebridge/erp-cdc@{digest}"
+    assert images["topics"] == f"registry.example.com/sagebridge/transform@{digest}"
+    assert {c["image"] for _, c in containers(render({}))} >= {"sagebridge/ingest:0.1.0"}
