@@ -202,7 +202,8 @@ def test_prometheus_rule_carries_the_alerts(renders):
                                           ({"services": {"ingest": {"replicas": "two"}}}, "want integer"),
                                           ({"unknownKey": True}, "additional properties"),
                                           ({"kafka": {"sasl_password": "x"}}, "additional properties"),
-                                          ({"kafka": {"securityProtocol": "TLS"}}, "securityProtocol")])
+                                          ({"kafka": {"securityProtocol": "TLS"}}, "securityProtocol"),
+                                          ({"image": {"digests": {"erp-cdc": "latest"}}}, "digests")])
 def test_schema_rejects_bad_values(bad, message):
     import helm_python as helm
 
@@ -286,8 +287,9 @@ def test_references_between_objects_resolve(renders, profile):
 
 def test_images_are_per_service_and_pinnable_by_digest():
     digest = "sha256:" + "ab" * 32
-    docs = render({"image": {"registry": "registry.example.com", "digest": digest}})
+    docs = render({"image": {"registry": "registry.example.com", "digests": {"erp-cdc": digest, "transform": digest}}})
     images = {c["name"]: c["image"] for _, c in containers(docs)}
     assert images["erp-cdc"] == f"registry.example.com/sagebridge/erp-cdc@{digest}"
     assert images["topics"] == f"registry.example.com/sagebridge/transform@{digest}"
+    assert images["ingest"] == "registry.example.com/sagebridge/ingest:0.1.0"
     assert {c["image"] for _, c in containers(render({}))} >= {"sagebridge/ingest:0.1.0"}

@@ -42,8 +42,9 @@ sagebridge.io/pair-group: {{ .group }}
 {{- $img := .root.Values.image -}}
 {{- $repo := printf "%s/%s" $img.repository .svc -}}
 {{- if $img.registry }}{{ $repo = printf "%s/%s" $img.registry $repo }}{{ end -}}
-{{- if $img.digest -}}
-{{- printf "%s@%s" $repo $img.digest -}}
+{{- $digest := index (default (dict) $img.digests) .svc -}}
+{{- if $digest -}}
+{{- printf "%s@%s" $repo $digest -}}
 {{- else -}}
 {{- printf "%s:%s" $repo (default .root.Chart.AppVersion $img.tag) -}}
 {{- end -}}
