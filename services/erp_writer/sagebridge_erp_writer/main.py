@@ -2,7 +2,7 @@
 ERP sink per pair, built by the connector the pair file's `erp.kind` names."""
 from __future__ import annotations
 
-from sagebridge_common import registry
+from sagebridge_common import registry, tracing
 from sagebridge_common.app import Application, serve
 from sagebridge_common.keyed_state import KeyedState
 from sagebridge_common.link_table import LinkTable
@@ -24,7 +24,7 @@ def build(settings: ErpWriterSettings) -> Application:
     app.background("customer-links", links.run, stop=links.stop)
     app.health.readiness["customer_links"] = links.ready
     order_state = KeyedState(settings, "orders", ORDERS, ERP_WRITER_ORDERS_CHANGELOG)
-    handle, on_failure = make_handler(sinks, pairs, links=links, order_state=order_state)
+    handle, on_failure = make_handler(tracing.traced(sinks), pairs, links=links, order_state=order_state)
     proc = app.processor(TOPICS, handle, stage="erp-write", failure_outputs=on_failure)
     proc.partition_listeners.append(order_state)
     app.links, app.order_state = links, order_state        # for tests and tools
