@@ -26,10 +26,13 @@ LINKED_TOPICS = (SHIPMENTS, ORDER_STATUS)
 
 
 def _key(output: Output) -> str | None:
+    """`<pair>|<store order number>`: the ERP knows the store order by its number (the reference
+    it was written with), so the way back names the order by `order_id` = that number, while the
+    canonical order has it as `order_number` (its `order_id` is the store's internal id)."""
     value = output.value if isinstance(output.value, dict) else {}
     pair = (value.get("metadata") or {}).get("pair_id")
-    order_id = value.get("order_id")
-    return f"{pair}|{order_id}" if pair and order_id else None
+    number = value.get("order_number") if output.topic == ORDERS else value.get("order_id")
+    return f"{pair}|{number}" if pair and number else None
 
 
 class OrderTraces:
