@@ -198,8 +198,22 @@ from fastapi import FastAPI, Request, Response  # noqa: E402  (module level: Fas
 from sagebridge_devstack.stack import SERVICE_MODULES, Stack, StackConfig  # noqa: E402
 
 
+def _attribute(value):
+    """An OTLP AnyValue as Python (the kinds our spans use)."""
+    kind = value.WhichOneof("value")
+    return getattr(value, kind) if kind else None
+
+
+def _span_dict(span, service: str) -> dict:
+    return {"name": span.name, "trace_id": span.trace_id.hex(), "service": service, "span_id": span.span_id.hex(),
+            "parent_span_id": span.parent_span_id.hex(), "kind": span.kind,
+            "attributes": {a.key: _attribute(a.value) for a in span.attributes},
+            "links": [{"trace_id": link.trace_id.hex(), "span_id": link.span_id.hex()} for link in span.links]}
+
+
 class OtlpCollector:
-    """A real OTLP/HTTP endpoint that keeps every exported span (name, trace id, service)."""
+    """A real OTLP/HTTP endpoint that keeps every exported span (name, ids, kind, attributes,
+    links, service), decoded from the protobuf export request."""
 
     def __init__(self) -> None:
         from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -214,7 +228,7 @@ class OtlpCollector:
                 service = next((a.value.string_value for a in rs.resource.attributes if a.key == "service.name"), "")
                 for ss in rs.scope_spans:
                     for span in ss.spans:
-                        self.spans.append({"name": span.name, "trace_id": span.trace_id.hex(), "service": service})
+                        self.spans.append(_span_dict(span, service))
             return Response(status_code=200)
 
         from sagebridge_sim.serve import BackgroundServer

@@ -118,7 +118,7 @@ class Application:
                 on_done(failure)
 
         for output, key, value in encoded:
-            with tracing.publish_span(output.topic):
+            with tracing.publish_span(output.topic, key, output.partition):
                 headers = tracing.inject(with_pair_header(output))
                 self.produce_raw(output.topic, key, value, headers, delivered, partition=output.partition)
 

@@ -88,7 +88,7 @@ def redrive_cmd(dlq_topic: str, dry_run: bool, max_replays: int, reason: str | N
 
 
 LIST_COLUMNS = ("partition", "offset", "key", "reason", "message", "topic", "first_failure", "attempts",
-                "replays", "waiting")
+                "replays", "waiting", "trace_url")
 MESSAGE_WIDTH = 80
 
 
@@ -119,8 +119,10 @@ def dlq_list_cmd(dlq_topic: str, reason: str | None, limit: int | None, as_json:
     """One line per record of DLQ_TOPIC, from the beginning, without joining or committing to any
     group. `waiting` says whether `dlq redrive` has yet to send the record back."""
     with _browse_errors():
-        rows = dlq_browse.list_records(_browse_conf(Settings.from_env()), dlq_topic, reason=reason, limit=limit,
-                                       redrive_group=f"sagebridge.redrive.{dlq_topic}")
+        settings = Settings.from_env()
+        rows = dlq_browse.list_records(_browse_conf(settings), dlq_topic, reason=reason, limit=limit,
+                                       redrive_group=f"sagebridge.redrive.{dlq_topic}",
+                                       trace_url_template=settings.trace_url_template)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     elif _is_terminal():
@@ -162,7 +164,7 @@ def dlq_show_cmd(dlq_topic: str, partition: int, offset: int) -> None:
     settings = Settings.from_env()
     with _browse_errors():
         record = dlq_browse.show_record(_browse_conf(settings), dlq_topic, partition, offset,
-                                        serde_from_settings(settings))
+                                        serde_from_settings(settings), trace_url_template=settings.trace_url_template)
     click.echo(json.dumps(record, indent=2, ensure_ascii=False))
 
 

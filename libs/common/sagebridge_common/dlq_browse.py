@@ -18,7 +18,7 @@ from uuid import UUID
 
 from confluent_kafka import Message, TopicPartition
 
-from . import redrive_progress
+from . import redrive_progress, tracing
 from .avro_serde import Serde
 from .dead_letter import ERROR_PREFIX, REPLAY_COUNT_HEADER, replay_count
 from .errors import PermanentError, TransientError
@@ -44,6 +44,8 @@ class DlqRow:
     attempts: int | None
     replays: int
     waiting: bool | None           # not yet re-sent by `dlq redrive` (None: unknown)
+    trace_id: str | None           # the failed record's trace (its kept `traceparent`)
+    trace_url: str | None          # that trace in the viewer (TRACE_URL_TEMPLATE)
 
 
 def ms_to_iso(ms: int | str | None) -> str | None:
@@ -76,12 +78,18 @@ def _error_context(msg: Message) -> dict[str, str]:
     return {k[len(ERROR_PREFIX):]: _text(v) or "" for k, v in msg.headers() or [] if k.startswith(ERROR_PREFIX)}
 
 
-def _row(msg: Message, waiting: bool | None) -> DlqRow:
+def _traceparent(msg: Message) -> str | None:
+    return next((_text(v) for k, v in msg.headers() or [] if k == "traceparent"), None)
+
+
+def _row(msg: Message, waiting: bool | None, trace_url_template: str | None = None) -> DlqRow:
     err = _error_context(msg)
+    traceparent = _traceparent(msg)
     return DlqRow(partition=msg.partition(), offset=msg.offset(), key=_text(msg.key()),
                   reason=err.get("reason", "unknown"), message=err.get("exception.message", ""),
                   topic=err.get("topic", ""), first_failure=ms_to_iso(err.get("first.failure.ms")),
-                  attempts=_int(err.get("attempts")), replays=replay_count(msg.headers()), waiting=waiting)
+                  attempts=_int(err.get("attempts")), replays=replay_count(msg.headers()), waiting=waiting,
+                  trace_id=tracing.trace_id_of(traceparent), trace_url=tracing.trace_url(trace_url_template, traceparent))
 
 
 def _waiting(consumer_conf: dict, dlq: str, redrive_group: str | None, state_topic: str):
@@ -102,9 +110,10 @@ def _waiting(consumer_conf: dict, dlq: str, redrive_group: str | None, state_top
 
 def list_records(consumer_conf: dict, dlq: str, *, reason: str | None = None, limit: int | None = None,
                  redrive_group: str | None = None, state_topic: str = REDRIVE_STATE,
-                 timeout_s: float = 30.0) -> list[dict]:
+                 timeout_s: float = 30.0, trace_url_template: str | None = None) -> list[dict]:
     """Summaries of `dlq`'s records from the beginning (at most `limit`, only `reason` if given),
-    redacted, as plain dicts; `waiting` says whether `redrive_group` has yet to re-send each."""
+    redacted, as plain dicts; `waiting` says whether `redrive_group` has yet to re-send each, and
+    `trace_url` is the failed record's trace in the viewer when a template is given."""
     waiting = _waiting(consumer_conf, dlq, redrive_group, state_topic)
     consumer = tool_consumer(consumer_conf)
     try:
@@ -112,7 +121,7 @@ def list_records(consumer_conf: dict, dlq: str, *, reason: str | None = None, li
             raise NotFound(f"no topic {dlq}")
         rows: list[dict] = []
         for msg in read_to_end(consumer, dlq, timeout_s=timeout_s):
-            row = _row(msg, waiting(msg.partition(), msg.offset()))
+            row = _row(msg, waiting(msg.partition(), msg.offset()), trace_url_template)
             if reason is not None and row.reason != reason:
                 continue
             rows.append(scrub(asdict(row)))
@@ -156,7 +165,7 @@ def decode_payload(serde: Serde, data: bytes | None) -> dict:
 
 
 def show_record(consumer_conf: dict, dlq: str, partition: int, offset: int, serde: Serde, *,
-                timeout_s: float = 30.0) -> dict:
+                timeout_s: float = 30.0, trace_url_template: str | None = None) -> dict:
     """Everything about one DLQ record, redacted: error context (times decoded), the other headers,
     and the payload decoded with the project's serde."""
     consumer = tool_consumer(consumer_conf)
@@ -175,6 +184,8 @@ def show_record(consumer_conf: dict, dlq: str, partition: int, offset: int, serd
     return scrub({
         "topic": dlq, "partition": partition, "offset": offset, "timestamp": ms_to_iso(msg.timestamp()[1]),
         "key": _text(msg.key()), "replay_count": replay_count(msg.headers()),
+        "trace_id": tracing.trace_id_of(_traceparent(msg)),
+        "trace_url": tracing.trace_url(trace_url_template, _traceparent(msg)),
         "error": err,
         "headers": {k: _text(v) for k, v in msg.headers() or []
                     if not k.startswith(ERROR_PREFIX) and k != REPLAY_COUNT_HEADER},

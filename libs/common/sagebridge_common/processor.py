@@ -182,7 +182,8 @@ class Processor:
 
     def _enter_span(self, stack: ExitStack, msg: Message, where: dict) -> None:
         """Continues the producer's trace; a trace header that cannot be read only costs the link."""
-        attributes = {"messaging.kafka.message.offset": msg.offset(), "messaging.consumer.group.name": self.group_id}
+        attributes = {"messaging.kafka.offset": msg.offset(), "messaging.consumer.group.name": self.group_id,
+                      "key": msg.key(), "partition": msg.partition()}
         try:
             stack.enter_context(tracing.process_span(msg.topic(), msg.headers(), **attributes))
         except Exception as e:

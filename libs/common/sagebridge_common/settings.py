@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     # Ops HTTP server (/metrics, /healthz, /readyz)
     ops_host: str = Field("0.0.0.0", description="Bind address of the ops server.")
     ops_port: int = Field(9400, description="Port of /metrics, /healthz, /readyz.")
+    trace_url_template: str | None = Field(None, description="Address of a trace in your trace viewer, with {trace_id} (e.g. https://tempo.example/trace/{trace_id}); `sagebridge dlq list` and `dlq show` then print each record's trace link (its kept `traceparent`).")
 
     @model_validator(mode="after")
     def _kafka_security_is_complete(self):

@@ -52,6 +52,7 @@ TRANSFORM_ERP_CHANGELOG = "sagebridge.transform.erp.changelog.v1"               
 STOREFRONT_WRITER_VERSIONS_CHANGELOG = "sagebridge.storefront_writer.versions.changelog.v1"  # per written key
 # Link tables (link_table.py): compacted, read whole by every instance.
 ERP_WRITER_CUSTOMER_LINKS = "sagebridge.erp_writer.customer_links.v1"  # <pair>|<email_key> -> ERP customer
+TRANSFORM_ORDER_TRACES = "sagebridge.transform.order_traces.v1"  # <pair>|<store order number> -> its traceparent
 ERP_CDC_ROWS = "sagebridge.erp_cdc.rows.v1"    # <pair>|<table>|<row key> -> hash of the row last emitted
 SOURCE_DLQ = "sagebridge.source.dlq.v1"     # changes a source runner could not fetch (no service-specific DLQ)
 
@@ -82,6 +83,7 @@ BASE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(TRANSFORM_ERP_CHANGELOG, configs=_COMPACT, consumed=False),
     TopicSpec(STOREFRONT_WRITER_VERSIONS_CHANGELOG, configs=_COMPACT, consumed=False),
     TopicSpec(ERP_CDC_ROWS, configs=_COMPACT, consumed=False),
+    TopicSpec(TRANSFORM_ORDER_TRACES, configs=_COMPACT, consumed=False),
     TopicSpec(SOURCE_DLQ, partitions=1, configs={"retention.ms": MONTH_MS}, consumed=False),
 )
 

@@ -2,7 +2,7 @@
 ERP sink per pair, built by the connector the pair file's `erp.kind` names."""
 from __future__ import annotations
 
-from sagebridge_common import registry
+from sagebridge_common import registry, tracing
 from sagebridge_common.app import Application, serve
 from sagebridge_common.keyed_state import KeyedState
 from sagebridge_common.link_table import LinkTable
@@ -26,7 +26,8 @@ def build(settings: ErpWriterSettings) -> Application:
     app.health.readiness["customer_links"] = links.ready
     order_state = KeyedState(settings, "orders", ORDERS, ERP_WRITER_ORDERS_CHANGELOG)
     pending = PendingOrders(stale_after_s=max(300.0, 10 * settings.retry_max_s))
-    handle, on_failure = make_handler(sinks, pairs, links=links, order_state=order_state, pending=pending)
+    handle, on_failure = make_handler(tracing.traced(sinks), pairs, links=links, order_state=order_state,
+                                      pending=pending)
     proc = app.processor(TOPICS, handle, stage="erp-write", failure_outputs=on_failure)
     proc.partition_listeners.extend([order_state, pending])
     app.links, app.order_state = links, order_state        # for tests and tools

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from sagebridge_common import registry
+from sagebridge_common import registry, tracing
 from sagebridge_common.app import Application, serve
 from sagebridge_common.coalescer import Coalescer
 from sagebridge_common.contracts import StorefrontSink
@@ -31,7 +31,7 @@ def build(settings: StorefrontWriterSettings) -> Application:
         name = f"store:{sink.kind}" if len(sinks) == 1 else f"store:{sink.kind}:{pair_id}"
         app.health.readiness[name] = sink.ping
     versions = VersionGate(settings, TOPICS)
-    handle, on_failure = make_handler(sinks, versions)
+    handle, on_failure = make_handler(tracing.traced(sinks), versions)
     coalescer = Coalescer(settings.coalesce_window_ms / 1000.0, settings.coalesce_max_hold_ms / 1000.0,
                           COALESCED_TOPICS)
     proc = app.processor(TOPICS, handle, stage="storefront-write", max_in_flight=max_in_flight(settings, sinks),

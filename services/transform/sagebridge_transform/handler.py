@@ -35,6 +35,7 @@ from .shift4shop import customer as shift4shop_customer
 from .shift4shop import order as shift4shop_order
 from .shift4shop import payments as shift4shop_payments
 from .threedcart import customer as threedcart_customer
+from .order_traces import OrderTraces
 from .threedcart import order as threedcart_order
 from .threedcart import payments as threedcart_payments
 from .xcart import customer as xcart_customer
@@ -89,8 +90,10 @@ def _customer_output(customer: dict) -> Output:
 
 
 class Transform:
-    def __init__(self, pairs: dict[str, PairConfig], state: KeyedState, erp_state: KeyedState | None = None) -> None:
+    def __init__(self, pairs: dict[str, PairConfig], state: KeyedState, erp_state: KeyedState | None = None,
+                 traces: OrderTraces | None = None) -> None:
         self.pairs = pairs
+        self.traces = traces or OrderTraces(None)
         self.gate = VersionGate(state)
         self.emitted = EmittedMemory(state)
         self.erp = ({erp: cls(pairs, erp_state) for erp, cls in ERP_TRANSFORMS.items()}
@@ -101,7 +104,7 @@ class Transform:
             if self.erp is None:
                 raise PermanentError("this transform has no ERP state (erp.raw.v1 not served)",
                                      reason="unexpected_topic")
-            return self._erp_route(event)(event)
+            return self.traces.link(self._erp_route(event)(event))
         raw = event.value
         if not event.schema.endswith(".RawStorefrontEvent"):
             raise PermanentError(f"transform cannot handle {event.schema}", reason="unexpected_schema")
@@ -118,6 +121,7 @@ class Transform:
             return []
         route = self._order if raw["entity_type"] == "order" else self._customer_record
         outputs = route(event, pair)
+        outputs += self.traces.remember(outputs)
         return outputs + [self.gate.remember(event)]     # state writes last: nothing after them can raise
 
     def _erp_route(self, event: Event):
@@ -168,6 +172,8 @@ class Transform:
         return [_customer_output(customer)]
 
 
-def make_handler(pairs: dict[str, PairConfig], state: KeyedState, erp_state: KeyedState | None = None) -> Transform:
-    """`state` keys storefront records (STOREFRONT_RAW), `erp_state` ERP rows (ERP_RAW, every ERP)."""
-    return Transform(pairs, state, erp_state)
+def make_handler(pairs: dict[str, PairConfig], state: KeyedState, erp_state: KeyedState | None = None,
+                 traces: OrderTraces | None = None) -> Transform:
+    """`state` keys storefront records (STOREFRONT_RAW), `erp_state` ERP rows (ERP_RAW, every ERP),
+    `traces` the orders' traces for the way back's span links (order_traces.py)."""
+    return Transform(pairs, state, erp_state, traces)

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from sagebridge_common.app import Application, serve
 from sagebridge_common.keyed_state import KeyedState
+from sagebridge_common.link_table import LinkTable
 from sagebridge_common.pairs import PairConfig, load_pairs
-from sagebridge_common.topics import ERP_RAW, STOREFRONT_RAW, TRANSFORM_ERP_CHANGELOG, TRANSFORM_VERSIONS_CHANGELOG
+from sagebridge_common.topics import (ERP_RAW, STOREFRONT_RAW, TRANSFORM_ERP_CHANGELOG, TRANSFORM_ORDER_TRACES,
+                                     TRANSFORM_VERSIONS_CHANGELOG)
 
 from .config import TransformSettings
 from .handler import make_handler
+from .order_traces import OrderTraces
 
 
 def load_served_pairs(settings: TransformSettings) -> dict[str, PairConfig]:
@@ -20,7 +23,10 @@ def build(settings: TransformSettings) -> Application:
     app = Application(settings, pairs=pairs)
     versions = KeyedState(settings, "versions", STOREFRONT_RAW, TRANSFORM_VERSIONS_CHANGELOG)
     erp_rows = KeyedState(settings, "erp", ERP_RAW, TRANSFORM_ERP_CHANGELOG)
-    proc = app.processor([STOREFRONT_RAW, ERP_RAW], make_handler(pairs, versions, erp_rows), stage="transform")
+    traces = LinkTable(settings, "order_traces", TRANSFORM_ORDER_TRACES)
+    app.background("order-traces", traces.run, stop=traces.stop)     # not a readiness condition: links are best effort
+    proc = app.processor([STOREFRONT_RAW, ERP_RAW], make_handler(pairs, versions, erp_rows, OrderTraces(traces)),
+                         stage="transform")
     proc.partition_listeners += [versions, erp_rows]   # each restored before its partitions' records, dropped on revoke
     return app
 
