@@ -44,6 +44,22 @@ class LivePrometheus:
     def query(self, expr: str) -> dict:
         return self.get("/api/v1/query", query=expr)
 
+    def results(self, expr: str) -> list[dict]:
+        """The series an instant query answers (a failed query raises)."""
+        body = self.query(expr)
+        if body.get("status") != "success":
+            raise PrometheusError(f"query {expr!r} failed: {body}")
+        return body["data"]["result"]
+
+    def alerts(self, name: str, state: str | None = None) -> list[dict]:
+        """Active alerts (pending or firing) of one rule, as /api/v1/alerts lists them."""
+        return [a for a in self.get("/api/v1/alerts")["data"]["alerts"]
+                if a["labels"]["alertname"] == name and (state is None or a["state"] == state)]
+
+    def rule_health(self) -> dict[str, str]:
+        """Rule name -> its evaluation health (ok, err, unknown before the first evaluation)."""
+        return {r["name"]: r["health"] for g in self.get("/api/v1/rules")["data"]["groups"] for r in g["rules"]}
+
     def wait_for(self, predicate: Callable[[], Any], timeout: float, what: str) -> Any:
         """Polls `predicate` until it returns something truthy; raises PrometheusError on timeout."""
         deadline = time.monotonic() + timeout

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sagebridge_devstack.live_prometheus import run_prometheus, scrape_job
+
 from .conftest import wait_until
-from .prometheus_live import LivePrometheus
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 PREFIX = "XC1-"                      # the shipped xcart-sage300 pair's reference_prefix
@@ -38,14 +39,15 @@ def fast_rules() -> dict:
 
 @pytest.fixture(scope="module")
 def prom(stack, tmp_path_factory):
-    targets = {name: stack.ops_url(name).removeprefix("http://") for name in stack.services}
-    p = LivePrometheus(tmp_path_factory.mktemp("prometheus"), targets, fast_rules(), {"pair": stack.pair_id})
-    try:
-        wait_until(lambda: len([r for r in p.query("up == 1")]) == len(targets), timeout=20,
-                   message="every service scraped")
+    work = tmp_path_factory.mktemp("prometheus")
+    rules = work / "rules" / "alerts.yml"
+    rules.parent.mkdir()
+    rules.write_text(yaml.safe_dump(fast_rules(), sort_keys=False))
+    jobs = [scrape_job(name, [stack.ops_url(name).removeprefix("http://")], {"pair": stack.pair_id})
+            for name in stack.services]
+    with run_prometheus(work, jobs, [rules]) as p:
+        wait_until(lambda: len(p.results("up == 1")) == len(jobs), timeout=20, message="every service scraped")
         yield p
-    finally:
-        p.stop()
 
 
 def in_sage(sims, number: str) -> bool:
@@ -60,7 +62,7 @@ def test_every_rule_evaluates_against_the_stack(prom):
 
 def test_order_not_in_erp_fires_while_sage_is_down_and_clears_once_written(prom, sims, stack):
     age = f'sagebridge_erp_oldest_unwritten_order_age_seconds{{pair="{stack.pair_id}"}}'
-    wait_until(lambda: [r for r in prom.query(f"{age} == 0")], timeout=15, message="the pair's gauge at 0")
+    wait_until(lambda: [r for r in prom.results(f"{age} == 0")], timeout=15, message="the pair's gauge at 0")
     assert prom.alerts(STUCK) == []
     sims.sage_faults(outage_seconds=120, outage_status=503, retry_after_s=1)
     try:
@@ -74,7 +76,7 @@ def test_order_not_in_erp_fires_while_sage_is_down_and_clears_once_written(prom,
     finally:
         sims.sage_faults(reset=True)
     wait_until(lambda: in_sage(sims, made["order_number"]), timeout=30, message="the order in Sage once it is up")
-    wait_until(lambda: [r for r in prom.query(f"{age} == 0")], timeout=15, message="the gauge back at 0")
+    wait_until(lambda: [r for r in prom.results(f"{age} == 0")], timeout=15, message="the gauge back at 0")
     wait_until(lambda: prom.alerts(STUCK) == [], timeout=10, message=f"{STUCK} resolved")
 
 
@@ -83,11 +85,11 @@ def test_dead_letter_alert_fires_for_an_order_sage_refuses(prom, sims, stack):
     # A DLQ record of an earlier test in this session would keep the alert firing for its 30 s
     # window: start from the alert quiet, so what fires below is this order's record.
     wait_until(lambda: prom.alerts(DLQ) == [], timeout=45, message=f"{DLQ} quiet before the fault")
-    before = sum(float(r["value"][1]) for r in prom.query(dlq))
+    before = sum(float(r["value"][1]) for r in prom.results(dlq))
     bad = sims.order(items=[{"sku": "NO-SUCH-SKU", "name": "Ghost", "price": "1.00", "amount": 1}])
     (firing,) = wait_until(lambda: prom.alerts(DLQ, "firing"), timeout=45, message=f"{DLQ} firing")
     assert firing["labels"] == {"alertname": DLQ, "severity": "warning", "service": "erp-writer",
                                 "pair": stack.pair_id, "topic": "commerce.orders.v1",
                                 "reason": "sage300_RecordInvalid"}
-    assert sum(float(r["value"][1]) for r in prom.query(dlq)) == before + 1
+    assert sum(float(r["value"][1]) for r in prom.results(dlq)) == before + 1
     assert not in_sage(sims, bad["order_number"])
