@@ -66,12 +66,19 @@ def customer(row: Row, pair: PairConfig) -> Output | None:
     if email is None:
         log.info("ARCUS customer without e-mail: no store profile to update", extra={"row_key": row.key})
         return None
-    idcust = text(v, "IDCUST") or row.key
-    first, last = _split_name(text(v, "NAMECTAC") or text(v, "NAMECUST") or "")
+    return customer_event(row, number=text(v, "IDCUST") or row.key, email=email, contact=text(v, "NAMECTAC"),
+                          company=text(v, "NAMECUST"), phone=text(v, "TEXTPHON1"), billing=address(v, pair, email))
+
+
+def customer_event(row: Row, *, number: str, email: str, contact: str | None, company: str | None,
+                   phone: str | None, billing: dict[str, Any] | None) -> Output:
+    """The erp.customers.v1 record of an ERP customer row (Sage 300 ARCUS, Sage Pro arcust): the
+    contact (else the company name) split into first and last name, keyed by the ERP's number."""
+    first, last = _split_name(contact or company or "")
     at = row.occurred_at
-    value = {"metadata": derived_metadata(row.metadata, "customer.updated"), "customer_id": idcust,
+    value = {"metadata": derived_metadata(row.metadata, "customer.updated"), "customer_id": number,
              "email": email, "email_key": email_key(email), "first_name": first, "last_name": last,
-             "company": text(v, "NAMECUST"), "phone": text(v, "TEXTPHON1"), "is_guest": False,
-             "billing_address": address(v, pair, email), "shipping_address": None, "erp_customer_id": idcust,
+             "company": company, "phone": phone, "is_guest": False,
+             "billing_address": billing, "shipping_address": None, "erp_customer_id": number,
              "new_customer_number": "", "created_at": at, "updated_at": at, "source_version": row.position}
-    return Output(ERP_CUSTOMERS, idcust, SCHEMA, value)
+    return Output(ERP_CUSTOMERS, number, SCHEMA, value)

@@ -17,12 +17,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sagebridge_common.customers import email_key
-from sagebridge_common.events import Output, derived_metadata
+from sagebridge_common.events import Output
 from sagebridge_common.pairs import PairConfig
-from sagebridge_common.topics import ERP_CUSTOMERS
 
-from ..sage300.customers import SCHEMA, _split_name, store_country
+from ..sage300.customers import customer_event, store_country
 from ..sage300.rows import Row, text
 
 log = logging.getLogger(__name__)
@@ -52,12 +50,5 @@ def customer(row: Row, pair: PairConfig) -> Output | None:
     if email is None:
         log.info("ARCUST customer without e-mail: no store profile to update", extra={"row_key": row.key})
         return None
-    custno = text(v, "custno") or row.key
-    first, last = _split_name(text(v, "contact") or text(v, "name") or "")
-    at = row.occurred_at
-    value = {"metadata": derived_metadata(row.metadata, "customer.updated"), "customer_id": custno,
-             "email": email, "email_key": email_key(email), "first_name": first, "last_name": last,
-             "company": text(v, "name"), "phone": text(v, "phone"), "is_guest": False,
-             "billing_address": address(v, pair, email), "shipping_address": None, "erp_customer_id": custno,
-             "new_customer_number": "", "created_at": at, "updated_at": at, "source_version": row.position}
-    return Output(ERP_CUSTOMERS, custno, SCHEMA, value)
+    return customer_event(row, number=text(v, "custno") or row.key, email=email, contact=text(v, "contact"),
+                          company=text(v, "name"), phone=text(v, "phone"), billing=address(v, pair, email))
