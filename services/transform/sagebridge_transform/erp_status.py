@@ -13,7 +13,9 @@ from sagebridge_common.events import Event, Output, derived_metadata
 from sagebridge_common.pairs import PairConfig
 from sagebridge_common.topics import ORDER_STATUS
 
+from .sage300.references import store_order_number
 from .sage300.row_state import Entity
+from .sage300.rows import text
 
 SCHEMA = "sagebridge.v3.OrderStatus"
 FULFILMENT = {"complete": "fulfilled", "partially_shipped": "partially_fulfilled", "shipped": "fulfilled"}
@@ -40,3 +42,23 @@ def status_event(entity: Entity, pair: PairConfig, event: Event, parent: dict[st
              "source_version": source_version}
     entity.set_extra("status", {"status": status, "before": before, "offset": event.offset})
     return Output(ORDER_STATUS, order_id, SCHEMA, value)
+
+
+def header_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[str, Any], *, table: str,
+                  reference_field: str, number_field: str, status_field: str,
+                  statuses: dict[str, str]) -> Output | None:
+    """The OrderStatus of an ERP whose order is one header row (Intacct SODOCUMENT, Sage Pro SOMAST):
+    its reference names the store order, its status code maps through `statuses` (a code not listed
+    says nothing); emitted only when the mapped status changed (remembered in the entity, save after)."""
+    header = entity.one(table)
+    if header is None:
+        return None
+    reference = text(header, reference_field)
+    order_id = store_order_number(reference, pair)
+    status = statuses.get(text(header, status_field) or "")
+    before = last_emitted(entity, event)
+    if order_id is None or status is None or status == before:
+        return None
+    return status_event(entity, pair, event, parent, order_id=order_id,
+                        order_number=text(header, number_field) or entity.key.rpartition("/")[2], status=status,
+                        before=before, reference=reference, source_version=max(entity.positions(table), default=""))

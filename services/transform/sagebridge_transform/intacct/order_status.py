@@ -20,10 +20,8 @@ from typing import Any
 from sagebridge_common.events import Event, Output
 from sagebridge_common.pairs import PairConfig
 
-from ..erp_status import last_emitted, status_event
-from ..sage300.references import store_order_number
+from ..erp_status import header_status
 from ..sage300.row_state import Entity
-from ..sage300.rows import text
 from .rows import capture_config
 
 TABLE = "SODOCUMENT"
@@ -31,15 +29,6 @@ TABLE = "SODOCUMENT"
 
 def order_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[str, Any]) -> Output | None:
     """The OrderStatus when the mapped status changed; remembers it in the entity (save after)."""
-    doc = entity.one(TABLE)
-    if doc is None:
-        return None
-    reference = text(doc, "REFERENCENO")
-    order_id = store_order_number(reference, pair)
-    status = capture_config(pair).order_states.get(text(doc, "STATE") or "")
-    before = last_emitted(entity, event)
-    if order_id is None or status is None or status == before:
-        return None
-    return status_event(entity, pair, event, parent, order_id=order_id,
-                        order_number=text(doc, "DOCID") or entity.key.rpartition("/")[2], status=status,
-                        before=before, reference=reference, source_version=max(entity.positions(TABLE), default=""))
+    return header_status(entity, pair, event, parent, table=TABLE, reference_field="REFERENCENO",
+                         number_field="DOCID", status_field="STATE",
+                         statuses=capture_config(pair).order_states)

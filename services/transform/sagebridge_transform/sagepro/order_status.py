@@ -20,25 +20,13 @@ from typing import Any
 from sagebridge_common.events import Event, Output
 from sagebridge_common.pairs import PairConfig
 
-from ..erp_status import last_emitted, status_event
-from ..sage300.references import store_order_number
+from ..erp_status import header_status
 from ..sage300.row_state import Entity
-from ..sage300.rows import text
 
 TABLE = "SOMAST"
 
 
 def order_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[str, Any]) -> Output | None:
     """The OrderStatus when the mapped status changed; remembers it in the entity (save after)."""
-    header = entity.one(TABLE)
-    if header is None:
-        return None
-    reference = text(header, "ponum")
-    order_id = store_order_number(reference, pair)
-    status = pair.erp.order_status_codes.get(text(header, "sostat") or "")
-    before = last_emitted(entity, event)
-    if order_id is None or status is None or status == before:
-        return None
-    return status_event(entity, pair, event, parent, order_id=order_id,
-                        order_number=text(header, "sono") or entity.key.rpartition("/")[2], status=status,
-                        before=before, reference=reference, source_version=max(entity.positions(TABLE), default=""))
+    return header_status(entity, pair, event, parent, table=TABLE, reference_field="ponum", number_field="sono",
+                         status_field="sostat", statuses=pair.erp.order_status_codes)
