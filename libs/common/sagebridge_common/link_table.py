@@ -20,6 +20,12 @@ responses (`get_watermark_offsets(cached=True)`) or the partition-EOF event, nev
 A link put here whose record the tail has not read back yet is "unconfirmed": if the handler that
 put it failed before its outputs were produced, a retry that finds the link in memory re-emits it
 (`unconfirmed_output`), so a link is never only in memory. Values are small JSON objects.
+
+Age: a table whose links stop mattering after a while (an order's trace, once its shipments are
+long done) is given `max_age_s`. A link older than that, by its record's timestamp, reads as absent
+at once and is dropped from memory by the tail within a minute; on the broker its topic is
+`compact,delete` with the same retention (`topics.py`), so old segments go too. Without `max_age_s`
+(the customer links) a link lives as long as its key.
 """
 from __future__ import annotations
 
@@ -28,9 +34,9 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, Callable
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, TopicPartition
 
 from .errors import TransientError
 from .events import Output
@@ -47,13 +53,18 @@ class LinkTableNotReady(TransientError):
 class LinkTable:
     """Latest value per key of a compacted topic, read whole by this instance."""
 
-    def __init__(self, settings: Settings, name: str, topic: str, *, get_wait_s: float = 5.0) -> None:
+    def __init__(self, settings: Settings, name: str, topic: str, *, get_wait_s: float = 5.0,
+                 max_age_s: float | None = None, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.name = name
         self.topic = topic
         self.get_wait_s = get_wait_s
+        self.max_age_s = max_age_s
+        self.clock = clock             # wall clock, seconds: record timestamps are wall-clock milliseconds
+        self.prune_every_s = 60.0 if max_age_s is None else min(60.0, max(max_age_s / 10, 0.05))
         self._lock = threading.Lock()
         self._data: dict[str, Any] = {}
+        self._stamps: dict[str, float] = {}   # key -> its record's timestamp (s), for max_age_s
         self._unconfirmed: dict[str, bytes] = {}
         self._caught_up = threading.Event()
         self._stop = threading.Event()
@@ -67,6 +78,8 @@ class LinkTable:
             raise LinkTableNotReady(f"link table {self.name!r} is still reading {self.topic} ({self._detail})",
                                     reason="link_table_not_ready")
         with self._lock:
+            if key in self._data and self._expired(self._stamps.get(key)):
+                return default
             return self._data.get(key, default)
 
     def put(self, key: str, value: Any) -> Output:
@@ -74,6 +87,7 @@ class LinkTable:
         raw = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
         with self._lock:
             self._data[key] = json.loads(raw)
+            self._stamps[key] = self.clock()
             self._unconfirmed[key] = raw
         return Output(self.topic, key, None, raw)
 
@@ -86,6 +100,24 @@ class LinkTable:
     def __len__(self) -> int:
         with self._lock:
             return len(self._data)
+
+    # -- age -----------------------------------------------------------------------------------
+    def _expired(self, stamp: float | None) -> bool:
+        return self.max_age_s is not None and stamp is not None and stamp < self.clock() - self.max_age_s
+
+    def prune(self) -> int:
+        """Drops the links older than `max_age_s` from memory; the number dropped."""
+        if self.max_age_s is None:
+            return 0
+        with self._lock:
+            old = [k for k, stamp in self._stamps.items() if self._expired(stamp)]
+            for k in old:
+                self._data.pop(k, None)
+                self._stamps.pop(k, None)
+                self._unconfirmed.pop(k, None)
+        if old:
+            log.info("old links dropped", extra={"table": self.name, "dropped": len(old), "links": len(self)})
+        return len(old)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> "LinkTable":
@@ -147,11 +179,15 @@ class LinkTable:
             position = {p: 0 for p in partitions}
             pending = set(partitions)
             started = time.monotonic()
+            next_prune = started + self.prune_every_s
             self._detail = f"reading {self.topic}: {len(pending)} partition(s) to go"
             while not self._stop.is_set():
                 msg = consumer.poll(0.1)
                 if msg is not None:
                     self._on_message(msg, position, pending)
+                if time.monotonic() >= next_prune:
+                    self.prune()
+                    next_prune = time.monotonic() + self.prune_every_s
                 if self._caught_up.is_set():
                     continue
                 self._check_ends(consumer, position, pending)
@@ -167,7 +203,8 @@ class LinkTable:
     def _on_message(self, msg, position: dict[int, int], pending: set[int]) -> None:
         err = msg.error()
         if err is None:
-            self._apply(msg.key(), msg.value())
+            kind, ms = msg.timestamp()
+            self._apply(msg.key(), msg.value(), self.clock() if kind == TIMESTAMP_NOT_AVAILABLE else ms / 1000)
             position[msg.partition()] = msg.offset() + 1
         elif err.code() == KafkaError._PARTITION_EOF:
             pending.discard(msg.partition())
@@ -182,7 +219,7 @@ class LinkTable:
             if high >= 0 and position[p] >= high:
                 pending.discard(p)
 
-    def _apply(self, key: bytes | None, value: bytes | None) -> None:
+    def _apply(self, key: bytes | None, value: bytes | None, stamp: float) -> None:
         if key is None:
             return
         k = key.decode()
@@ -191,8 +228,15 @@ class LinkTable:
                 del self._unconfirmed[k]
             if value is None:
                 self._data.pop(k, None)
+                self._stamps.pop(k, None)
+                return
+            if self._expired(stamp):
+                if k not in self._unconfirmed:          # a newer put from here stays until read back
+                    self._data.pop(k, None)
+                    self._stamps.pop(k, None)
                 return
             try:
                 self._data[k] = json.loads(value)
+                self._stamps[k] = stamp
             except ValueError:
                 log.warning("unreadable link record skipped", extra={"table": self.name, "key": k})

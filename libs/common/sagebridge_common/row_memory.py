@@ -79,7 +79,8 @@ class RowMemory(LinkTable):
             for k in gone:
                 self._mine[k] = _GONE
 
-    def _apply(self, key: bytes | None, value: bytes | None) -> None:
+    def _apply(self, key: bytes | None, value: bytes | None, stamp: float = 0.0) -> None:
+        """A row's hash never expires (no max_age_s), so `stamp` is not used."""
         if key is None:
             return
         k = key.decode()

@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 WEEK_MS = str(7 * 24 * 3600 * 1000)
 MONTH_MS = str(30 * 24 * 3600 * 1000)
+# An order's trace is linked from its way back (shipments, statuses) for this long, then forgotten:
+# transform's memory (link_table.py, max_age_s) and the topic's retention both use it.
+ORDER_TRACES_MAX_AGE_S = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,13 @@ TRANSFORM_ERP_CHANGELOG = "sagebridge.transform.erp.changelog.v1"               
 STOREFRONT_WRITER_VERSIONS_CHANGELOG = "sagebridge.storefront_writer.versions.changelog.v1"  # per written key
 # Link tables (link_table.py): compacted, read whole by every instance.
 ERP_WRITER_CUSTOMER_LINKS = "sagebridge.erp_writer.customer_links.v1"  # <pair>|<email_key> -> ERP customer
-TRANSFORM_ORDER_TRACES = "sagebridge.transform.order_traces.v1"  # <pair>|<store order number> -> its traceparent
+TRANSFORM_ORDER_TRACES = "sagebridge.transform.order_traces.v1"  # <pair>|<store order number> -> its traceparent (expires)
 ERP_CDC_ROWS = "sagebridge.erp_cdc.rows.v1"    # <pair>|<table>|<row key> -> hash of the row last emitted
 SOURCE_DLQ = "sagebridge.source.dlq.v1"     # changes a source runner could not fetch (no service-specific DLQ)
 
 _RETAIN = {"retention.ms": WEEK_MS}
 _COMPACT = {"cleanup.policy": "compact"}
+_COMPACT_THEN_EXPIRE = {"cleanup.policy": "compact,delete", "retention.ms": str(ORDER_TRACES_MAX_AGE_S * 1000)}
 
 BASE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(STOREFRONT_RAW, configs=_RETAIN),
@@ -83,7 +87,7 @@ BASE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(TRANSFORM_ERP_CHANGELOG, configs=_COMPACT, consumed=False),
     TopicSpec(STOREFRONT_WRITER_VERSIONS_CHANGELOG, configs=_COMPACT, consumed=False),
     TopicSpec(ERP_CDC_ROWS, configs=_COMPACT, consumed=False),
-    TopicSpec(TRANSFORM_ORDER_TRACES, configs=_COMPACT, consumed=False),
+    TopicSpec(TRANSFORM_ORDER_TRACES, configs=_COMPACT_THEN_EXPIRE, consumed=False),
     TopicSpec(SOURCE_DLQ, partitions=1, configs={"retention.ms": MONTH_MS}, consumed=False),
 )
 

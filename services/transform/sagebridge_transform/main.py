@@ -5,8 +5,8 @@ from sagebridge_common.app import Application, serve
 from sagebridge_common.keyed_state import KeyedState
 from sagebridge_common.link_table import LinkTable
 from sagebridge_common.pairs import PairConfig, load_pairs
-from sagebridge_common.topics import (ERP_RAW, STOREFRONT_RAW, TRANSFORM_ERP_CHANGELOG, TRANSFORM_ORDER_TRACES,
-                                     TRANSFORM_VERSIONS_CHANGELOG)
+from sagebridge_common.topics import (ERP_RAW, ORDER_TRACES_MAX_AGE_S, STOREFRONT_RAW, TRANSFORM_ERP_CHANGELOG,
+                                     TRANSFORM_ORDER_TRACES, TRANSFORM_VERSIONS_CHANGELOG)
 
 from .config import TransformSettings
 from .handler import make_handler
@@ -23,7 +23,7 @@ def build(settings: TransformSettings) -> Application:
     app = Application(settings, pairs=pairs)
     versions = KeyedState(settings, "versions", STOREFRONT_RAW, TRANSFORM_VERSIONS_CHANGELOG)
     erp_rows = KeyedState(settings, "erp", ERP_RAW, TRANSFORM_ERP_CHANGELOG)
-    traces = LinkTable(settings, "order_traces", TRANSFORM_ORDER_TRACES)
+    traces = LinkTable(settings, "order_traces", TRANSFORM_ORDER_TRACES, max_age_s=ORDER_TRACES_MAX_AGE_S)
     app.background("order-traces", traces.run, stop=traces.stop)     # not a readiness condition: links are best effort
     proc = app.processor([STOREFRONT_RAW, ERP_RAW], make_handler(pairs, versions, erp_rows, OrderTraces(traces)),
                          stage="transform")

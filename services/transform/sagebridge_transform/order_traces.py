@@ -6,7 +6,8 @@ conventions model such asynchronous causality with a span *link* rather than a s
 Transform serves both directions, so it keeps the link: when it maps a store order it remembers
 the order's `traceparent` (the first one, the trace that created the ERP order) in a link table
 (`TRANSFORM_ORDER_TRACES`, compacted, read whole by every instance, because the ERP rows that
-come back are keyed and partitioned by ERP keys, not by the store order); when it emits a shipment
+come back are keyed and partitioned by ERP keys, not by the store order; a link expires after
+`ORDER_TRACES_MAX_AGE_S`, so the table holds the last month of orders, not all of them); when it emits a shipment
 or an order status for that order, it puts the traceparent in `tracing.LINK_HEADER`, and every
 `process` span of that record (storefront-writer's store write included) links to the order's trace.
 
