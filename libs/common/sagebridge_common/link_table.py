@@ -61,10 +61,10 @@ class LinkTable:
         self.get_wait_s = get_wait_s
         self.max_age_s = max_age_s
         self.clock = clock             # wall clock, seconds: record timestamps are wall-clock milliseconds
-        self.prune_every_s = 60.0 if max_age_s is None else min(60.0, max(max_age_s / 10, 0.05))
+        self.prune_every_s = 60.0
         self._lock = threading.Lock()
         self._data: dict[str, Any] = {}
-        self._stamps: dict[str, float] = {}   # key -> its record's timestamp (s), for max_age_s
+        self._stamps: dict[str, float] = {}   # key -> its record's timestamp (s); kept only with max_age_s
         self._unconfirmed: dict[str, bytes] = {}
         self._caught_up = threading.Event()
         self._stop = threading.Event()
@@ -78,7 +78,7 @@ class LinkTable:
             raise LinkTableNotReady(f"link table {self.name!r} is still reading {self.topic} ({self._detail})",
                                     reason="link_table_not_ready")
         with self._lock:
-            if key in self._data and self._expired(self._stamps.get(key)):
+            if self._expired(self._stamps.get(key)):
                 return default
             return self._data.get(key, default)
 
@@ -87,7 +87,7 @@ class LinkTable:
         raw = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
         with self._lock:
             self._data[key] = json.loads(raw)
-            self._stamps[key] = self.clock()
+            self._stamp(key, self.clock())
             self._unconfirmed[key] = raw
         return Output(self.topic, key, None, raw)
 
@@ -102,6 +102,10 @@ class LinkTable:
             return len(self._data)
 
     # -- age -----------------------------------------------------------------------------------
+    def _stamp(self, key: str, stamp: float) -> None:
+        if self.max_age_s is not None:         # an ageless table spends no memory on stamps
+            self._stamps[key] = stamp
+
     def _expired(self, stamp: float | None) -> bool:
         return self.max_age_s is not None and stamp is not None and stamp < self.clock() - self.max_age_s
 
@@ -237,6 +241,6 @@ class LinkTable:
                 return
             try:
                 self._data[k] = json.loads(value)
-                self._stamps[k] = stamp
+                self._stamp(k, stamp)
             except ValueError:
                 log.warning("unreadable link record skipped", extra={"table": self.name, "key": k})

@@ -79,7 +79,7 @@ class RowMemory(LinkTable):
             for k in gone:
                 self._mine[k] = _GONE
 
-    def _apply(self, key: bytes | None, value: bytes | None, stamp: float = 0.0) -> None:
+    def _apply(self, key: bytes | None, value: bytes | None, stamp: float) -> None:
         """A row's hash never expires (no max_age_s), so `stamp` is not used."""
         if key is None:
             return
