@@ -14,6 +14,13 @@ arrive at once on different partitions (or different replicas). Three layers mak
 
 Orders of guests whose template sends them to the default web customer already carry
 `customer.erp_customer_id` from transform; they never touch the link table.
+
+An order never updates a customer, with one exception. A payment or refund can reach the writer
+before its order (they are separate topics) and must create the customer to name it on the
+receipt, but it carries no address; the link then says `addressed: false`, and the first order
+that finds such a link updates the ERP customer with its addresses once. Without that, a guest
+with a customer of their own (no profile events to fill it in later) would keep an ERP customer
+without an address for ever.
 """
 from __future__ import annotations
 
@@ -103,9 +110,13 @@ def _number(done: WriteOutcome) -> str:
     return done.document_id
 
 
-def _link_value(number: str, storefront_id: str | None) -> dict:
-    return {"erp_customer_id": number, "storefront_customer_id": storefront_id,
+def _link_value(number: str, storefront_id: str | None, addressed: bool) -> dict:
+    return {"erp_customer_id": number, "storefront_customer_id": storefront_id, "addressed": addressed,
             "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def _addressed(link: dict) -> bool:
+    return link.get("addressed", True)      # links written before the flag existed came from orders
 
 
 class CustomerResolver:
@@ -122,12 +133,13 @@ class CustomerResolver:
         key = link_key(target.pair_id, key_of(customer))
         with self.locks.hold(key):
             link = self.links.get(key)
-            if link:
+            addressed = billing is not None or shipping is not None
+            if link and (_addressed(link) or not addressed):
                 again = self.links.unconfirmed_output(key)
                 return link["erp_customer_id"], [again] if again else []
             record = customer_from_order(source, customer, target.pair, billing, shipping)
-            number = _number(target.sink.ensure_customer(record, update=False))
-            return number, [self.links.put(key, _link_value(number, customer.get("storefront_customer_id")))]
+            number = _number(target.sink.ensure_customer(record, update=link is not None))
+            return number, [self.links.put(key, _link_value(number, customer.get("storefront_customer_id"), addressed))]
 
 
 def with_customer(value: dict, number: str) -> dict:
@@ -161,8 +173,13 @@ class CustomerWriter:
                                     target=target.kind, reference=self.reference(customer, target.pair),
                                     outcome=done.outcome, document=number, message=done.message)]
             link = links.get(key)
-            if not link or (link["erp_customer_id"], link.get("storefront_customer_id")) != (number, storefront_id):
-                outputs.append(links.put(key, _link_value(number, storefront_id)))
+            # the ERP customer has an address once this event or an earlier one brought one
+            addressed = bool(customer.get("billing_address") or customer.get("shipping_address")
+                             or (link and _addressed(link)))
+            wanted = _link_value(number, storefront_id, addressed)
+            if not link or any(link.get(k) != wanted[k] for k in ("erp_customer_id", "storefront_customer_id")) \
+                    or _addressed(link) != addressed:
+                outputs.append(links.put(key, wanted))
             elif (again := links.unconfirmed_output(key)) is not None:
                 outputs.append(again)
         return outputs

@@ -58,6 +58,8 @@ class FakeSage:
                 with self.lock:
                     self.customers[found[0]].update(first_name=customer["first_name"],
                                                     last_name=customer["last_name"], phone=customer["phone"])
+                    self.customers[found[0]].update({k: customer[k] for k in ("billing_address", "shipping_address")
+                                                     if customer.get(k)})     # Sage: an absent address is left as is
                 return WriteOutcome("updated", found[0])
             return WriteOutcome("already_present", found[0])
         time.sleep(self.race_window_s)

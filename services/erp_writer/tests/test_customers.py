@@ -1,7 +1,8 @@
 """Customer resolution: the default customer for guests, a link hit without an ERP call, a new
-customer created once (built from the order's customer and addresses, never updated from an order),
-one customer however the e-mail is cased, and concurrent creators making one customer - within a
-process through the lock map, across processes through the deterministic number."""
+customer created once (built from the order's customer and addresses, never updated from an order
+but to give a customer a payment created its addresses), one customer however the e-mail is cased,
+and concurrent creators making one customer - within a process through the lock map, across
+processes through the deterministic number."""
 from __future__ import annotations
 
 import threading
@@ -119,6 +120,46 @@ def test_a_customer_event_creates_then_updates_and_links_once(pairs):
     # the order that follows uses the link
     w.handle(event(ORDERS, fakes.order("o1", "1001", "a")))
     assert sage.calls["ensure_customer"] == 2
+
+
+def test_a_customer_first_made_by_a_payment_gets_the_first_orders_addresses_once(pairs):
+    """A payment can overtake its order (separate topics) and must create the customer to name it
+    on the receipt, without an address; the first order fills the addresses in, later ones cost
+    no customer call."""
+    w = Writer(pairs)
+    w.handle(event(PAYMENTS, fakes.payment("o1", "1001", "a")))
+    sage = w.sinks["a"]
+    assert sage.customers["WANN"].get("billing_address") is None
+    assert w.links.data["a|ann@example.com"]["addressed"] is False
+    w.links.confirm()
+    outs = w.handle(event(ORDERS, fakes.order("o1", "1001", "a")))
+    assert sage.customer_calls == [("ann@example.com", False), ("ann@example.com", True)]
+    assert sage.customers["WANN"]["billing_address"]["line1"] == "1 Main Street" and sage.created_customers == 1
+    [link] = outputs_on(outs, w.links.topic)
+    assert (w.links.data[link.key]["erp_customer_id"], w.links.data[link.key]["addressed"]) == ("WANN", True)
+    w.links.confirm()
+    w.handle(event(ORDERS, fakes.order("o2", "1002", "a")))
+    w.handle(event(PAYMENTS, fakes.payment("o2", "1002", "a", "t56")))
+    assert sage.calls["ensure_customer"] == 2
+
+
+def test_a_customer_event_with_an_address_completes_a_link_a_payment_made(pairs):
+    w = Writer(pairs)
+    w.handle(event(PAYMENTS, fakes.payment("o1", "1001", "a")))
+    w.links.confirm()
+    outs = w.handle(event(CUSTOMERS, fakes.customer("a", "Ann@Example.com", "42")))
+    assert [o.key for o in outputs_on(outs, w.links.topic)] == ["a|ann@example.com"]
+    assert w.links.data["a|ann@example.com"]["addressed"] is True
+    w.links.confirm()
+    w.handle(event(ORDERS, fakes.order("o1", "1001", "a")))
+    assert w.sinks["a"].customer_calls == [("ann@example.com", False), ("ann@example.com", True)]
+
+
+def test_a_link_written_before_the_address_flag_counts_as_addressed(pairs):
+    w = Writer(pairs)
+    w.links.put("a|ann@example.com", {"erp_customer_id": "WEBCUST", "storefront_customer_id": "42"})
+    w.handle(event(ORDERS, fakes.order("o1", "1001", "a")))
+    assert w.sinks["a"].calls["ensure_customer"] == 0
 
 
 def test_a_customer_without_an_email_is_permanent(pairs):
