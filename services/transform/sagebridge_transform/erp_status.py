@@ -61,4 +61,4 @@ def header_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[s
         return None
     return status_event(entity, pair, event, parent, order_id=order_id,
                         order_number=text(header, number_field) or entity.key.rpartition("/")[2], status=status,
-                        before=before, reference=reference, source_version=max(entity.positions(table), default=""))
+                        before=before, reference=reference, source_version=entity.version(entity.positions(table)))

@@ -36,7 +36,7 @@ def test_state_maps_through_the_configured_table(state, status, fulfilment, ship
     assert (s["order_id"], s["order_number"], s["reference"]) == ("1001", "Sales Order-SO-00001", "XI1-1001")
     assert (s["status"], s["fulfilment_status"], s["shipping_status"]) == (status, fulfilment, shipping)
     assert s["payment_status"] is None and s["order_status"] is None and s["hold_reason"] is None
-    assert s["changed_at"] == T0.replace(second=1) and s["source_version"].endswith("|000000000003")
+    assert s["changed_at"] == T0.replace(second=1) and s["source_version"].partition("#")[0].endswith("|000000000003")
     assert s["metadata"]["event_type"] == "order_status.changed" and s["metadata"]["source_system"] == "intacct"
 
 
@@ -87,7 +87,7 @@ def test_a_shipper_with_tracking_is_a_shipment_of_the_store_order():
     assert (s["order_id"], s["order_number"], s["shipment_id"]) == ("1001", "Sales Order-SO-00001", "Shipper-SH-00001")
     assert (s["carrier"], s["service"], s["tracking_number"]) == ("UPS Ground", "UPS Ground", "1Z999")
     assert s["shipped_at"] == datetime(2026, 12, 2, tzinfo=timezone.utc) and s["lines"] == []
-    assert s["reference"] == "XI1-1001" and s["deleted"] is False and s["source_version"].endswith("|000000000009")
+    assert s["reference"] == "XI1-1001" and s["deleted"] is False and s["source_version"].partition("#")[0].endswith("|000000000009")
     assert s["metadata"]["event_type"] == "shipment.changed"
 
 

@@ -24,7 +24,7 @@ def test_an_item_becomes_the_whole_product():
     assert p["price"] == D("12.5000") and p["currency"] == "USD" and p["active"] is True
     assert p["weight"] is None and p["categories"] == [] and p["erp_item"] == "WIDGET-1"
     assert p["erp_category"] is None and p["create_missing_categories"] is False and p["deleted"] is False
-    assert p["source_version"] == f"{int(T0.timestamp()) + 1:012d}|000000000007"
+    assert p["source_version"].partition("#")[0] == f"{int(T0.timestamp()) + 1:012d}|000000000007"
     assert p["metadata"]["source_system"] == "intacct" and p["metadata"]["pair_id"] == "xcart-intacct"
     assert p["metadata"]["event_type"] == "product.changed" and p["metadata"]["correlation_id"] == "c0"
 
@@ -73,7 +73,7 @@ def test_stock_available_is_on_hand_minus_on_hold():
     assert level["on_hand"] == D("10.0000") and level["committed"] == D("3.0000")
     assert level["available"] == D("7.0000") and level["quantity"] == D("7.0000")
     assert level["erp_locations"] == ["WH1"] and level["as_of"] == T0.replace(second=1)
-    assert level["source_version"] == f"{int(T0.timestamp()) + 1:012d}|000000000004"
+    assert level["source_version"].partition("#")[0] == f"{int(T0.timestamp()) + 1:012d}|000000000004"
 
 
 def test_on_hand_choice_and_no_on_hold_field():
@@ -91,7 +91,7 @@ def test_mapped_warehouses_are_summed_and_an_unmapped_one_is_ignored():
     [level] = values(intacct.row("ITEMWAREHOUSEINFO", stock(warehouse="WH2", on_hand="4", on_hold="1"), recordno=2),
                      INVENTORY)
     assert level["quantity"] == D("13.0000") and level["on_hand"] == D("14.0000")
-    assert level["erp_locations"] == ["WH1", "WH2"] and level["source_version"].endswith("|000000000002")
+    assert level["erp_locations"] == ["WH1", "WH2"] and level["source_version"].partition("#")[0].endswith("|000000000002")
     assert intacct.row("ITEMWAREHOUSEINFO", stock(warehouse="WH9", on_hand="98"), recordno=3) == []
     [again] = values(intacct.row("ITEMWAREHOUSEINFO", stock(warehouse="WH1", on_hand="11"), recordno=1), INVENTORY)
     assert again["quantity"] == D("14.0000") and again["source_version"] > level["source_version"]

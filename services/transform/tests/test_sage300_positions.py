@@ -27,7 +27,7 @@ def test_an_older_stamp_of_another_row_is_not_dropped():
     sage.row("ICITEM", "WIDGET1", icitem())
     sage.row("ICILOC", "WIDGET1|1", iciloc(on_hand="8.0000"), second=50)
     [level] = values(sage.row("ICILOC", "WIDGET1|2", iciloc(location="2", on_hand="1.0000"), second=10), INVENTORY)
-    assert level["quantity"] == Decimal("9.0000") and level["source_version"].endswith("|WIDGET1|1")
+    assert level["quantity"] == Decimal("9.0000") and level["source_version"].partition("#")[0].endswith("|WIDGET1|1")
 
 
 def test_a_delete_is_newer_than_the_row_it_removes_and_blocks_a_late_upsert():

@@ -21,7 +21,7 @@ def test_iciloc_row_becomes_the_stock_level_field_by_field():
         Decimal("10.5000"), Decimal("2.2500"), Decimal("8.2500"), Decimal("8.2500"))
     assert all(isinstance(level[f], Decimal) for f in ("on_hand", "committed", "available", "quantity"))
     assert str(level["quantity"]) == "8.2500"
-    assert level["as_of"] == at(5) and level["source_version"] == position(5, "A100|MAIN")
+    assert level["as_of"] == at(5) and level["source_version"].partition("#")[0] == position(5, "A100|MAIN")
     m = level["metadata"]
     assert (m["source_system"], m["pair_id"], m["event_type"], m["correlation_id"]) == (
         "sagepro", "xcart-sagepro", "inventory.changed", "c0")
@@ -46,7 +46,7 @@ def test_two_locations_on_one_store_location_are_summed():
     [level] = values(sage.row("ICILOC", iciloc(loctid="WH2", on_hand="4.00", committed="0.00"), second=2), INVENTORY)
     assert (level["on_hand"], level["committed"], level["quantity"]) == (
         Decimal("14.0000"), Decimal("1.0000"), Decimal("13.0000"))
-    assert level["erp_locations"] == ["MAIN", "WH2"] and level["source_version"] == position(2, "A100|WH2")
+    assert level["erp_locations"] == ["MAIN", "WH2"] and level["source_version"].partition("#")[0] == position(2, "A100|WH2")
 
 
 def test_pick_takes_the_first_listed_location_that_has_the_item():
@@ -66,7 +66,7 @@ def test_a_deleted_location_holds_nothing():
     sage.row("ICILOC", iciloc(on_hand="10.00"), second=1)
     [level] = values(sage.row("ICILOC", iciloc(), delete=True, second=2), INVENTORY)
     assert (level["on_hand"], level["committed"], level["quantity"]) == (Decimal(0), Decimal(0), Decimal(0))
-    assert level["erp_locations"] == [] and level["source_version"] == position(2, "A100|MAIN")
+    assert level["erp_locations"] == [] and level["source_version"].partition("#")[0] == position(2, "A100|MAIN")
     assert level["as_of"] == at(2)
     assert sage.row("ICILOC", iciloc(on_hand="99.00"), second=1) == []      # an older read cannot revive it
 

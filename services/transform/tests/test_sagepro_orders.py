@@ -16,7 +16,7 @@ def test_somast_row_becomes_the_order_status_field_by_field():
     assert (s["order_id"], s["order_number"], s["status"], s["fulfilment_status"], s["reference"]) == (
         "1051", "1001", "shipped", "fulfilled", "XP1-1051")
     assert (s["shipping_status"], s["payment_status"], s["order_status"], s["hold_reason"]) == ("S", None, None, None)
-    assert s["changed_at"] == at(4) and s["source_version"] == position(4, "1001")
+    assert s["changed_at"] == at(4) and s["source_version"].partition("#")[0] == position(4, "1001")
     assert (s["metadata"]["source_system"], s["metadata"]["event_type"]) == ("sagepro", "order_status.changed")
 
 
@@ -60,7 +60,7 @@ def test_a_tracking_number_becomes_one_shipment_field_by_field():
     assert (sh["carrier"], sh["service"], sh["lines"], sh["reference"], sh["deleted"]) == (
         "UPS-GROUND", "UPS-GROUND", [], "XP1-1051", False)
     assert sh["shipped_at"] == datetime(2026, 12, 1, tzinfo=timezone.utc)
-    assert sh["source_version"] == position(6, "1001")
+    assert sh["source_version"].partition("#")[0] == position(6, "1001")
     assert (sh["metadata"]["source_system"], sh["metadata"]["event_type"]) == ("sagepro", "shipment.changed")
 
 

@@ -19,7 +19,7 @@ def test_an_older_position_after_a_newer_one_is_dropped():
     assert sage.row("ICILOC", iciloc(on_hand="9.00", committed="0.00"), second=10) == []   # an earlier page
     assert sage.row("ICILOC", iciloc(on_hand="9.00", committed="0.00"), second=20) == []   # the same read again
     [level] = values(sage.row("ICILOC", iciloc(on_hand="6.00", committed="0.00"), second=21), INVENTORY)
-    assert level["quantity"] == Decimal("6.0000") and level["source_version"] == position(21, "A100|MAIN")
+    assert level["quantity"] == Decimal("6.0000") and level["source_version"].partition("#")[0] == position(21, "A100|MAIN")
 
 
 def test_positions_are_kept_per_row_so_another_location_is_not_gated():

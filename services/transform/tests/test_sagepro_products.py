@@ -20,7 +20,7 @@ def test_icitem_row_becomes_the_product_field_by_field():
     assert isinstance(p["price"], Decimal) and str(p["price"]) == "11.0000"
     assert (p["categories"], p["erp_category"], p["erp_item"], p["create_missing_categories"]) == (
         ["Widgets"], "WIDG", "A100", True)
-    assert p["source_version"] == position(3, "A100")
+    assert p["source_version"].partition("#")[0] == position(3, "A100")
     assert (p["metadata"]["source_system"], p["metadata"]["event_type"]) == ("sagepro", "product.changed")
 
 
@@ -29,7 +29,7 @@ def test_the_price_lists_row_wins_over_the_item_price():
     sage.row("ICITEM", icitem(), second=1)
     [p] = values(sage.row("ICPRIC", icpric(price="12.5000"), second=2), PRODUCTS)
     assert p["price"] == Decimal("12.5000") and p["name"] == "Widget, standard"
-    assert p["source_version"] == position(2, "A100|WEB")
+    assert p["source_version"].partition("#")[0] == position(2, "A100|WEB")
     [p] = values(sage.row("ICITEM", icitem(descrip="Widget, blue"), second=3), PRODUCTS)
     assert (p["price"], p["name"]) == (Decimal("12.5000"), "Widget, blue")
 
@@ -46,7 +46,7 @@ def test_a_deleted_price_row_falls_back_to_the_item_price():
     sage.row("ICITEM", icitem(), second=1)
     sage.row("ICPRIC", icpric(), second=2)
     [p] = values(sage.row("ICPRIC", icpric(), delete=True, second=3), PRODUCTS)
-    assert p["price"] == Decimal("11.0000") and p["source_version"] == position(3, "A100|WEB")
+    assert p["price"] == Decimal("11.0000") and p["source_version"].partition("#")[0] == position(3, "A100|WEB")
 
 
 def test_a_price_before_its_item_waits_for_the_item():
@@ -80,7 +80,7 @@ def test_a_deleted_item_disables_the_product_with_its_last_values():
     sage.row("ICITEM", icitem(), second=1)
     [p] = values(sage.row("ICITEM", {"item": "A100"}, delete=True, second=2), PRODUCTS)
     assert (p["deleted"], p["active"], p["name"], p["price"]) == (True, False, "Widget, standard", Decimal("11.0000"))
-    assert p["metadata"]["event_type"] == "product.deleted" and p["source_version"] == position(2, "A100")
+    assert p["metadata"]["event_type"] == "product.deleted" and p["source_version"].partition("#")[0] == position(2, "A100")
     assert sage.row("ICITEM", icitem(), second=1) == []                      # an older read cannot revive it
 
 

@@ -8,7 +8,8 @@ listed that has a record for the item.
 - on_hand: the config's `change_capture.on_hand_field` (QTYONHAND; the name is not confirmed by
   Sage, intacct.md §6); committed: `on_hold_field` (QTYONHOLD; unset: 0);
   available = on_hand - on hold; quantity = available or on_hand per `inventory.quantity`.
-- as_of / source_version: the newest change time / position among the store location's records.
+- as_of: the newest change time among the store location's records; source_version: the entity's
+  version over them (`row_state.Entity.version`).
 """
 from __future__ import annotations
 
@@ -47,4 +48,5 @@ def level(entity: Entity, pair: PairConfig, store_location: str, sku: str, itemi
     where = f"{TABLE} {itemid}"
     on_hand = sum((dec(v, cc.on_hand_field, where) for _w, v in rows), Decimal(0))
     on_hold = sum((dec(v, cc.on_hold_field, where) for _w, v in rows), Decimal(0)) if cc.on_hold_field else Decimal(0)
-    return level_event(parent, mapping, sku, store_location, itemid, on_hand, on_hold, kept, [w for w, _v in rows])
+    return level_event(parent, mapping, sku, store_location, itemid, on_hand, on_hold, kept, [w for w, _v in rows],
+                       entity.version(v["position"] for v in kept.values()))

@@ -49,5 +49,5 @@ def product(entity: Entity, pair: PairConfig, sku: str, parent: dict[str, Any]) 
              "currency": pair.currency, "active": (text(item, "STATUS") or "").lower() == "active",
              "weight": None, "categories": [mapped] if mapped else [], "erp_item": itemid, "erp_category": line,
              "create_missing_categories": catalogue.create_missing_categories, "deleted": False,
-             "source_version": max(entity.positions(TABLE), default="")}
+             "source_version": entity.version(entity.positions(TABLE))}
     return Output(PRODUCTS, sku, SCHEMA, value)

@@ -53,5 +53,5 @@ def shipment(entity: Entity, pair: PairConfig, parent: dict[str, Any]) -> Output
              "carrier": carrier, "service": carrier, "tracking_number": tracking,
              "shipped_at": intacct_date(text(doc, "WHENCREATED")) or parent["occurred_at"], "lines": [],
              "reference": reference, "deleted": False,
-             "source_version": max(entity.positions(TABLE), default="")}
+             "source_version": entity.version(entity.positions(TABLE))}
     return Output(SHIPMENTS, order_id, SCHEMA, value)

@@ -8,9 +8,10 @@ locations on one store location are summed or the first listed that has the item
 
 Every location row of the item is kept in keyed state, so a change of one location re-emits the
 store location's whole sum. A deleted ICILOC row drops out of the sum (a store location with no
-row left shows 0). `source_version` is the max position among the store location's rows,
-tombstones included: a delete is a newer state, and its level must not look older than the one it
-replaces.
+row left shows 0). `source_version` is the entity's version (`row_state.Entity.version`) over the
+store location's rows, tombstones included: a delete is a newer state, and its level must not look
+older than the one it replaces; a location row read one poll after a newer one (a transfer
+between two locations committing while the poll pages) still makes a newer version.
 """
 from __future__ import annotations
 
@@ -62,14 +63,15 @@ def level(entity: Entity, mapping: InventoryMapping, store_location: str, sku: s
     on_hand = sum((live_on_hand(v, f"ICILOC {itemno}|{s}") for s, v in rows), Decimal(0))
     committed = sum((dec(v, "QTYCOMMIT") for _s, v in rows), Decimal(0))
     return level_event(parent, mapping, sku, store_location, itemno, on_hand, committed, kept,
-                       [loc for loc, _v in rows])
+                       [loc for loc, _v in rows], entity.version(v["position"] for v in kept.values()))
 
 
 def level_event(parent: dict, mapping: InventoryMapping, sku: str, store_location: str, erp_item: str,
-                on_hand: Decimal, committed: Decimal, kept: dict, erp_locations: list[str]) -> Output:
+                on_hand: Decimal, committed: Decimal, kept: dict, erp_locations: list[str],
+                source_version: str) -> Output:
     """The InventoryLevel output from the summed quantities (shared by every ERP's transform):
-    available = on hand - committed; `mapping.quantity` picks what the store shows; as_of and
-    source_version are the newest of the kept rows."""
+    available = on hand - committed; `mapping.quantity` picks what the store shows; as_of is the
+    newest change time of the kept rows, `source_version` the entity's version over them."""
     available = on_hand - committed
     quantity = available if mapping.quantity == "available" else on_hand
     as_of = max((v["at"] for v in kept.values()), default=None)
@@ -78,7 +80,7 @@ def level_event(parent: dict, mapping: InventoryMapping, sku: str, store_locatio
              "available": available.quantize(FOUR), "quantity": quantity.quantize(FOUR),
              "as_of": datetime.fromisoformat(as_of) if as_of else parent["occurred_at"], "erp_item": erp_item,
              "erp_locations": erp_locations,
-             "source_version": max((v["position"] for v in kept.values()), default="")}
+             "source_version": source_version}
     return Output(INVENTORY, f"{sku}|{store_location}", SCHEMA, value)
 
 

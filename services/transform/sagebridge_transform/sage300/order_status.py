@@ -54,4 +54,4 @@ def order_status(entity: Entity, pair: PairConfig, event: Event, parent: dict[st
     return status_event(entity, pair, event, parent, order_id=order_id, order_number=text(header, "ORDNUMBER") or "",
                         status=status, before=before, reference=text(header, "REFERENCE"),
                         hold_reason=text(extra, "HOLDREASON") if status == "on_hold" else None,
-                        source_version=max(entity.positions("OEORDH") + entity.positions("OEORDH1"), default=""))
+                        source_version=entity.version(entity.positions("OEORDH") + entity.positions("OEORDH1")))

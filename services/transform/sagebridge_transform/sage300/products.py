@@ -83,5 +83,5 @@ def product(entity: Entity, pair: PairConfig, sku: str, itemno: str, parent: dic
              "weight": dec(values, "UNITWGT").quantize(FOUR) if values.get("UNITWGT") is not None else None,
              "categories": [mapped] if mapped else [], "erp_item": itemno, "erp_category": category,
              "create_missing_categories": catalogue.create_missing_categories, "deleted": deleted,
-             "source_version": max(entity.positions("ICITEM") + entity.positions("ICPRICP"), default="")}
+             "source_version": entity.version(entity.positions("ICITEM") + entity.positions("ICPRICP"))}
     return Output(PRODUCTS, sku, SCHEMA, value)

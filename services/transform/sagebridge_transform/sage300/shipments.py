@@ -63,5 +63,5 @@ def shipment(entity: Entity, pair: PairConfig, parent: dict[str, Any]) -> Output
              "tracking_number": tracking,
              "shipped_at": sage_date(integer(values, "SHIDATE")) or parent["occurred_at"], "lines": lines,
              "reference": reference, "deleted": deleted,
-             "source_version": max(entity.positions("OESHIH") + entity.positions("OESHID"), default="")}
+             "source_version": entity.version(entity.positions("OESHIH") + entity.positions("OESHID"))}
     return Output(SHIPMENTS, order_id, SCHEMA, value)

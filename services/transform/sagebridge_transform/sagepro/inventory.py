@@ -11,9 +11,9 @@ ignored); several on one store location are summed (`combine: sum`) or the first
 is picked (`pick`). Every location row of the item is kept in keyed state, so a change at one
 location re-emits its store location from all of them. A deleted ICILOC row means the location
 holds nothing: it drops out of the sum (a store location with no row left shows 0), as in the
-Sage 300 transform. as_of / source_version: the newest read time / position among the store
-location's kept rows, tombstones included, so a delete's level never looks older than the one it
-replaces.
+Sage 300 transform. as_of: the newest read time among the store location's kept rows;
+source_version: the entity's version over them (`row_state.Entity.version`), tombstones included,
+so a delete's level never looks older than the one it replaces.
 """
 from __future__ import annotations
 
@@ -41,4 +41,4 @@ def level(entity: Entity, mapping: InventoryMapping, store_location: str, sku: s
     on_hand = sum((dec(v, "on_hand", f"{TABLE} {itemno}|{loc}") for loc, v in rows), Decimal(0))
     committed = sum((dec(v, "committed", f"{TABLE} {itemno}|{loc}") for loc, v in rows), Decimal(0))
     return level_event(parent, mapping, sku, store_location, itemno, on_hand, committed, kept,
-                       [loc for loc, _v in rows])
+                       [loc for loc, _v in rows], entity.version(v["position"] for v in kept.values()))

@@ -65,5 +65,5 @@ def product(entity: Entity, pair: PairConfig, sku: str, itemno: str, parent: dic
              "weight": dec(values, "weight", where).quantize(FOUR) if values.get("weight") is not None else None,
              "categories": [mapped] if mapped else [], "erp_item": itemno, "erp_category": category,
              "create_missing_categories": catalogue.create_missing_categories, "deleted": deleted,
-             "source_version": max(entity.positions(ITEM) + entity.positions(PRICE), default="")}
+             "source_version": entity.version(entity.positions(ITEM) + entity.positions(PRICE))}
     return Output(PRODUCTS, sku, SCHEMA, value)

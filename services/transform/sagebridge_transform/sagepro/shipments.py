@@ -60,6 +60,6 @@ def shipment(entity: Entity, pair: PairConfig, event: Event, parent: dict[str, A
     value = {"metadata": derived_metadata(parent, "shipment.changed"), "order_id": order_id, "order_number": sono,
              "shipment_id": f"{sono}/{tracking}", "carrier": carrier, "service": carrier,
              "tracking_number": tracking, "shipped_at": shipped or parent["occurred_at"], "lines": [],
-             "reference": reference, "deleted": False, "source_version": max(entity.positions(TABLE), default="")}
+             "reference": reference, "deleted": False, "source_version": entity.version(entity.positions(TABLE))}
     entity.set_extra(MEMORY, {"shipment": signature, "before": before, "offset": event.offset})
     return Output(SHIPMENTS, order_id, SCHEMA, value)
