@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -18,17 +17,13 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
+from sagebridge_sim.ports import free_port
+
 PROMETHEUS = "/usr/bin/prometheus"
 
 
 class PrometheusError(RuntimeError):
     """Prometheus is missing, exited, or a wait ran out."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -110,7 +105,7 @@ def run_prometheus(work: Path, scrape_configs: list[dict], rule_files: list[Path
     (work / "prometheus.yml").write_text(yaml.safe_dump({
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": rules, "scrape_configs": scrape_configs}))
-    port = _free_port()
+    port = free_port()
     with open(work / "prometheus.log", "w") as log:
         proc = subprocess.Popen([PROMETHEUS, f"--config.file={work / 'prometheus.yml'}",
                                  f"--storage.tsdb.path={work / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import httpx
 
+from sagebridge_sim.ports import free_port
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+__all__ = ["ManagedProcess", "free_port", "stop_all", "wait_for_port", "wait_until"]
 
 
 def wait_until(fn, timeout: float = 60.0, interval: float = 0.1, message: str = "condition"):

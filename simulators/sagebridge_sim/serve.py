@@ -1,17 +1,14 @@
 """Run an ASGI app on a free loopback port in a background thread (tests, benchmarks, dev stack)."""
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
 import uvicorn
 
+from .ports import free_port
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+__all__ = ["BackgroundServer", "free_port"]
 
 
 class BackgroundServer:
