@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
 import random
 import socket
@@ -33,6 +34,7 @@ _leases: list[tuple[float, int]] = []          # (taken at, lock fd), oldest fir
 _lock = threading.Lock()
 
 
+@functools.cache
 def _candidates() -> range:
     """The ports below the ephemeral range (or above it when too little room is left below)."""
     try:
@@ -44,6 +46,7 @@ def _candidates() -> range:
     return range(high + 1, 65536)
 
 
+@functools.cache
 def _lease_dir() -> Path:
     path = Path(tempfile.gettempdir()) / "sagebridge-ports"
     path.mkdir(mode=0o777, exist_ok=True)
